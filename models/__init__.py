@@ -1,0 +1,1 @@
+"""Online ML: registry loading, retrieval, features, ranking, exploration, rules, reasons."""

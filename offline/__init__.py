@@ -1,0 +1,1 @@
+"""Batch side: lake export, ETL, training, evaluation, registry writes."""

@@ -1,0 +1,217 @@
+"""Validation of raw input into records; each failure names the field and the rule."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from schemas.records import (
+    EVENT_TYPES,
+    SCHEMA_VERSION,
+    USER_COMMANDS,
+    Interaction,
+    ItemUpsert,
+    UserCommand,
+)
+from streamrec.errors import InvalidRecord
+
+MAX_ID_LENGTH = 256
+MAX_TEXT_LENGTH = 1024
+CONTEXT_KEYS = ("session_id", "request_id", "device")
+# Epoch values above this are milliseconds (this is 2286-11-20 in seconds).
+_MILLIS_THRESHOLD = 10_000_000_000
+_EARLIEST = 0.0
+
+
+def require_id(raw: Mapping[str, Any], field: str) -> str:
+    """A non-empty string id of bounded length (numbers are accepted and stringified)."""
+    value = raw.get(field)
+    if value is None:
+        raise InvalidRecord(field, "is required")
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise InvalidRecord(field, "must be a string")
+    text = str(value).strip()
+    if not text:
+        raise InvalidRecord(field, "must not be empty")
+    if len(text) > MAX_ID_LENGTH:
+        raise InvalidRecord(field, f"must be at most {MAX_ID_LENGTH} characters")
+    return text
+
+
+def parse_timestamp(value: Any, field: str = "timestamp") -> float:
+    """ISO-8601 text or epoch seconds/milliseconds → UTC epoch seconds."""
+    if value is None:
+        raise InvalidRecord(field, "is required")
+    if isinstance(value, bool):
+        raise InvalidRecord(field, "must be ISO-8601 text or epoch seconds or milliseconds")
+    if isinstance(value, int | float):
+        return _epoch(float(value), field)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return _epoch(float(text), field)
+        except ValueError:
+            return _iso(text, field)
+    if isinstance(value, datetime):
+        return _aware(value).timestamp()
+    raise InvalidRecord(field, "must be ISO-8601 text or epoch seconds or milliseconds")
+
+
+def _epoch(value: float, field: str) -> float:
+    if not math.isfinite(value) or value < _EARLIEST:
+        raise InvalidRecord(field, "must be a finite, non-negative epoch time")
+    return value / 1000.0 if value >= _MILLIS_THRESHOLD else value
+
+
+def _iso(text: str, field: str) -> float:
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidRecord(
+            field, "must be ISO-8601 text or epoch seconds or milliseconds"
+        ) from None
+    return _aware(parsed).timestamp()
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _optional_number(raw: Mapping[str, Any], field: str) -> float | None:
+    value = raw.get(field)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise InvalidRecord(field, "must be a number")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InvalidRecord(field, "must be a number") from None
+    if not math.isfinite(number):
+        raise InvalidRecord(field, "must be a finite number")
+    return number
+
+
+def _context(raw: Mapping[str, Any]) -> dict[str, str] | None:
+    value = raw.get("context")
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise InvalidRecord("context", "must be an object")
+    context: dict[str, str] = {}
+    for key, item in value.items():
+        if key not in CONTEXT_KEYS:
+            raise InvalidRecord(f"context.{key}", f"must be one of {', '.join(CONTEXT_KEYS)}")
+        if item is None:
+            continue
+        if not isinstance(item, str) or len(item) > MAX_ID_LENGTH:
+            raise InvalidRecord(f"context.{key}", f"must be a string of at most {MAX_ID_LENGTH}")
+        context[key] = item
+    return context or None
+
+
+def _schema_version(raw: Mapping[str, Any]) -> int:
+    version = raw.get("schema_version", SCHEMA_VERSION)
+    if version != SCHEMA_VERSION:
+        raise InvalidRecord("schema_version", f"must be {SCHEMA_VERSION}")
+    return SCHEMA_VERSION
+
+
+def _require_mapping(raw: Any) -> Mapping[str, Any]:
+    if not isinstance(raw, Mapping):
+        raise InvalidRecord("record", "must be a JSON object")
+    return raw
+
+
+def parse_interaction(raw: Any) -> Interaction:
+    """Validate a raw event; a missing `event_id` is generated."""
+    raw = _require_mapping(raw)
+    event_type = raw.get("type")
+    if event_type not in EVENT_TYPES:
+        raise InvalidRecord("type", f"must be one of {', '.join(EVENT_TYPES)}")
+    value = _optional_number(raw, "value")
+    if event_type == "rating" and value is None:
+        raise InvalidRecord("value", "is required for a rating")
+    event_id = str(uuid.uuid4()) if raw.get("event_id") in (None, "") else require_id(raw, "event_id")
+    return Interaction(
+        event_id=event_id,
+        user_id=require_id(raw, "user_id"),
+        item_id=require_id(raw, "item_id"),
+        type=event_type,
+        timestamp=parse_timestamp(raw.get("timestamp")),
+        value=value,
+        context=_context(raw),
+        schema_version=_schema_version(raw),
+    )
+
+
+def _text(raw: Mapping[str, Any], field: str) -> str:
+    value = raw.get(field)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidRecord(field, "must be a string")
+    if len(value) > MAX_TEXT_LENGTH:
+        raise InvalidRecord(field, f"must be at most {MAX_TEXT_LENGTH} characters")
+    return value
+
+
+def _tags(raw: Mapping[str, Any]) -> list[str]:
+    value = raw.get("tags")
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        value = [tag for tag in value.split("|") if tag]
+    if not isinstance(value, list) or not all(isinstance(tag, str) for tag in value):
+        raise InvalidRecord("tags", "must be a list of strings or a |-separated string")
+    return [tag.strip() for tag in value if tag.strip()]
+
+
+def _in_stock(raw: Mapping[str, Any]) -> bool:
+    value = raw.get("in_stock", True)
+    if value is None:
+        return True
+    if isinstance(value, bool):
+        return value
+    if value in ("true", "1", 1):
+        return True
+    if value in ("false", "0", 0):
+        return False
+    raise InvalidRecord("in_stock", "must be true or false")
+
+
+def parse_item(raw: Any) -> ItemUpsert:
+    """Validate a raw catalog upsert."""
+    raw = _require_mapping(raw)
+    price = _optional_number(raw, "price")
+    if price is not None and price < 0:
+        raise InvalidRecord("price", "must not be negative")
+    created = raw.get("created_at")
+    return ItemUpsert(
+        item_id=require_id(raw, "item_id"),
+        title=_text(raw, "title"),
+        category=_text(raw, "category"),
+        tags=_tags(raw),
+        price=price,
+        in_stock=_in_stock(raw),
+        created_at=None if created in (None, "") else parse_timestamp(created, "created_at"),
+        schema_version=_schema_version(raw),
+    )
+
+
+def parse_user_command(raw: Any) -> UserCommand:
+    """Validate a raw consent change or erasure."""
+    raw = _require_mapping(raw)
+    command = raw.get("command")
+    if command not in USER_COMMANDS:
+        raise InvalidRecord("command", f"must be one of {', '.join(USER_COMMANDS)}")
+    stamp = raw.get("timestamp")
+    return UserCommand(
+        user_id=require_id(raw, "user_id"),
+        command=command,
+        timestamp=datetime.now(UTC).timestamp() if stamp is None else parse_timestamp(stamp),
+        schema_version=_schema_version(raw),
+    )

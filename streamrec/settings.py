@@ -1,0 +1,123 @@
+"""The one settings object, read from STREAMREC_* environment variables."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from streamrec.errors import ConfigError
+
+PREFIX = "STREAMREC_"
+
+
+def _flag(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"on", "true", "1", "yes"}:
+        return True
+    if value in {"off", "false", "0", "no", ""}:
+        return False
+    raise ConfigError(f"{name}: must be on or off, got {raw!r}")
+
+
+def _int(name: str, raw: str, minimum: int = 0) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}: must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name}: must be at least {minimum}, got {value}")
+    return value
+
+
+def _float(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}: must be a number, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name}: must be positive, got {value}")
+    return value
+
+
+def _broker(name: str, raw: str) -> str:
+    if not raw.startswith("kafka://") or len(raw) <= len("kafka://"):
+        raise ConfigError(f"{name}: must look like kafka://host:port[,host:port], got {raw!r}")
+    for hostport in raw.removeprefix("kafka://").split(","):
+        host, _, port = hostport.rpartition(":")
+        if not host or not port.isdigit():
+            raise ConfigError(f"{name}: {hostport!r} is not host:port")
+    return raw
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of streamrec; environment names are STREAMREC_ + the field name upper-cased."""
+
+    broker: str = "kafka://127.0.0.1:9092"
+    data_dir: Path = Path("./var")
+    registry: Path = Path("./var/registry")
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    partitions: int = 8
+    replication: int = 1
+    auth: bool = False
+    jwt_secret: str = ""
+    app_id: str = "streamrec"
+    fetch_wait_ms: int = 30
+    history_size: int = 50
+    cache_ttl_s: float = 30.0
+    exploration_slots: int = 2
+    rebuy: bool = False
+    log_level: str = "info"
+
+    @property
+    def bootstrap_servers(self) -> list[str]:
+        """The broker URL as aiokafka bootstrap servers."""
+        return self.broker.removeprefix("kafka://").split(",")
+
+    @property
+    def redis_enabled(self) -> bool:
+        """Whether a Redis URL is configured (empty disables the cache)."""
+        return bool(self.redis_url)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read settings from the environment, failing fast with the variable's name."""
+        env = os.environ if env is None else env
+        values: dict[str, object] = {}
+        for field in fields(cls):
+            name = PREFIX + field.name.upper()
+            if name in env:
+                values[field.name] = _parse(field.name, name, env[name])
+        settings = cls(**values)  # type: ignore[arg-type]
+        if settings.auth and not settings.jwt_secret:
+            raise ConfigError("STREAMREC_JWT_SECRET: required when STREAMREC_AUTH=on")
+        return settings
+
+    def env_names(self) -> list[str]:
+        """Every environment variable this object reads."""
+        return [PREFIX + f.name.upper() for f in fields(self)]
+
+
+def _parse(attr: str, name: str, raw: str) -> object:
+    if attr == "broker":
+        return _broker(name, raw)
+    if attr in {"data_dir", "registry"}:
+        if not raw:
+            raise ConfigError(f"{name}: must be a directory path, got an empty value")
+        return Path(raw)
+    if attr == "auth" or attr == "rebuy":
+        return _flag(name, raw)
+    if attr in {"api_port", "partitions", "replication", "fetch_wait_ms", "history_size"}:
+        return _int(name, raw, minimum=1 if attr != "fetch_wait_ms" else 0)
+    if attr == "exploration_slots":
+        return _int(name, raw)
+    if attr == "cache_ttl_s":
+        return _float(name, raw)
+    return raw
+
+
+ENV_NAMES: tuple[str, ...] = tuple(PREFIX + f.name.upper() for f in fields(Settings))
