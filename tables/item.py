@@ -1,0 +1,146 @@
+"""Per-item state: all-time and windowed counters, trending score and the Thompson arm.
+
+`apply_item_event` and `apply_impression` mutate and return the state they are given (a new one
+when given None). They are deterministic and, apart from float rounding in the decayed arm,
+independent of arrival order. Item-side deduplication is left to the per-user gate upstream.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from schemas.records import Interaction
+from tables.arms import ARM_HALF_LIFE, BetaArm
+from tables.windows import (
+    N_TYPES,
+    WINDOWS,
+    BucketRing,
+    WindowSpec,
+    type_index,
+    window_spec,
+)
+
+TRENDING_SHORT = "1h"
+TRENDING_LONG = "24h"
+# Pseudo-events added to the expected short-window count, so a handful of events is not a trend.
+TRENDING_PRIOR = 9.0
+
+
+def _empty_rings() -> list[BucketRing]:
+    return [BucketRing.empty(spec) for spec in WINDOWS]
+
+
+@dataclass(slots=True)
+class ItemState:
+    """Counters of one item; `rings` follow `tables.windows.WINDOWS` one for one."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    rings: list[BucketRing] = field(default_factory=_empty_rings)
+    impressions: int = 0
+    last_event_at: float | None = None
+    arm: BetaArm = field(default_factory=BetaArm)
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON form (fresh containers; safe to keep while the state changes)."""
+        return {
+            "counts": self.counts.copy(),
+            "windows": {
+                spec.name: ring.to_json() for spec, ring in zip(WINDOWS, self.rings, strict=True)
+            },
+            "impressions": self.impressions,
+            "last_event_at": self.last_event_at,
+            "arm": self.arm.to_json(),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ItemState:
+        """Inverse of `to_json` (copies the containers it keeps)."""
+        windows = data["windows"]
+        return cls(
+            counts=dict(data["counts"]),
+            rings=[BucketRing.from_json(windows[spec.name]) for spec in WINDOWS],
+            impressions=data["impressions"],
+            last_event_at=data["last_event_at"],
+            arm=BetaArm.from_json(data["arm"]),
+        )
+
+
+def apply_item_event(
+    state: ItemState | None, event: Interaction, *, arm_half_life: float = ARM_HALF_LIFE
+) -> ItemState:
+    """Fold one interaction into the item's counters; a click also rewards the arm."""
+    state = ItemState() if state is None else state
+    event_type = event.type
+    position = type_index(event_type)
+    timestamp = event.timestamp
+    state.counts[event_type] = state.counts.get(event_type, 0) + 1
+    for spec, ring in zip(WINDOWS, state.rings, strict=True):
+        ring.add(spec, timestamp, position)
+    if state.last_event_at is None or timestamp > state.last_event_at:
+        state.last_event_at = timestamp
+    if event_type == "click":
+        state.arm.observe(timestamp, 0.0, 1.0, arm_half_life)
+    return state
+
+
+def apply_impression(
+    state: ItemState | None,
+    timestamp: float,
+    count: int = 1,
+    *,
+    arm_half_life: float = ARM_HALF_LIFE,
+) -> ItemState:
+    """Fold `count` impressions of the item served at `timestamp` into its arm."""
+    state = ItemState() if state is None else state
+    state.impressions += count
+    state.arm.observe(timestamp, float(count), 0.0, arm_half_life)
+    return state
+
+
+def window_count(state: ItemState | None, event_type: str, window: str, now: float) -> int:
+    """Events of `event_type` in `window` ("5m", "1h", "24h" or "all") ending at `now`."""
+    if state is None:
+        return 0
+    position = type_index(event_type)
+    if window == "all":
+        return state.counts.get(event_type, 0)
+    spec = window_spec(window)
+    return _ring_of(state, spec).total(spec, position, now)
+
+
+def window_total(state: ItemState | None, window: str, now: float) -> int:
+    """Events of every type in `window` ending at `now`."""
+    if state is None:
+        return 0
+    if window == "all":
+        return sum(state.counts.values())
+    spec = window_spec(window)
+    ring = _ring_of(state, spec)
+    return sum(ring.total(spec, position, now) for position in range(N_TYPES))
+
+
+def trending_score(state: ItemState | None, now: float) -> float:
+    """How far the last hour runs above the item's 24-hour pace, in smoothed standard deviations.
+
+    score = (short - expected) / sqrt(expected + TRENDING_PRIOR), where `expected` is the 24 h
+    count scaled to one hour. Zero or negative means not trending; one event scores about 0.3.
+    """
+    short = window_total(state, TRENDING_SHORT, now)
+    long = window_total(state, TRENDING_LONG, now)
+    ratio = window_spec(TRENDING_SHORT).span / window_spec(TRENDING_LONG).span
+    expected = long * ratio
+    return (short - expected) / math.sqrt(expected + TRENDING_PRIOR)
+
+
+def arm_params(
+    state: ItemState | None, now: float, *, arm_half_life: float = ARM_HALF_LIFE
+) -> tuple[float, float]:
+    """Beta(alpha, beta) of the item's arm decayed to `now` (the prior 1, 1 when unknown)."""
+    arm = BetaArm() if state is None else state.arm
+    return arm.params(now, arm_half_life)
+
+
+def _ring_of(state: ItemState, spec: WindowSpec) -> BucketRing:
+    return state.rings[WINDOWS.index(spec)]

@@ -1,0 +1,168 @@
+"""Per-user state: recent history, counters, decayed category affinity, purchases, dedupe ids.
+
+`apply_interaction` mutates and returns the state it is given (a new one when given None), or
+returns it untouched when the event_id was already applied. Replaying the same events in any
+order gives the same history, counters, purchases, last_seen and version; affinity scores agree
+up to float rounding. Deduplication remembers the last `dedupe_size` applied event_ids (by
+arrival), so a retry arriving after that many newer events would count again.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from schemas.records import Interaction
+from tables.decay import DAY, add_decayed, decayed_to
+
+HISTORY_SIZE = 50
+DEDUPE_SIZE = 1024
+AFFINITY_HALF_LIFE = 7 * DAY
+EVENT_WEIGHTS: dict[str, float] = {"view": 1.0, "click": 2.0, "add_to_cart": 4.0, "purchase": 8.0}
+# A rating weighs its value times this: on a 1-5 scale, 5 stars weigh like a purchase.
+RATING_WEIGHT_PER_POINT = 1.6
+
+
+class HistoryEntry(NamedTuple):
+    """One interaction in the short-term history; sorts by (timestamp, event_id)."""
+
+    timestamp: float
+    event_id: str
+    item_id: str
+    type: str
+    value: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Readable form for the history route."""
+        return self._asdict()
+
+
+def _history_key(entry: HistoryEntry) -> tuple[float, str]:
+    return entry.timestamp, entry.event_id
+
+
+@dataclass(slots=True)
+class UserState:
+    """Everything the online path knows about one user.
+
+    JSON form: history rows are [timestamp, event_id, item_id, type, value] oldest first;
+    affinity scores are expressed at `affinity_at`; `recent_event_ids` oldest first.
+    """
+
+    history: list[HistoryEntry] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    affinity: dict[str, float] = field(default_factory=dict)
+    affinity_at: float = 0.0
+    purchased: dict[str, int] = field(default_factory=dict)
+    last_seen: float | None = None
+    version: int = 0
+    recent_event_ids: dict[str, None] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON form (fresh containers; safe to keep while the state changes)."""
+        return {
+            "history": [list(entry) for entry in self.history],
+            "counts": self.counts.copy(),
+            "affinity": self.affinity.copy(),
+            "affinity_at": self.affinity_at,
+            "purchased": self.purchased.copy(),
+            "last_seen": self.last_seen,
+            "version": self.version,
+            "recent_event_ids": list(self.recent_event_ids),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> UserState:
+        """Inverse of `to_json` (copies the containers it keeps)."""
+        return cls(
+            history=list(map(HistoryEntry._make, data["history"])),
+            counts=dict(data["counts"]),
+            affinity=dict(data["affinity"]),
+            affinity_at=data["affinity_at"],
+            purchased=dict(data["purchased"]),
+            last_seen=data["last_seen"],
+            version=data["version"],
+            recent_event_ids=dict.fromkeys(data["recent_event_ids"]),
+        )
+
+
+def event_weight(event_type: str, value: float | None) -> float:
+    """Affinity weight of one event: view 1, click 2, add_to_cart 4, purchase 8, rating scaled."""
+    if event_type == "rating":
+        return max(value if value is not None else 1.0, 0.0) * RATING_WEIGHT_PER_POINT
+    return EVENT_WEIGHTS.get(event_type, 0.0)
+
+
+def apply_interaction(
+    state: UserState | None,
+    event: Interaction,
+    category: str | None,
+    *,
+    history_size: int = HISTORY_SIZE,
+    dedupe_size: int = DEDUPE_SIZE,
+    affinity_half_life: float = AFFINITY_HALF_LIFE,
+) -> tuple[UserState, bool]:
+    """Fold one event into the user's state; False (state untouched) for a seen event_id."""
+    state = UserState() if state is None else state
+    event_id = event.event_id
+    if event_id in state.recent_event_ids:
+        return state, False
+    _remember(state.recent_event_ids, event_id, dedupe_size)
+    entry = HistoryEntry(event.timestamp, event_id, event.item_id, event.type, event.value)
+    _insert_history(state.history, entry, history_size)
+    state.counts[entry.type] = state.counts.get(entry.type, 0) + 1
+    if entry.type == "purchase":
+        state.purchased[entry.item_id] = state.purchased.get(entry.item_id, 0) + 1
+    if category:
+        weight = event_weight(entry.type, entry.value)
+        state.affinity_at = add_decayed(
+            state.affinity, state.affinity_at, category, weight, entry.timestamp, affinity_half_life
+        )
+    if state.last_seen is None or entry.timestamp > state.last_seen:
+        state.last_seen = entry.timestamp
+    state.version += 1
+    return state, True
+
+
+def _remember(recent: dict[str, None], event_id: str, dedupe_size: int) -> None:
+    recent[event_id] = None
+    while len(recent) > dedupe_size:
+        del recent[next(iter(recent))]
+
+
+def _insert_history(history: list[HistoryEntry], entry: HistoryEntry, history_size: int) -> None:
+    if not history or _history_key(entry) >= _history_key(history[-1]):
+        history.append(entry)
+    else:
+        bisect.insort(history, entry, key=_history_key)
+    if len(history) > history_size:
+        del history[: len(history) - history_size]
+
+
+def category_affinity(
+    state: UserState | None, now: float, *, affinity_half_life: float = AFFINITY_HALF_LIFE
+) -> dict[str, float]:
+    """The user's category scores decayed to `now` (a new dict; empty for an unknown user)."""
+    if state is None:
+        return {}
+    return decayed_to(state.affinity, state.affinity_at, now, affinity_half_life)
+
+
+def history_json(state: UserState | None) -> list[dict[str, Any]]:
+    """The short-term history newest first, as readable dicts (for the history route)."""
+    if state is None:
+        return []
+    return [entry.to_dict() for entry in reversed(state.history)]
+
+
+def recent_items(state: UserState | None, limit: int = HISTORY_SIZE) -> list[str]:
+    """Distinct item ids of the history, most recent first."""
+    if state is None:
+        return []
+    seen: dict[str, None] = {}
+    for entry in reversed(state.history):
+        seen.setdefault(entry.item_id, None)
+        if len(seen) >= limit:
+            break
+    return list(seen)
