@@ -67,6 +67,7 @@ class Candidate:
     source: str
     score: float
     anchor_item_id: str | None = None
+    source_scores: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,99 @@
+"""One trained model version in memory, and the user vector folded from live history."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from models.rankers import Ranker
+from models.retrieval import Retriever
+from models.types import UserView
+from models.weights import EventWeighting
+
+
+@dataclass
+class ModelBundle:
+    """ALS factors, retrieval indexes, transitions, content vectors and the ranker of a version.
+
+    Item rows of `item_factors`, `popularity`, `next_items` and `next_scores` follow `item_ids`;
+    `next_items` holds row indexes (-1 pads). Content rows follow `content_ids` (every catalog
+    item, cold ones included).
+    """
+
+    version: str
+    item_ids: np.ndarray
+    user_ids: np.ndarray
+    item_factors: np.ndarray
+    user_factors: np.ndarray
+    regularization: float
+    alpha: float
+    popularity: np.ndarray
+    next_items: np.ndarray
+    next_scores: np.ndarray
+    content_ids: np.ndarray
+    content_vectors: np.ndarray
+    als_retriever: Retriever
+    content_retriever: Retriever | None
+    ranker: Ranker | None = None
+    weighting: EventWeighting = field(default_factory=EventWeighting)
+    manifest: dict[str, Any] = field(default_factory=dict)
+    item_index: dict[str, int] = field(init=False)
+    user_index: dict[str, int] = field(init=False)
+    content_index: dict[str, int] = field(init=False)
+    gram: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.item_index = {str(item): row for row, item in enumerate(self.item_ids.tolist())}
+        self.user_index = {str(user): row for row, user in enumerate(self.user_ids.tolist())}
+        self.content_index = {str(item): row for row, item in enumerate(self.content_ids.tolist())}
+        factors = self.item_factors.astype(np.float64)
+        self.gram = factors.T @ factors
+
+    def item_rows(self, item_ids: Iterable[str]) -> np.ndarray:
+        """Row indexes of the known items among `item_ids` (unknown ones are skipped)."""
+        rows = [self.item_index[i] for i in item_ids if i in self.item_index]
+        return np.asarray(rows, dtype=np.int64)
+
+
+FOLD_PRIOR = 1.0
+"""How strongly the long-term factors anchor the fold; history confidences are alpha * weight."""
+
+
+def history_confidences(bundle: ModelBundle, user: UserView, now: float) -> dict[int, float]:
+    """Confidence per known item row from the user's weighted, decayed history."""
+    weights: dict[int, float] = {}
+    for event in user.history:
+        row = bundle.item_index.get(event.item_id)
+        if row is None:
+            continue
+        weight = bundle.weighting.type_weight(event.type, event.value)
+        weight *= bundle.weighting.decay(now - event.timestamp)
+        weights[row] = weights.get(row, 0.0) + weight
+    return {row: bundle.alpha * w for row, w in weights.items() if w > 0}
+
+
+def user_vector(bundle: ModelBundle, user: UserView, now: float) -> np.ndarray | None:
+    """Long-term factors folded with live history; history alone for unknown users.
+
+    Solves x = (YtY + sum (c-1) y yT + (lambda + beta) I)^-1 (sum c y + beta x0), implicit's
+    confidence convention with the trained vector x0 as a prior of strength beta (0 when the
+    user is unknown). No history gives x0; neither gives None.
+    """
+    known = bundle.user_index.get(user.user_id)
+    prior = None if known is None else bundle.user_factors[known].astype(np.float64)
+    confidences = history_confidences(bundle, user, now)
+    if not confidences:
+        return None if prior is None else prior.astype(np.float32)
+    rows = np.fromiter(confidences.keys(), dtype=np.int64)
+    conf = np.fromiter(confidences.values(), dtype=np.float64)
+    factors = bundle.item_factors[rows].astype(np.float64)
+    beta = 0.0 if prior is None else FOLD_PRIOR
+    lhs = bundle.gram + (factors.T * (conf - 1.0)) @ factors
+    lhs += (bundle.regularization + beta) * np.eye(len(lhs))
+    rhs = factors.T @ conf
+    if prior is not None:
+        rhs += beta * prior
+    return np.linalg.solve(lhs, rhs).astype(np.float32)

@@ -1,0 +1,104 @@
+"""Rankers behind one factory: CatBoost (YetiRank) and a retrieval-score baseline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+from catboost import CatBoost, Pool
+
+from streamrec.errors import ModelFitError, RegistryError
+
+RANKER_KINDS: tuple[str, ...] = ("catboost", "baseline")
+
+
+class Ranker(Protocol):
+    """Scores feature rows (columns in FEATURE_NAMES order); higher ranks first."""
+
+    kind: str
+
+    def score(self, features: np.ndarray) -> np.ndarray:
+        """One score per row."""
+        ...
+
+
+class BaselineRanker:
+    """Best retrieval score plus a small popularity term; needs no training."""
+
+    kind = "baseline"
+
+    def __init__(self, feature_names: tuple[str, ...]) -> None:
+        self.score_columns = [i for i, n in enumerate(feature_names) if n.startswith("score_")]
+        self.popularity_column = feature_names.index("popularity")
+
+    def score(self, features: np.ndarray) -> np.ndarray:
+        """Max over sources of the retrieval score, ties broken by popularity."""
+        if len(features) == 0:
+            return np.empty(0, dtype=np.float64)
+        best = features[:, self.score_columns].max(axis=1)
+        return np.asarray(best + 1e-3 * features[:, self.popularity_column], dtype=np.float64)
+
+
+class CatBoostRanker:
+    """A CatBoost model trained with YetiRank on groups of one user's candidates."""
+
+    kind = "catboost"
+
+    def __init__(self, model: CatBoost) -> None:
+        self.model = model
+
+    def score(self, features: np.ndarray) -> np.ndarray:
+        """The model's raw relevance score per row."""
+        if len(features) == 0:
+            return np.empty(0, dtype=np.float64)
+        return np.asarray(self.model.predict(features), dtype=np.float64)
+
+    def save(self, path: Path) -> None:
+        """Write the model in CatBoost's binary format."""
+        self.model.save_model(str(path))
+
+    @classmethod
+    def load(cls, path: Path) -> CatBoostRanker:
+        """Read a model written by `save`."""
+        model = CatBoost()
+        try:
+            model.load_model(str(path))
+        except Exception as error:  # CatBoostError carries the reason
+            raise RegistryError(f"{path.name}: cannot load ranker ({error})") from None
+        return cls(model)
+
+
+def train_catboost(
+    features: np.ndarray,
+    labels: np.ndarray,
+    groups: np.ndarray,
+    *,
+    iterations: int = 200,
+    threads: int = 2,
+    seed: int = 0,
+) -> CatBoostRanker:
+    """Fit YetiRank; rows of one group (user) must be contiguous."""
+    if len(features) == 0 or not np.any(labels > 0):
+        raise ModelFitError("ranker: no candidate with a positive label to learn from")
+    model = CatBoost(
+        {
+            "loss_function": "YetiRank",
+            "iterations": iterations,
+            "thread_count": threads,
+            "random_seed": seed,
+            "verbose": False,
+            "allow_writing_files": False,
+        }
+    )
+    model.fit(Pool(features, label=labels, group_id=groups))
+    return CatBoostRanker(model)
+
+
+def make_ranker(kind: str, feature_names: tuple[str, ...], path: Path | None = None) -> Ranker:
+    """The one factory: `baseline`, or `catboost` loaded from `path`."""
+    if kind == "baseline":
+        return BaselineRanker(feature_names)
+    if kind == "catboost" and path is not None:
+        return CatBoostRanker.load(path)
+    raise ValueError(f"ranker kind must be one of {RANKER_KINDS} (catboost needs a path)")

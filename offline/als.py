@@ -1,0 +1,76 @@
+"""Implicit ALS factors and the "what comes next" transition table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+import scipy.sparse as sp
+from implicit.cpu.als import AlternatingLeastSquares
+from threadpoolctl import threadpool_limits
+
+
+@dataclass(frozen=True)
+class AlsParams:
+    """ALS hyper-parameters. Results are deterministic for a seed: `random_state` fixes the
+    initial factors and each CPU solve is per row, so `num_threads` changes speed only
+    (implicit's thread nondeterminism concerns its sampling models, BPR/LMF)."""
+
+    factors: int = 64
+    regularization: float = 0.05
+    iterations: int = 15
+    alpha: float = 2.0
+    seed: int = 0
+    num_threads: int = 2
+
+
+def train_als(
+    matrix: sp.csr_matrix, params: AlsParams, *, progress: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """(user_factors, item_factors) as float32 arrays, rows following the matrix."""
+    # BLAS threads would fight implicit's own threads (implicit warns about it).
+    with threadpool_limits(1, "blas"):
+        model = AlternatingLeastSquares(
+            factors=params.factors,
+            regularization=params.regularization,
+            alpha=params.alpha,
+            iterations=params.iterations,
+            num_threads=params.num_threads,
+            random_state=params.seed,
+        )
+        model.fit(matrix.astype(np.float32), show_progress=progress)
+    return np.asarray(model.user_factors, np.float32), np.asarray(model.item_factors, np.float32)
+
+
+def popularity(matrix: sp.csr_matrix) -> np.ndarray:
+    """Summed interaction weight per item (matrix column sums)."""
+    return np.asarray(matrix.sum(axis=0), dtype=np.float32).ravel()
+
+
+def transitions(
+    events: pl.DataFrame, item_ids: np.ndarray, top: int = 20
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each item, the `top` items that most often came right after it in a user's ordered
+    events, as (row indexes padded with -1, share of the item's followers)."""
+    index = pl.DataFrame({"item_id": item_ids.tolist(), "row": np.arange(len(item_ids))})
+    pairs = (
+        events.lazy()
+        .select("user_id", "item_id", nxt=pl.col("item_id").shift(-1).over("user_id"))
+        .filter(pl.col("nxt").is_not_null() & (pl.col("nxt") != pl.col("item_id")))
+        .group_by(["item_id", "nxt"])
+        .agg(count=pl.len())
+        .join(index.lazy(), on="item_id")
+        .join(index.lazy().rename({"item_id": "nxt", "row": "nxt_row"}), on="nxt")
+        .with_columns(share=pl.col("count") / pl.col("count").sum().over("item_id"))
+        .sort(["row", "count", "nxt_row"], descending=[False, True, False])
+        .with_columns(rank=pl.int_range(pl.len()).over("row"))
+        .filter(pl.col("rank") < top)
+        .collect()
+    )
+    next_rows = np.full((len(item_ids), top), -1, dtype=np.int32)
+    next_scores = np.zeros((len(item_ids), top), dtype=np.float32)
+    rows, ranks = pairs["row"].to_numpy(), pairs["rank"].to_numpy()
+    next_rows[rows, ranks] = pairs["nxt_row"].to_numpy()
+    next_scores[rows, ranks] = pairs["share"].to_numpy()
+    return next_rows, next_scores

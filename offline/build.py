@@ -1,0 +1,70 @@
+"""Retrieval side of a bundle from weighted interactions: ALS, Annoy, transitions, content."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from models.bundle import ModelBundle
+from models.retrieval import Retriever, build_annoy, make_retriever
+from offline.als import popularity, train_als, transitions
+from offline.content import content_vectors
+from offline.etl import Interactions
+from offline.params import TrainParams
+from offline.timing import StageTimer
+
+
+@dataclass
+class Content:
+    """Content vectors of the catalog and their neighbour index (None without a catalog)."""
+
+    ids: np.ndarray
+    vectors: np.ndarray
+    retriever: Retriever | None
+
+
+def build_content(items: pl.DataFrame | None, params: TrainParams) -> Content:
+    """TF-IDF + SVD vectors for every catalog item and an angular Annoy index over them."""
+    ids, vectors = content_vectors(items, params.content_dims, params.seed)
+    if len(ids) < 2:
+        return Content(ids, vectors, None)
+    if params.retriever == "exact":
+        return Content(ids, vectors, make_retriever(vectors, "exact"))
+    return Content(ids, vectors, build_annoy(vectors, "angular", params.annoy_trees, params.seed))
+
+
+def _retriever(vectors: np.ndarray, params: TrainParams) -> Retriever:
+    if params.retriever == "exact":
+        return make_retriever(vectors, "exact")
+    return build_annoy(vectors, "dot", params.annoy_trees, params.seed)
+
+
+def build_retrieval(
+    data: Interactions, content: Content, params: TrainParams, timer: StageTimer, version: str = ""
+) -> ModelBundle:
+    """A bundle without a ranker: ALS factors, their index, popularity and transitions."""
+    with timer.stage("als"):
+        user_factors, item_factors = train_als(data.matrix, params.als, progress=timer.verbose)
+    with timer.stage("index"):
+        retriever = _retriever(item_factors, params)
+    with timer.stage("transitions"):
+        next_items, next_scores = transitions(data.events, data.item_ids, params.next_top)
+    return ModelBundle(
+        version=version,
+        item_ids=data.item_ids,
+        user_ids=data.user_ids,
+        item_factors=item_factors,
+        user_factors=user_factors,
+        regularization=params.regularization,
+        alpha=params.alpha,
+        popularity=popularity(data.matrix),
+        next_items=next_items,
+        next_scores=next_scores,
+        content_ids=content.ids,
+        content_vectors=content.vectors,
+        als_retriever=retriever,
+        content_retriever=content.retriever,
+        weighting=params.weighting,
+    )

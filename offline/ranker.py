@@ -1,0 +1,158 @@
+"""Ranker training: candidates and features as serving makes them, labels from after a cut.
+
+The window is split at `cut`. Retrieval models, user views and item signals come only from
+events before `cut`; labels are each label user's interactions at or after it, graded by type.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import polars as pl
+from tqdm import tqdm
+
+from models.bundle import ModelBundle
+from models.candidates import CandidateConfig, generate
+from models.features import build_features
+from models.rankers import CatBoostRanker, train_catboost
+from models.types import ItemMeta, ItemSignals, UserView
+from models.weights import label_grade
+from offline.build import Content, build_retrieval
+from offline.etl import build_interactions
+from offline.params import TrainParams
+from offline.timing import StageTimer
+from offline.views import assert_no_leakage, before, signals_snapshot, trending_items, user_views
+from streamrec.errors import ModelFitError
+
+
+@dataclass
+class RankerData:
+    """Stacked feature rows, graded labels and contiguous group (user) ids."""
+
+    features: np.ndarray
+    labels: np.ndarray
+    groups: np.ndarray
+
+
+def label_cut(events: pl.DataFrame, fraction: float) -> float:
+    """The time splitting history (before) from labels (the last `fraction` of events)."""
+    return float(events["timestamp"].quantile(1.0 - fraction, "lower"))  # type: ignore[arg-type]
+
+
+def graded_labels(events: pl.DataFrame, cut: float) -> dict[str, dict[str, int]]:
+    """Per user, per item: the best grade of their events at or after `cut`."""
+    after = events.filter(pl.col("timestamp") >= cut)
+    grades: dict[str, dict[str, int]] = {}
+    for user_id, item_id, kind, value in after.select(
+        "user_id", "item_id", "type", "value"
+    ).iter_rows():
+        grade = label_grade(kind, value)
+        if grade > 0:
+            per_user = grades.setdefault(user_id, {})
+            per_user[item_id] = max(per_user.get(item_id, 0), grade)
+    return grades
+
+
+def seen_items(events: pl.DataFrame, users: list[str], at: float) -> dict[str, frozenset[str]]:
+    """Items each user interacted with before `at`."""
+    grouped = (
+        before(events, at)
+        .filter(pl.col("user_id").is_in(pl.Series(users, dtype=pl.String).implode()))
+        .group_by("user_id")
+        .agg(pl.col("item_id").unique())
+        .collect()
+    )
+    return {user: frozenset(items) for user, items in grouped.iter_rows()}
+
+
+def sample_users(
+    labels: dict[str, dict[str, int]], known: set[str], count: int, seed: int
+) -> list[str]:
+    """Up to `count` label users that also have history, sampled reproducibly."""
+    eligible = sorted(user for user in labels if user in known)
+    if len(eligible) > count:
+        picked = np.random.default_rng(seed).choice(len(eligible), size=count, replace=False)
+        eligible = [eligible[i] for i in sorted(picked)]
+    return eligible
+
+
+def training_rows(
+    bundle: ModelBundle,
+    views: dict[str, UserView],
+    labels: dict[str, dict[str, int]],
+    signals: dict[str, ItemSignals],
+    meta: dict[str, ItemMeta],
+    config: CandidateConfig,
+    seen: dict[str, frozenset[str]],
+    cut: float,
+    params: TrainParams,
+    progress: bool,
+) -> RankerData:
+    """Generate, featurise and label each view's candidates exactly as serving would at `cut`."""
+    blocks: list[np.ndarray] = []
+    grades: list[np.ndarray] = []
+    groups: list[np.ndarray] = []
+    for group, (user_id, view) in enumerate(
+        tqdm(views.items(), desc="ranker set", disable=not progress)
+    ):
+        user_config = replace(config, exclude=seen.get(user_id, frozenset()))
+        candidates = generate(
+            bundle, view, signals.get, meta.get, cut, params.ranker_candidates, config=user_config
+        )
+        wanted = labels.get(user_id, {})
+        y = np.array([wanted.get(c.item_id, 0) for c in candidates], dtype=np.float64)
+        if not y.any():
+            continue
+        x, _ = build_features(bundle, view, candidates, signals.get, meta.get, cut)
+        blocks.append(x)
+        grades.append(y)
+        groups.append(np.full(len(y), group, dtype=np.int64))
+    if not blocks:
+        raise ModelFitError("ranker: no label user has a relevant item among its candidates")
+    return RankerData(np.vstack(blocks), np.concatenate(grades), np.concatenate(groups))
+
+
+def train_ranker(
+    events: pl.DataFrame,
+    meta: dict[str, ItemMeta],
+    content: Content,
+    params: TrainParams,
+    timer: StageTimer,
+) -> tuple[CatBoostRanker, dict[str, Any]]:
+    """Fit CatBoost YetiRank on a time split of cleaned `events`; returns the ranker and stats."""
+    cut = label_cut(events, params.label_fraction)
+    with timer.stage("ranker etl"):
+        history = build_interactions(before(events, cut), replace(params.etl, until=cut))
+        labels = graded_labels(events, cut)
+        users = sample_users(
+            labels, set(history.user_ids.tolist()), params.ranker_users, params.seed
+        )
+        views = user_views(events, users, cut, meta, params.weighting, params.history_size)
+        signals = signals_snapshot(events, cut)
+        assert_no_leakage(views, signals, cut)
+        seen = seen_items(events, users, cut)
+    bundle = build_retrieval(history, content, replace(params, ranker=False), timer)
+    with timer.stage("ranker features"):
+        config = CandidateConfig(trending_items=trending_items(signals))
+        data = training_rows(
+            bundle, views, labels, signals, meta, config, seen, cut, params, timer.verbose
+        )
+    with timer.stage("ranker fit"):
+        ranker = train_catboost(
+            data.features,
+            data.labels,
+            data.groups,
+            iterations=params.ranker_iterations,
+            threads=params.ranker_threads,
+            seed=params.seed,
+        )
+    stats = {
+        "cut": cut,
+        "label_users": len(users),
+        "groups": len(np.unique(data.groups)),
+        "rows": len(data.labels),
+        "positive_rows": int((data.labels > 0).sum()),
+    }
+    return ranker, stats
