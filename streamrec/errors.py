@@ -105,3 +105,9 @@ class ModelFitError(RecsysError):
     """Raised when training cannot produce a model from the data it was given."""
 
     code = "model_fit_error"
+
+
+class DatasetError(RecsysError):
+    """Raised when a public dataset cannot be fetched, found in its package, or read."""
+
+    code = "dataset_error"
