@@ -129,19 +129,23 @@ def _require_mapping(raw: Any) -> Mapping[str, Any]:
 def parse_interaction(raw: Any) -> Interaction:
     """Validate a raw event; a missing `event_id` is generated."""
     raw = _require_mapping(raw)
+    missing_id = raw.get("event_id") in (None, "")
+    event_id = str(uuid.uuid4()) if missing_id else require_id(raw, "event_id")
+    user_id = require_id(raw, "user_id")
+    item_id = require_id(raw, "item_id")
     event_type = raw.get("type")
     if event_type not in EVENT_TYPES:
         raise InvalidRecord("type", f"must be one of {', '.join(EVENT_TYPES)}")
+    timestamp = parse_timestamp(raw.get("timestamp"))
     value = _optional_number(raw, "value")
     if event_type == "rating" and value is None:
         raise InvalidRecord("value", "is required for a rating")
-    event_id = str(uuid.uuid4()) if raw.get("event_id") in (None, "") else require_id(raw, "event_id")
     return Interaction(
         event_id=event_id,
-        user_id=require_id(raw, "user_id"),
-        item_id=require_id(raw, "item_id"),
+        user_id=user_id,
+        item_id=item_id,
         type=event_type,
-        timestamp=parse_timestamp(raw.get("timestamp")),
+        timestamp=timestamp,
         value=value,
         context=_context(raw),
         schema_version=_schema_version(raw),

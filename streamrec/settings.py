@@ -10,6 +10,7 @@ from pathlib import Path
 from streamrec.errors import ConfigError
 
 PREFIX = "STREAMREC_"
+BROKER_FIXES = ("true_highwaters", "fast_fetch", "commit_before_revoke")
 
 
 def _flag(name: str, raw: str) -> bool:
@@ -72,11 +73,21 @@ class Settings:
     exploration_slots: int = 2
     rebuy: bool = False
     log_level: str = "info"
+    broker_fixes: str = "all"
 
     @property
     def bootstrap_servers(self) -> list[str]:
         """The broker URL as aiokafka bootstrap servers."""
         return self.broker.removeprefix("kafka://").split(",")
+
+    @property
+    def broker_fix_names(self) -> tuple[str, ...]:
+        """Workarounds to apply: "all", "none" or a comma-separated list of fix names."""
+        if self.broker_fixes == "all":
+            return BROKER_FIXES
+        if self.broker_fixes in {"none", ""}:
+            return ()
+        return tuple(name.strip() for name in self.broker_fixes.split(","))
 
     @property
     def redis_enabled(self) -> bool:
@@ -93,6 +104,12 @@ class Settings:
             if name in env:
                 values[field.name] = _parse(field.name, name, env[name])
         settings = cls(**values)  # type: ignore[arg-type]
+        unknown = set(settings.broker_fix_names) - set(BROKER_FIXES)
+        if unknown:
+            raise ConfigError(
+                f"STREAMREC_BROKER_FIXES: unknown {sorted(unknown)}; "
+                f"use all, none or some of {', '.join(BROKER_FIXES)}"
+            )
         if settings.auth and not settings.jwt_secret:
             raise ConfigError("STREAMREC_JWT_SECRET: required when STREAMREC_AUTH=on")
         return settings

@@ -1,0 +1,57 @@
+"""The one faust.App of streamrec, its topics and tables; `faust -A agents.app worker` runs it."""
+
+from __future__ import annotations
+
+import faust
+
+from agents import workarounds
+from streamrec import topics as names
+from streamrec.settings import Settings
+
+settings = Settings.from_env()
+workarounds.apply(settings)
+
+
+def create_app(config: Settings) -> faust.App:
+    """Build the Faust app for these settings (fast group joins, RocksDB tables, no Faust web)."""
+    return faust.App(
+        config.app_id,
+        broker=config.broker,
+        store="rocksdb://",
+        datadir=str(config.data_dir / "worker"),
+        topic_partitions=config.partitions,
+        topic_replication_factor=config.replication,
+        table_standby_replicas=0,
+        broker_session_timeout=2.0,
+        broker_heartbeat_interval=0.3,
+        broker_rebalance_timeout=2.0,
+        broker_request_timeout=30.0,
+        consumer_auto_offset_reset="earliest",
+        producer_linger=0.005,
+        stream_buffer_maxsize=8192,
+        web_enabled=False,
+        canonical_url=f"http://{config.api_host}:{config.api_port}",
+        autodiscover=False,
+    )
+
+
+app = create_app(settings)
+
+events_topic = app.topic(
+    names.EVENTS, key_type=str, value_serializer="raw", partitions=settings.partitions
+)
+items_topic = app.topic(
+    names.ITEMS, key_type=str, value_serializer="raw", partitions=settings.partitions
+)
+users_topic = app.topic(
+    names.USERS, key_type=str, value_serializer="raw", partitions=settings.partitions
+)
+impressions_topic = app.topic(
+    names.IMPRESSIONS, key_type=str, value_serializer="raw", partitions=settings.partitions
+)
+model_updates_topic = app.topic(
+    names.MODEL_UPDATES, key_type=str, value_serializer="raw", partitions=1
+)
+dead_letters_topic = app.topic(
+    names.DEAD_LETTERS, key_type=str, value_serializer="raw", partitions=1
+)

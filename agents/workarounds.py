@@ -1,0 +1,92 @@
+"""Fixes for measured defects of the embedded broker and faust-streaming (notes/faust-on-tansu.md).
+
+Each fix is applied once by `apply(settings)` and is covered by a test that fails without it:
+- true_highwaters: Tansu answers ListOffsets(LATEST) with the base offset of the last record
+  batch + 1, so Faust's changelog recovery stops short; a Fetch carries the true high watermark.
+- fast_fetch: Faust hard-codes fetch_max_wait_ms=1500 for its worker consumer, and Tansu holds
+  every fetch for half of it; the wait comes from STREAMREC_FETCH_WAIT_MS instead.
+- commit_before_revoke: faust-streaming drops its acked offsets before the commit on revoke
+  (faust-streaming issue #502); commit them first so a rebalance does not replay processed events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import aiokafka
+from faust.transport import consumer as faust_consumer
+from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.types import TP
+
+from streamrec.kafka import true_highwaters
+from streamrec.settings import Settings
+
+log = logging.getLogger(__name__)
+_applied: set[str] = set()
+# Draining and committing on revoke must fit well inside the 2 s session timeout.
+REVOKE_DRAIN_TIMEOUT_S = 0.8
+
+
+def _patch_highwaters(settings: Settings) -> None:
+    thread_cls = faust_aiokafka.AIOKafkaConsumerThread
+    original = thread_cls._highwaters
+
+    async def _highwaters(self: Any, partitions: list[TP]) -> Mapping[TP, int]:
+        listed = await original(self, partitions)
+        if self.consumer.in_transaction:
+            return listed
+        fixed = await true_highwaters(settings.bootstrap_servers, listed)
+        return {TP(tp.topic, tp.partition): offset for tp, offset in fixed.items()}
+
+    thread_cls._highwaters = _highwaters
+
+
+def _patch_fetch_wait(settings: Settings) -> None:
+    thread_cls = faust_aiokafka.AIOKafkaConsumerThread
+    original = thread_cls._create_worker_consumer
+
+    def _create_worker_consumer(self: Any, transport: Any) -> aiokafka.AIOKafkaConsumer:
+        consumer = original(self, transport)
+        consumer._fetch_max_wait_ms = settings.fetch_wait_ms
+        return consumer
+
+    thread_cls._create_worker_consumer = _create_worker_consumer
+
+
+def _patch_commit_before_revoke(settings: Settings) -> None:
+    consumer_cls = faust_consumer.Consumer
+    original = consumer_cls.on_partitions_revoked
+    budget = REVOKE_DRAIN_TIMEOUT_S
+
+    async def on_partitions_revoked(self: Any, revoked: set[TP]) -> None:
+        try:
+            self.stop_flow()
+            await asyncio.wait_for(self.wait_empty(), timeout=budget)
+            await asyncio.wait_for(self.commit(revoked), timeout=budget)
+        except Exception as error:  # a failed early commit must not break the rebalance
+            log.warning("commit before revoke failed: %r", error)
+        await original(self, revoked)
+
+    consumer_cls.on_partitions_revoked = on_partitions_revoked
+
+
+FIXES: dict[str, Callable[[Settings], None]] = {
+    "true_highwaters": _patch_highwaters,
+    "fast_fetch": _patch_fetch_wait,
+    "commit_before_revoke": _patch_commit_before_revoke,
+}
+
+
+def apply(settings: Settings, names: Iterable[str] | None = None) -> list[str]:
+    """Apply the named fixes (default: those STREAMREC_BROKER_FIXES names) once per process."""
+    selected = list(settings.broker_fix_names) if names is None else list(names)
+    done = []
+    for name in selected:
+        if name not in _applied:
+            FIXES[name](settings)
+            _applied.add(name)
+            done.append(name)
+    return done

@@ -1,0 +1,158 @@
+"""Thin aiokafka helpers shared by the CLI and offline jobs: producing in bulk, reading ranges."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from aiokafka.structs import TopicPartition
+from tqdm import tqdm
+
+from streamrec.errors import BrokerError
+from streamrec.settings import Settings
+
+CHUNK = 5000
+HIGHWATER_FETCH_TIMEOUT_S = 10.0
+log = logging.getLogger(__name__)
+
+
+@asynccontextmanager
+async def producer(settings: Settings, linger_ms: int = 20) -> AsyncIterator[AIOKafkaProducer]:
+    """A started producer for the configured broker; a clear error when it is unreachable."""
+    client = AIOKafkaProducer(
+        bootstrap_servers=settings.bootstrap_servers,
+        linger_ms=linger_ms,
+        max_batch_size=256 * 1024,
+        acks=1,
+    )
+    try:
+        await client.start()
+    except KafkaError as error:
+        await client.stop()
+        raise BrokerError(f"cannot reach the broker at {settings.broker}: {error}") from error
+    try:
+        yield client
+    finally:
+        await client.stop()
+
+
+@asynccontextmanager
+async def consumer(settings: Settings) -> AsyncIterator[AIOKafkaConsumer]:
+    """A started group-less consumer for reading topic ranges."""
+    client = AIOKafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers,
+        enable_auto_commit=False,
+        fetch_max_wait_ms=50,
+        max_poll_records=5000,
+    )
+    try:
+        await client.start()
+    except KafkaError as error:
+        await client.stop()
+        raise BrokerError(f"cannot reach the broker at {settings.broker}: {error}") from error
+    try:
+        yield client
+    finally:
+        await client.stop()
+
+
+class RateLimiter:
+    """Keeps a loop at or under `rate` records per second (None: unlimited)."""
+
+    def __init__(self, rate: float | None) -> None:
+        self.rate = rate
+        self.started = time.monotonic()
+        self.sent = 0
+
+    async def admit(self, count: int) -> None:
+        """Wait until `count` more records fit in the budget."""
+        self.sent += count
+        if not self.rate:
+            return
+        ahead = self.sent / self.rate - (time.monotonic() - self.started)
+        if ahead > 0:
+            await asyncio.sleep(ahead)
+
+
+async def send_all(
+    client: AIOKafkaProducer,
+    topic: str,
+    keys: Sequence[bytes | None],
+    values: Sequence[bytes | None],
+    *,
+    progress: bool = True,
+    rate: float | None = None,
+) -> int:
+    """Send keyed values in chunks, waiting for the broker's acks; return the count sent."""
+    limiter = RateLimiter(rate)
+    with tqdm(total=len(values), unit="rec", disable=not progress, desc=topic) as bar:
+        for start in range(0, len(values), CHUNK):
+            stop = min(start + CHUNK, len(values))
+            await limiter.admit(stop - start)
+            futures = [
+                await client.send(topic, value=values[i], key=keys[i]) for i in range(start, stop)
+            ]
+            await asyncio.gather(*futures)
+            bar.update(stop - start)
+    return len(values)
+
+
+async def partitions_for(client: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
+    """The partitions of a topic, or an error naming it when it does not exist."""
+    if topic not in await client.topics():
+        raise BrokerError(f"topic {topic!r} does not exist on the broker")
+    parts = client.partitions_for_topic(topic)
+    if not parts:
+        raise BrokerError(f"topic {topic!r} does not exist on the broker")
+    return [TopicPartition(topic, p) for p in sorted(parts)]
+
+
+async def end_offsets(
+    settings: Settings, client: AIOKafkaConsumer, tps: list[TopicPartition]
+) -> dict[TopicPartition, int]:
+    """True end offsets (high watermarks), correct even where ListOffsets is not."""
+    listed = await client.end_offsets(tps)
+    return await true_highwaters(settings.bootstrap_servers, listed)
+
+
+async def true_highwaters(
+    bootstrap_servers: list[str], listed: Mapping[TopicPartition, int]
+) -> dict[TopicPartition, int]:
+    """Correct listed end offsets with the high watermark a Fetch of the last batch reports."""
+    result = dict(listed)
+    pending = {tp: offset for tp, offset in listed.items() if offset and offset > 0}
+    if not pending:
+        return result
+    probe = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers, enable_auto_commit=False, fetch_max_wait_ms=50
+    )
+    await probe.start()
+    try:
+        probe.assign(list(pending))
+        for tp, offset in pending.items():
+            probe.seek(tp, offset - 1)
+        result.update(await _read_highwaters(probe, set(pending)))
+    finally:
+        await probe.stop()
+    return result
+
+
+async def _read_highwaters(
+    probe: AIOKafkaConsumer, tps: set[TopicPartition]
+) -> dict[TopicPartition, int]:
+    found: dict[TopicPartition, int] = {}
+    deadline = asyncio.get_running_loop().time() + HIGHWATER_FETCH_TIMEOUT_S
+    while tps - found.keys() and asyncio.get_running_loop().time() < deadline:
+        await probe.getmany(*(tps - found.keys()), timeout_ms=200)
+        for tp in tps - found.keys():
+            highwater = probe.highwater(tp)
+            if highwater is not None:
+                found[tp] = highwater
+    if tps - found.keys():
+        log.warning("no high watermark fetched for %s; using listed offsets", tps - found.keys())
+    return found

@@ -1,0 +1,82 @@
+"""Session fixtures: a real embedded Kafka-protocol broker and the Redis of STREAMREC_REDIS_URL."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from streamrec.broker import EmbeddedBroker, start_broker
+from streamrec.settings import Settings
+from streamrec.topics import ensure_topics
+
+TEST_PARTITIONS = 4
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]:
+    """One real broker for the session, on a free port, with streamrec's topics."""
+    log = tmp_path_factory.mktemp("broker") / "broker.log"
+    running = start_broker(log_file=log)
+    settings = Settings(broker=running.url, partitions=TEST_PARTITIONS)
+    asyncio.run(ensure_topics(settings))
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def settings(broker: EmbeddedBroker, tmp_path: Path) -> Settings:
+    """Settings that reach the session broker, with a private data dir."""
+    return Settings(
+        broker=broker.url,
+        partitions=TEST_PARTITIONS,
+        data_dir=tmp_path / "var",
+        registry=tmp_path / "var" / "registry",
+        redis_url=redis_url(),
+    )
+
+
+def redis_url() -> str:
+    """The Redis the tests use (STREAMREC_REDIS_URL or the local default)."""
+    return os.environ.get("STREAMREC_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture(scope="session")
+def redis_available() -> str:
+    """Fail loudly (never skip) when the Redis the tests need is not running."""
+    import redis
+
+    url = redis_url()
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        pytest.fail(
+            f"Redis is required by the test suite and is not reachable at {url} ({error}); "
+            "start it (redis-server) or set STREAMREC_REDIS_URL",
+            pytrace=False,
+        )
+    return url
+
+
+def with_env(settings: Settings) -> dict[str, str]:
+    """Environment for a child process that should use these settings."""
+    env = dict(os.environ)
+    for name, value in (
+        ("STREAMREC_BROKER", settings.broker),
+        ("STREAMREC_PARTITIONS", str(settings.partitions)),
+        ("STREAMREC_DATA_DIR", str(settings.data_dir)),
+        ("STREAMREC_REGISTRY", str(settings.registry)),
+        ("STREAMREC_REDIS_URL", settings.redis_url),
+        ("STREAMREC_APP_ID", settings.app_id),
+        ("STREAMREC_API_PORT", str(settings.api_port)),
+        ("STREAMREC_BROKER_FIXES", settings.broker_fixes),
+    ):
+        env[name] = value
+    return env
+
+
+__all__ = ["TEST_PARTITIONS", "redis_url", "replace", "with_env"]
