@@ -1,0 +1,71 @@
+"""What the worker hands the API at startup: table readers, the producer, models, services."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from prometheus_client import CollectorRegistry
+
+from api.experiments import ExperimentStore
+from api.model_holder import ModelHolder
+from models.types import ItemMeta, MetaLookup, SignalsLookup, UserView
+from streamrec.settings import Settings
+from tables.experiments import VariantTally
+
+if TYPE_CHECKING:
+    import httpx
+    from redis.asyncio import Redis
+
+Publish = Callable[[str, str | None, bytes | None], Awaitable[None]]
+"""(topic, key, value bytes or None for a tombstone); returns once the broker acknowledged."""
+Readiness = Callable[[], tuple[bool, list[str]]]
+Owner = Callable[[str], str | None]
+"""Base URL of the worker owning a user's partition, None when local; raises NotReady."""
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitPolicy:
+    """A token bucket per client: `burst` requests at once, refilled at `per_second`."""
+
+    burst: int = 200
+    per_second: float = 100.0
+
+
+def _always_ready() -> tuple[bool, list[str]]:
+    return True, []
+
+
+def _local(_user_id: str) -> str | None:
+    return None
+
+
+def _no_tallies(_experiment_id: str) -> Mapping[str, VariantTally]:
+    return {}
+
+
+@dataclass
+class ServingDeps:
+    """Table readers, the producer and services one API instance serves from."""
+
+    settings: Settings
+    users: Callable[[str], UserView | None]
+    signals: SignalsLookup
+    meta: MetaLookup
+    catalog_items: Callable[[], Iterable[ItemMeta]]
+    publish: Publish
+    models: ModelHolder
+    experiments: ExperimentStore
+    tallies: Callable[[str], Mapping[str, VariantTally]] = _no_tallies
+    redis: Redis | None = None
+    readiness: Readiness = _always_ready
+    owner: Owner = _local
+    http: httpx.AsyncClient | None = None
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+    rate_limit: RateLimitPolicy = field(default_factory=RateLimitPolicy)
+    require_model: bool = True
+    clock: Callable[[], float] = time.time
+    rng: Callable[[], random.Random] = random.Random

@@ -1,0 +1,86 @@
+"""The active model bundle, swapped atomically by reference so in-flight requests keep theirs."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from models.bundle import ModelBundle
+
+NO_MODEL = "none"
+BundleLoader = Callable[[str], "ModelBundle"]
+VersionLister = Callable[[], Sequence[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveModel:
+    """A snapshot of one loaded version; a request holds it from start to finish."""
+
+    version: str
+    bundle: ModelBundle | None
+
+
+class ModelHolder:
+    """Holds the active bundle plus versions pinned by experiment variants."""
+
+    def __init__(self, loader: BundleLoader, lister: VersionLister = tuple) -> None:
+        self._loader = loader
+        self._lister = lister
+        self._active = ActiveModel(NO_MODEL, None)
+        self._pinned: dict[str, ActiveModel] = {}
+
+    @classmethod
+    def from_registry(cls, root: Path) -> ModelHolder:
+        """A holder loading `root/<version>` through `models.registry`."""
+        from models import registry
+
+        return cls(
+            lambda version: registry.load_bundle(root / version),
+            lambda: registry.list_versions(root),
+        )
+
+    def current(self) -> ActiveModel:
+        """The active snapshot; later swaps never change a snapshot already taken."""
+        return self._active
+
+    @property
+    def loaded(self) -> bool:
+        """Whether any version has been loaded."""
+        return self._active.bundle is not None
+
+    def swap(self, bundle: ModelBundle | None, version: str) -> ActiveModel:
+        """Make `bundle` the active version in one reference assignment; return the previous."""
+        previous = self._active
+        self._active = ActiveModel(version, bundle)
+        return previous
+
+    async def load_version(self, version: str) -> ActiveModel:
+        """Load `version` in a thread beside the active one, then swap to it."""
+        if version == self._active.version and self.loaded:
+            return self._active
+        snapshot = self._pinned.get(version) or await self._load(version)
+        return self.swap(snapshot.bundle, version)
+
+    async def pin(self, version: str) -> ActiveModel:
+        """Keep `version` loaded for experiment variants that name it."""
+        if version not in self._pinned and version != self._active.version:
+            self._pinned[version] = await self._load(version)
+        return self.for_version(version)
+
+    def for_version(self, version: str | None) -> ActiveModel:
+        """The snapshot of `version` when it is loaded, else the active one."""
+        if version is None or version == self._active.version:
+            return self._active
+        return self._pinned.get(version, self._active)
+
+    def versions(self) -> list[str]:
+        """Every version the registry holds."""
+        return list(self._lister())
+
+    async def _load(self, version: str) -> ActiveModel:
+        bundle: Any = await asyncio.to_thread(self._loader, version)
+        return ActiveModel(version, bundle)

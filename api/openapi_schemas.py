@@ -1,0 +1,216 @@
+"""JSON schemas of request and response bodies for the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.experiments import CONFIG_KEYS, MAX_CONFIG_VALUE
+from schemas.records import EVENT_TYPES
+from schemas.validate import CONTEXT_KEYS, MAX_ID_LENGTH, MAX_TEXT_LENGTH
+
+Schema = dict[str, Any]
+
+ID: Schema = {"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH, "pattern": r"\S"}
+ID_OR_NUMBER: Schema = {"anyOf": [ID, {"type": "integer"}]}
+TIMESTAMP: Schema = {
+    "description": "ISO-8601 text or epoch seconds or milliseconds (UTC)",
+    "anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "minLength": 1}],
+}
+NUMBER_OR_TEXT: Schema = {"type": ["number", "string", "null"]}
+NULLABLE_TEXT: Schema = {"type": ["string", "null"], "maxLength": MAX_TEXT_LENGTH}
+
+
+def ref(name: str) -> Schema:
+    """A reference to a component schema."""
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def listing(name: str, item: Schema, **extra: Schema) -> Schema:
+    """An object holding a list under `name` plus extra required properties."""
+    return {
+        "type": "object",
+        "required": [name, *extra],
+        "properties": {name: {"type": "array", "items": item}, **extra},
+    }
+
+
+ERROR: Schema = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "details"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "details": {"description": "what went wrong, e.g. per-index errors"},
+            },
+        }
+    },
+}
+INTERACTION: Schema = {
+    "type": "object",
+    "required": ["user_id", "item_id", "type", "timestamp"],
+    "properties": {
+        "event_id": {"anyOf": [ID_OR_NUMBER, {"type": "null"}, {"const": ""}]},
+        "user_id": ID_OR_NUMBER,
+        "item_id": ID_OR_NUMBER,
+        "type": {"enum": list(EVENT_TYPES)},
+        "timestamp": TIMESTAMP,
+        "value": {
+            **NUMBER_OR_TEXT,
+            "description": "rating, quantity or price (required for a rating)",
+        },
+        "context": {
+            "type": ["object", "null"],
+            "additionalProperties": False,
+            "properties": {
+                k: {"type": ["string", "null"], "maxLength": MAX_ID_LENGTH} for k in CONTEXT_KEYS
+            },
+        },
+        "schema_version": {"enum": [1]},
+    },
+}
+ITEM_FIELDS: Schema = {
+    "title": NULLABLE_TEXT,
+    "category": NULLABLE_TEXT,
+    "tags": {
+        "description": "a list of strings or one |-separated string",
+        "anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": ["string", "null"]}],
+    },
+    "price": {**NUMBER_OR_TEXT, "minimum": 0},
+    "in_stock": {"enum": [True, False, "true", "false", "1", "0", 1, 0, None]},
+    "created_at": {"anyOf": [TIMESTAMP, {"type": "null"}, {"const": ""}]},
+    "schema_version": {"enum": [1]},
+}
+ITEM: Schema = {
+    "type": "object",
+    "required": ["item_id"],
+    "properties": {"item_id": ID_OR_NUMBER, **ITEM_FIELDS},
+}
+ITEM_BODY: Schema = {"type": "object", "properties": {"item_id": ID_OR_NUMBER, **ITEM_FIELDS}}
+REASON: Schema = {
+    "type": "object",
+    "required": ["type", "text", "anchor_item_id"],
+    "properties": {
+        "type": {"type": "string"},
+        "text": {"type": "string"},
+        "anchor_item_id": {"type": ["string", "null"]},
+    },
+}
+SCORED_ITEM: Schema = {
+    "type": "object",
+    "required": ["item_id", "score"],
+    "properties": {"item_id": {"type": "string"}, "score": {"type": "number"}},
+}
+RECOMMENDATIONS: Schema = {
+    "type": "object",
+    "required": ["request_id", "user_id", "model_version", "experiment", "items"],
+    "properties": {
+        "request_id": {"type": "string"},
+        "user_id": {"type": "string"},
+        "model_version": {"type": "string"},
+        "experiment": {
+            "anyOf": [
+                {"type": "null"},
+                {
+                    "type": "object",
+                    "required": ["id", "variant"],
+                    "properties": {"id": {"type": "string"}, "variant": {"type": "string"}},
+                },
+            ]
+        },
+        "items": {
+            "type": "array",
+            "items": {
+                **SCORED_ITEM,
+                "required": ["item_id", "score", "reason"],
+                "properties": {**SCORED_ITEM["properties"], "reason": ref("Reason")},
+            },
+        },
+    },
+}
+HISTORY_ITEM: Schema = {
+    "type": "object",
+    "required": ["item_id", "type", "timestamp", "value"],
+    "properties": {
+        "item_id": {"type": "string"},
+        "type": {"type": "string"},
+        "timestamp": {"type": "number"},
+        "value": {"type": ["number", "null"]},
+    },
+}
+VARIANT: Schema = {
+    "type": "object",
+    "required": ["name"],
+    "properties": {
+        "name": {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$"},
+        "weight": {"type": "number", "exclusiveMinimum": 0, "maximum": 1e6},
+        "model_version": {"type": ["string", "null"], "pattern": "^[A-Za-z0-9_.-]{1,64}$"},
+        "config": {
+            "type": "object",
+            "description": "ranking overrides of this variant",
+            "additionalProperties": False,
+            "properties": {
+                key: {"type": ["number", "boolean"], "minimum": 0, "maximum": MAX_CONFIG_VALUE}
+                for key in sorted(CONFIG_KEYS)
+            },
+        },
+    },
+}
+EXPERIMENT_BODY: Schema = {
+    "type": "object",
+    "required": ["id", "variants"],
+    "properties": {
+        "id": {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$"},
+        "description": {"type": "string", "maxLength": 1024},
+        "status": {"enum": ["running", "stopped"]},
+        "variants": {"type": "array", "minItems": 2, "maxItems": 10, "items": ref("Variant")},
+    },
+}
+EXPERIMENT: Schema = {
+    **EXPERIMENT_BODY,
+    "required": ["id", "variants", "description", "status", "created_at"],
+    "properties": {**EXPERIMENT_BODY["properties"], "created_at": {"type": "number"}},
+}
+VARIANT_METRICS: Schema = {
+    "type": "object",
+    "required": [
+        "variant",
+        "impressions",
+        "clicks",
+        "conversions",
+        "ctr",
+        "conversion_rate",
+        "ctr_lift",
+        "ctr_p_value",
+    ],
+    "properties": {
+        "variant": {"type": "string"},
+        **{
+            k: {"type": "integer"}
+            for k in ("impressions", "requests", "clicks", "conversions", "users")
+        },
+        "ctr": {"type": "number"},
+        "conversion_rate": {"type": "number"},
+        **{
+            k: {"type": ["number", "null"]}
+            for k in ("ctr_lift", "conversion_lift", "ctr_p_value", "conversion_p_value")
+        },
+    },
+}
+COMPONENTS: dict[str, Schema] = {
+    "Error": ERROR,
+    "Interaction": INTERACTION,
+    "Item": ITEM,
+    "ItemBody": ITEM_BODY,
+    "Reason": REASON,
+    "ScoredItem": SCORED_ITEM,
+    "Recommendations": RECOMMENDATIONS,
+    "HistoryItem": HISTORY_ITEM,
+    "Variant": VARIANT,
+    "ExperimentBody": EXPERIMENT_BODY,
+    "Experiment": EXPERIMENT,
+    "VariantMetrics": VARIANT_METRICS,
+}

@@ -1,0 +1,59 @@
+"""Catalog upserts and deletions, and similar items."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from api.params import json_body, path_id, query_count
+from api.routes.batch import batch_of, parse_all
+from api.state import state_of
+from models.serving import similar_items
+from schemas.validate import parse_item
+from streamrec.errors import InvalidRecord, NotFound
+
+ITEMS_TOPIC = "items"
+
+
+async def put_item(request: Request) -> Response:
+    """Upsert one item; the path names it (a body item_id must agree)."""
+    item_id = path_id(request, "item_id")
+    body = await json_body(request)
+    if not isinstance(body, dict):
+        raise InvalidRecord("record", "must be a JSON object")
+    if body.get("item_id") not in (None, item_id):
+        raise InvalidRecord("item_id", "must match the path")
+    item = parse_all([{**body, "item_id": item_id}], parse_item)[0]
+    await state_of(request).publish(ITEMS_TOPIC, item.item_id, item.dumps())
+    return JSONResponse({"accepted": 1}, status_code=202)
+
+
+async def post_items(request: Request) -> Response:
+    """Upsert a batch `{"items": [...]}` (or one item); all valid or nothing published."""
+    api = state_of(request)
+    items = parse_all(batch_of(await json_body(request), "items"), parse_item)
+    for item in items:
+        await api.publish(ITEMS_TOPIC, item.item_id, item.dumps())
+    return JSONResponse({"accepted": len(items)}, status_code=202)
+
+
+async def delete_item(request: Request) -> Response:
+    """Delete an item (a tombstone on `items`); deleting twice is harmless."""
+    item_id = path_id(request, "item_id")
+    await state_of(request).publish(ITEMS_TOPIC, item_id, None)
+    return JSONResponse({"deleted": item_id}, status_code=202)
+
+
+async def similar(request: Request) -> Response:
+    """Items most similar to one item, with scores."""
+    api = state_of(request)
+    item_id = path_id(request, "item_id")
+    count = query_count(request)
+    if api.deps.meta(item_id) is None:
+        raise NotFound(f"item {item_id!r} does not exist")
+    model = api.deps.models.current()
+    found = similar_items(model.bundle, item_id, api.deps.meta, api.deps.catalog_items, count)
+    items: list[dict[str, Any]] = [{"item_id": i, "score": s} for i, s in found]
+    return JSONResponse({"item_id": item_id, "model_version": model.version, "items": items})

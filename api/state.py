@@ -1,0 +1,93 @@
+"""Per-app state built once at startup, and the guarded route every handler goes through."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from api.auth import authenticate
+from api.cache import RecCache
+from api.deps import ServingDeps
+from api.errors import as_recsys_error
+from api.metrics import ApiMetrics
+from api.ratelimit import RateLimiter
+from models.serving import ServingConfig
+from streamrec.errors import BrokerError, RecsysError
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+@dataclass
+class ApiState:
+    """Everything handlers share: the worker's deps and the API's own services."""
+
+    deps: ServingDeps
+    metrics: ApiMetrics
+    limiter: RateLimiter
+    cache: RecCache
+    serving: ServingConfig
+
+    @classmethod
+    def build(cls, deps: ServingDeps) -> ApiState:
+        """Create metrics, limiter and cache around the worker's deps."""
+        metrics = ApiMetrics(deps.registry, lambda: deps.models.current().version)
+        settings = deps.settings
+        return cls(
+            deps=deps,
+            metrics=metrics,
+            limiter=RateLimiter(deps.rate_limit, deps.redis, metrics),
+            cache=RecCache(deps.redis, settings.cache_ttl_s, metrics),
+            serving=ServingConfig(
+                exploration_slots=settings.exploration_slots, rebuy=settings.rebuy
+            ),
+        )
+
+    async def publish(self, topic: str, key: str | None, value: bytes | None) -> None:
+        """Publish through the worker's producer; failures become BrokerError (503)."""
+        try:
+            await self.deps.publish(topic, key, value)
+        except RecsysError:
+            raise
+        except Exception as error:
+            raise BrokerError(
+                f"could not publish to {topic}: {error}", {"topic": topic, "retry_after": 1}
+            ) from error
+        self.metrics.published.labels(topic=topic).inc()
+
+
+def state_of(request: Request) -> ApiState:
+    """The ApiState of the app serving `request`."""
+    state: ApiState = request.app.state.api
+    return state
+
+
+def guarded(path: str, handler: Handler, methods: Sequence[str], role: str | None) -> Route:
+    """A route that checks the role, spends a rate-limit token and records its latency."""
+
+    async def endpoint(request: Request) -> Response:
+        api = state_of(request)
+        started = time.perf_counter()
+        status = 500
+        try:
+            principal = authenticate(request, api.deps.settings, role)
+            if role is not None:
+                await api.limiter.check(principal.client_id)
+            response = await handler(request)
+            status = response.status_code
+            return response
+        except Exception as error:
+            status = as_recsys_error(error)[0].status
+            raise
+        finally:
+            api.metrics.request_seconds.labels(
+                route=path, method=request.method, status=str(status)
+            ).observe(time.perf_counter() - started)
+
+    endpoint.__name__ = handler.__name__
+    endpoint.__doc__ = handler.__doc__
+    return Route(path, endpoint, methods=list(methods))
