@@ -15,6 +15,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "streamrec.cli.publish",
     "streamrec.cli.replay",
     "streamrec.cli.datasets",
+    "streamrec.cli.train",
+    "streamrec.cli.models",
+    "streamrec.cli.evaluate",
 )
 
 
