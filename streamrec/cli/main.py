@@ -14,6 +14,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "streamrec.cli.broker",
     "streamrec.cli.publish",
     "streamrec.cli.replay",
+    "streamrec.cli.worker",
     "streamrec.cli.datasets",
     "streamrec.cli.train",
     "streamrec.cli.models",
