@@ -49,8 +49,8 @@ class ModelHolder:
 
     @property
     def loaded(self) -> bool:
-        """Whether any version has been loaded."""
-        return self._active.bundle is not None
+        """Whether a version has been activated."""
+        return self._active.version != NO_MODEL
 
     def swap(self, bundle: ModelBundle | None, version: str) -> ActiveModel:
         """Make `bundle` the active version in one reference assignment; return the previous."""
