@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "streamrec.cli.train",
     "streamrec.cli.models",
     "streamrec.cli.evaluate",
+    "streamrec.cli.lake",
 )
 
 
