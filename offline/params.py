@@ -31,8 +31,8 @@ class TrainParams:
     annoy_trees: int = 50
     history_size: int = 50
     ranker: bool = True
-    ranker_users: int = 2000
-    ranker_candidates: int = 150
+    ranker_users: int = 1000
+    ranker_candidates: int = 100
     ranker_iterations: int = 200
     ranker_threads: int = 2
     label_fraction: float = 0.1

@@ -1,0 +1,71 @@
+"""Registry: versions round-trip, and corrupted or incomplete ones are refused by name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from catboost import CatBoost, CatBoostError
+
+from models.rankers import CatBoostRanker
+from models.registry import ALS_ARRAYS, ALS_INDEX, MANIFEST, list_versions, load_bundle
+from offline.registry import write_version
+from offline.synthetic import blocks
+from offline.train import FittedModel, TrainParams, fit
+from streamrec.errors import RegistryError
+
+
+@pytest.fixture(scope="module")
+def fitted() -> FittedModel:
+    events, items = blocks(groups=2, users_per_group=20, items_per_group=15)
+    params = TrainParams(factors=8, iterations=5, ranker_iterations=10, ranker_threads=1)
+    return fit(events, items, params, progress=False)
+
+
+def test_written_version_loads_with_the_same_factors_and_ranker(
+    fitted: FittedModel, tmp_path: Path
+) -> None:
+    version = write_version(tmp_path, fitted.bundle)
+    loaded = load_bundle(tmp_path / version)
+    assert list_versions(tmp_path) == [version]
+    assert np.array_equal(loaded.item_factors, fitted.bundle.item_factors)
+    assert loaded.ranker is not None and loaded.content_retriever is not None
+    row = loaded.item_index["g0-i3"]
+    assert set(loaded.als_retriever.by_item(row, 5)[0]) == set(
+        fitted.bundle.als_retriever.by_item(row, 5)[0]
+    )
+
+
+def test_a_changed_file_is_refused_naming_it(fitted: FittedModel, tmp_path: Path) -> None:
+    version = write_version(tmp_path, fitted.bundle)
+    with (tmp_path / version / ALS_ARRAYS).open("ab") as handle:
+        handle.write(b"x")
+    with pytest.raises(RegistryError, match=ALS_ARRAYS):
+        load_bundle(tmp_path / version)
+
+
+def test_a_missing_file_is_refused_naming_it(fitted: FittedModel, tmp_path: Path) -> None:
+    version = write_version(tmp_path, fitted.bundle)
+    (tmp_path / version / ALS_INDEX).unlink()
+    with pytest.raises(RegistryError, match=ALS_INDEX):
+        load_bundle(tmp_path / version)
+
+
+def test_a_version_without_manifest_is_incomplete(tmp_path: Path) -> None:
+    (tmp_path / "20250101T000000Z-deadbeef").mkdir()
+    with pytest.raises(RegistryError, match=MANIFEST):
+        load_bundle(tmp_path / "20250101T000000Z-deadbeef")
+
+
+def test_a_failed_write_leaves_no_version_behind(fitted: FittedModel, tmp_path: Path) -> None:
+    bundle = fitted.bundle
+    trained = bundle.ranker
+    bundle.ranker = CatBoostRanker(CatBoost())  # an untrained model cannot be saved
+    try:
+        with pytest.raises(CatBoostError):
+            write_version(tmp_path, bundle)
+    finally:
+        bundle.ranker = trained
+    assert list_versions(tmp_path) == []
+    assert list(tmp_path.iterdir()) == []
