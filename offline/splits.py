@@ -9,6 +9,7 @@ catalog ranked over.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -58,6 +59,13 @@ def _require_rows(frame: pl.DataFrame, what: str) -> None:
         raise ModelFitError(f"the split leaves no {what}")
 
 
+def default_cutoff(events: pl.DataFrame, train_share: float = 0.8) -> float:
+    """The time by which `train_share` of the events had happened (those go to training)."""
+    times = events["timestamp"].sort()
+    position = min(math.ceil(train_share * times.len()), times.len() - 1)
+    return float(times[position])
+
+
 def temporal_split(
     events: pl.DataFrame,
     *,
@@ -67,7 +75,7 @@ def temporal_split(
 ) -> Split:
     """Train on events before the cutoff, test on later positives of users seen in training."""
     if cutoff is None:
-        cutoff = float(events["timestamp"].quantile(train_share, interpolation="lower") or 0.0)
+        cutoff = default_cutoff(events, train_share)
     train = events.filter(pl.col("timestamp") < cutoff)
     _require_rows(train, "training events before the cutoff")
     seen = train.select(PAIR).unique()

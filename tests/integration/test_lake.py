@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import polars as pl
@@ -51,7 +51,7 @@ def _event(n: int, when: float) -> Interaction:
 
 
 async def _produce(
-    broker: EmbeddedBroker, topic: str, records: list[tuple[str, bytes | None]]
+    broker: EmbeddedBroker, topic: str, records: Sequence[tuple[str, bytes | None]]
 ) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, linger_ms=5)
     await producer.start()
