@@ -11,16 +11,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from schemas.records import Interaction
+from schemas.records import EVENT_TYPES, Interaction
 from tables.arms import ARM_HALF_LIFE, BetaArm
-from tables.windows import (
-    N_TYPES,
-    WINDOWS,
-    BucketRing,
-    WindowSpec,
-    type_index,
-    window_spec,
-)
+from tables.windows import WindowCounts, type_index, window_spec
 
 TRENDING_SHORT = "1h"
 TRENDING_LONG = "24h"
@@ -28,16 +21,12 @@ TRENDING_LONG = "24h"
 TRENDING_PRIOR = 9.0
 
 
-def _empty_rings() -> list[BucketRing]:
-    return [BucketRing.empty(spec) for spec in WINDOWS]
-
-
 @dataclass(slots=True)
 class ItemState:
-    """Counters of one item; `rings` follow `tables.windows.WINDOWS` one for one."""
+    """Counters of one item: all time, windowed, impressions, and its arm."""
 
     counts: dict[str, int] = field(default_factory=dict)
-    rings: list[BucketRing] = field(default_factory=_empty_rings)
+    windows: WindowCounts = field(default_factory=WindowCounts)
     impressions: int = 0
     last_event_at: float | None = None
     arm: BetaArm = field(default_factory=BetaArm)
@@ -46,9 +35,7 @@ class ItemState:
         """Plain JSON form (fresh containers; safe to keep while the state changes)."""
         return {
             "counts": self.counts.copy(),
-            "windows": {
-                spec.name: ring.to_json() for spec, ring in zip(WINDOWS, self.rings, strict=True)
-            },
+            "windows": self.windows.to_json(),
             "impressions": self.impressions,
             "last_event_at": self.last_event_at,
             "arm": self.arm.to_json(),
@@ -57,10 +44,9 @@ class ItemState:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ItemState:
         """Inverse of `to_json` (copies the containers it keeps)."""
-        windows = data["windows"]
         return cls(
             counts=dict(data["counts"]),
-            rings=[BucketRing.from_json(windows[spec.name]) for spec in WINDOWS],
+            windows=WindowCounts.from_json(data["windows"]),
             impressions=data["impressions"],
             last_event_at=data["last_event_at"],
             arm=BetaArm.from_json(data["arm"]),
@@ -76,8 +62,7 @@ def apply_item_event(
     position = type_index(event_type)
     timestamp = event.timestamp
     state.counts[event_type] = state.counts.get(event_type, 0) + 1
-    for spec, ring in zip(WINDOWS, state.rings, strict=True):
-        ring.add(spec, timestamp, position)
+    state.windows.add(timestamp, position)
     if state.last_event_at is None or timestamp > state.last_event_at:
         state.last_event_at = timestamp
     if event_type == "click":
@@ -106,8 +91,20 @@ def window_count(state: ItemState | None, event_type: str, window: str, now: flo
     position = type_index(event_type)
     if window == "all":
         return state.counts.get(event_type, 0)
+    return state.windows.per_type(window_spec(window), now)[position]
+
+
+def window_counts(state: ItemState | None, window: str, now: float) -> dict[str, int]:
+    """Events of every type in `window` ending at `now`, by type."""
+    if window == "all":
+        return {} if state is None else state.counts.copy()
     spec = window_spec(window)
-    return _ring_of(state, spec).total(spec, position, now)
+    if state is None:
+        return {}
+    per_type = state.windows.per_type(spec, now)
+    return {
+        event_type: count for event_type, count in zip(EVENT_TYPES, per_type, strict=True) if count
+    }
 
 
 def window_total(state: ItemState | None, window: str, now: float) -> int:
@@ -116,9 +113,7 @@ def window_total(state: ItemState | None, window: str, now: float) -> int:
         return 0
     if window == "all":
         return sum(state.counts.values())
-    spec = window_spec(window)
-    ring = _ring_of(state, spec)
-    return sum(ring.total(spec, position, now) for position in range(N_TYPES))
+    return sum(state.windows.per_type(window_spec(window), now))
 
 
 def trending_score(state: ItemState | None, now: float) -> float:
@@ -140,7 +135,3 @@ def arm_params(
     """Beta(alpha, beta) of the item's arm decayed to `now` (the prior 1, 1 when unknown)."""
     arm = BetaArm() if state is None else state.arm
     return arm.params(now, arm_half_life)
-
-
-def _ring_of(state: ItemState, spec: WindowSpec) -> BucketRing:
-    return state.rings[WINDOWS.index(spec)]

@@ -5,6 +5,10 @@ returns it untouched when the event_id was already applied. Replaying the same e
 order gives the same history, counters, purchases, last_seen and version; affinity scores agree
 up to float rounding. Deduplication remembers the last `dedupe_size` applied event_ids (by
 arrival), so a retry arriving after that many newer events would count again.
+
+History rows are kept as the JSON lists they are stored as ([timestamp, event_id, item_id,
+type, value], oldest first) and are never modified in place, so loading and storing a state
+copies only the outer list; `UserState.history` gives them as named tuples for readers.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any, NamedTuple
 
 from schemas.records import Interaction
 from tables.decay import DAY, add_decayed, decayed_to
+from tables.dedupe import RecentIds
 
 HISTORY_SIZE = 50
 DEDUPE_SIZE = 1024
@@ -38,52 +43,61 @@ class HistoryEntry(NamedTuple):
         return self._asdict()
 
 
-def _history_key(entry: HistoryEntry) -> tuple[float, str]:
-    return entry.timestamp, entry.event_id
+HistoryRow = list[Any]
+
+
+def _row_key(row: HistoryRow) -> tuple[float, str]:
+    return row[0], row[1]
 
 
 @dataclass(slots=True)
 class UserState:
     """Everything the online path knows about one user.
 
-    JSON form: history rows are [timestamp, event_id, item_id, type, value] oldest first;
-    affinity scores are expressed at `affinity_at`; `recent_event_ids` oldest first.
+    Affinity scores are expressed at `affinity_at` (see `category_affinity` for scores at a
+    given time); `recent_ids` is the deduplication window.
     """
 
-    history: list[HistoryEntry] = field(default_factory=list)
+    rows: list[HistoryRow] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     affinity: dict[str, float] = field(default_factory=dict)
     affinity_at: float = 0.0
     purchased: dict[str, int] = field(default_factory=dict)
     last_seen: float | None = None
     version: int = 0
-    recent_event_ids: dict[str, None] = field(default_factory=dict)
+    recent_ids: RecentIds = field(default_factory=RecentIds)
+
+    @property
+    def history(self) -> list[HistoryEntry]:
+        """The short-term history, oldest first."""
+        return list(map(HistoryEntry._make, self.rows))
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON form (fresh containers; safe to keep while the state changes)."""
         return {
-            "history": [list(entry) for entry in self.history],
+            "history": self.rows.copy(),
             "counts": self.counts.copy(),
             "affinity": self.affinity.copy(),
             "affinity_at": self.affinity_at,
             "purchased": self.purchased.copy(),
             "last_seen": self.last_seen,
             "version": self.version,
-            "recent_event_ids": list(self.recent_event_ids),
+            "recent_event_ids": self.recent_ids.text,
+            "recent_count": self.recent_ids.count,
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> UserState:
-        """Inverse of `to_json` (copies the containers it keeps)."""
+        """Inverse of `to_json` (copies the containers it may change)."""
         return cls(
-            history=list(map(HistoryEntry._make, data["history"])),
+            rows=list(data["history"]),
             counts=dict(data["counts"]),
             affinity=dict(data["affinity"]),
             affinity_at=data["affinity_at"],
             purchased=dict(data["purchased"]),
             last_seen=data["last_seen"],
             version=data["version"],
-            recent_event_ids=dict.fromkeys(data["recent_event_ids"]),
+            recent_ids=RecentIds(data["recent_event_ids"], data["recent_count"]),
         )
 
 
@@ -106,38 +120,32 @@ def apply_interaction(
     """Fold one event into the user's state; False (state untouched) for a seen event_id."""
     state = UserState() if state is None else state
     event_id = event.event_id
-    if event_id in state.recent_event_ids:
+    if event_id in state.recent_ids:
         return state, False
-    _remember(state.recent_event_ids, event_id, dedupe_size)
-    entry = HistoryEntry(event.timestamp, event_id, event.item_id, event.type, event.value)
-    _insert_history(state.history, entry, history_size)
-    state.counts[entry.type] = state.counts.get(entry.type, 0) + 1
-    if entry.type == "purchase":
-        state.purchased[entry.item_id] = state.purchased.get(entry.item_id, 0) + 1
+    state.recent_ids.remember(event_id, dedupe_size)
+    event_type, item_id, timestamp = event.type, event.item_id, event.timestamp
+    _insert_row(state.rows, [timestamp, event_id, item_id, event_type, event.value], history_size)
+    state.counts[event_type] = state.counts.get(event_type, 0) + 1
+    if event_type == "purchase":
+        state.purchased[item_id] = state.purchased.get(item_id, 0) + 1
     if category:
-        weight = event_weight(entry.type, entry.value)
+        weight = event_weight(event_type, event.value)
         state.affinity_at = add_decayed(
-            state.affinity, state.affinity_at, category, weight, entry.timestamp, affinity_half_life
+            state.affinity, state.affinity_at, category, weight, timestamp, affinity_half_life
         )
-    if state.last_seen is None or entry.timestamp > state.last_seen:
-        state.last_seen = entry.timestamp
+    if state.last_seen is None or timestamp > state.last_seen:
+        state.last_seen = timestamp
     state.version += 1
     return state, True
 
 
-def _remember(recent: dict[str, None], event_id: str, dedupe_size: int) -> None:
-    recent[event_id] = None
-    while len(recent) > dedupe_size:
-        del recent[next(iter(recent))]
-
-
-def _insert_history(history: list[HistoryEntry], entry: HistoryEntry, history_size: int) -> None:
-    if not history or _history_key(entry) >= _history_key(history[-1]):
-        history.append(entry)
+def _insert_row(rows: list[HistoryRow], row: HistoryRow, history_size: int) -> None:
+    if not rows or _row_key(row) >= _row_key(rows[-1]):
+        rows.append(row)
     else:
-        bisect.insort(history, entry, key=_history_key)
-    if len(history) > history_size:
-        del history[: len(history) - history_size]
+        bisect.insort(rows, row, key=_row_key)
+    if len(rows) > history_size:
+        del rows[: len(rows) - history_size]
 
 
 def category_affinity(
@@ -153,7 +161,7 @@ def history_json(state: UserState | None) -> list[dict[str, Any]]:
     """The short-term history newest first, as readable dicts (for the history route)."""
     if state is None:
         return []
-    return [entry.to_dict() for entry in reversed(state.history)]
+    return [HistoryEntry._make(row).to_dict() for row in reversed(state.rows)]
 
 
 def recent_items(state: UserState | None, limit: int = HISTORY_SIZE) -> list[str]:
@@ -161,8 +169,8 @@ def recent_items(state: UserState | None, limit: int = HISTORY_SIZE) -> list[str
     if state is None:
         return []
     seen: dict[str, None] = {}
-    for entry in reversed(state.history):
-        seen.setdefault(entry.item_id, None)
+    for row in reversed(state.rows):
+        seen.setdefault(row[2], None)
         if len(seen) >= limit:
             break
     return list(seen)

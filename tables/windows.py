@@ -10,7 +10,7 @@ events, never on their arrival order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from schemas.records import EVENT_TYPES
@@ -23,25 +23,35 @@ N_TYPES = len(EVENT_TYPES)
 
 @dataclass(frozen=True, slots=True)
 class WindowSpec:
-    """A sliding window: its name, span and bucket width in seconds."""
+    """A sliding window: its name, span and bucket width in seconds, and its rows' place."""
 
     name: str
     span: float
     width: float
-
-    @property
-    def n_buckets(self) -> int:
-        """How many buckets the window sums."""
-        return round(self.span / self.width)
+    n_buckets: int
+    offset: int
+    zeros: tuple[int, ...] = field(repr=False, compare=False, default=())
 
 
-WINDOWS: tuple[WindowSpec, ...] = (
-    WindowSpec("5m", 5 * MINUTE, MINUTE),
-    WindowSpec("1h", 60 * MINUTE, 5 * MINUTE),
-    WindowSpec("24h", 24 * 60 * MINUTE, 60 * MINUTE),
+def _layout(*windows: tuple[str, float, float]) -> tuple[WindowSpec, ...]:
+    specs, offset = [], 0
+    for name, span, width in windows:
+        n_buckets = round(span / width)
+        zeros = (0,) * (n_buckets * N_TYPES)
+        specs.append(WindowSpec(name, span, width, n_buckets, offset, zeros))
+        offset += n_buckets * N_TYPES
+    return tuple(specs)
+
+
+WINDOWS: tuple[WindowSpec, ...] = _layout(
+    ("5m", 5 * MINUTE, MINUTE),
+    ("1h", 60 * MINUTE, 5 * MINUTE),
+    ("24h", 24 * 60 * MINUTE, 60 * MINUTE),
 )
 WINDOW_BY_NAME: dict[str, WindowSpec] = {spec.name: spec for spec in WINDOWS}
 WINDOW_NAMES: tuple[str, ...] = (*WINDOW_BY_NAME, "all")
+_ZERO_ROW = (0,) * N_TYPES
+N_CELLS = sum(spec.n_buckets for spec in WINDOWS) * N_TYPES
 
 
 def type_index(event_type: str) -> int:
@@ -60,56 +70,64 @@ def window_spec(window: str) -> WindowSpec:
     return spec
 
 
-@dataclass(slots=True)
-class BucketRing:
-    """Counts per event type in the newest `n_buckets` buckets, `head` being the newest index.
+def _empty_heads() -> list[int]:
+    return [-1] * len(WINDOWS)
 
-    `counts` is flat: the row of bucket index i starts at (i % n_buckets) * N_TYPES.
+
+def _empty_cells() -> list[int]:
+    return [0] * N_CELLS
+
+
+@dataclass(slots=True)
+class WindowCounts:
+    """Every window's ring of buckets in one flat list of counts.
+
+    Window w keeps its newest `n_buckets` buckets, `heads[w]` being the newest bucket index
+    (-1 when empty); bucket index i of window w holds N_TYPES counts starting at
+    `offset + (i % n_buckets) * N_TYPES`.
     """
 
-    head: int
-    counts: list[int]
+    heads: list[int] = field(default_factory=_empty_heads)
+    cells: list[int] = field(default_factory=_empty_cells)
 
-    @classmethod
-    def empty(cls, spec: WindowSpec) -> BucketRing:
-        """A ring with no events."""
-        return cls(head=-1, counts=[0] * (spec.n_buckets * N_TYPES))
+    def add(self, timestamp: float, type_position: int, count: int = 1) -> None:
+        """Count an event in every window, advancing rings it is the newest of (mutates)."""
+        heads, cells = self.heads, self.cells
+        for position, spec in enumerate(WINDOWS):
+            index = int(timestamp // spec.width)
+            head = heads[position]
+            if index > head:
+                self._advance(spec, head, index)
+                heads[position] = index
+            elif index <= head - spec.n_buckets:
+                continue
+            cells[spec.offset + (index % spec.n_buckets) * N_TYPES + type_position] += count
 
-    def add(self, spec: WindowSpec, timestamp: float, type_position: int, count: int = 1) -> None:
-        """Count an event; advances the ring when it is the newest (mutates the ring)."""
-        n_buckets = spec.n_buckets
-        index = int(timestamp // spec.width)
-        if index > self.head:
-            self._advance(index, n_buckets)
-        elif index <= self.head - n_buckets:
+    def _advance(self, spec: WindowSpec, head: int, index: int) -> None:
+        n_buckets, cells = spec.n_buckets, self.cells
+        if index - head >= n_buckets:
+            cells[spec.offset : spec.offset + n_buckets * N_TYPES] = spec.zeros
             return
-        self.counts[(index % n_buckets) * N_TYPES + type_position] += count
+        for stale in range(head + 1, index + 1):
+            start = spec.offset + (stale % n_buckets) * N_TYPES
+            cells[start : start + N_TYPES] = _ZERO_ROW
 
-    def _advance(self, index: int, n_buckets: int) -> None:
-        counts = self.counts
-        if index - self.head >= n_buckets:
-            counts[:] = [0] * len(counts)
-        else:
-            for stale in range(self.head + 1, index + 1):
-                start = (stale % n_buckets) * N_TYPES
-                counts[start : start + N_TYPES] = [0] * N_TYPES
-        self.head = index
-
-    def total(self, spec: WindowSpec, type_position: int, now: float) -> int:
-        """Events of one type in the window ending at `now`."""
-        n_buckets = spec.n_buckets
-        newest = min(int(now // spec.width), self.head)
-        oldest = max(int(now // spec.width) - n_buckets + 1, self.head - n_buckets + 1)
-        return sum(
-            self.counts[(index % n_buckets) * N_TYPES + type_position]
-            for index in range(oldest, newest + 1)
-        )
+    def per_type(self, spec: WindowSpec, now: float) -> list[int]:
+        """Events of each type (in EVENT_TYPES order) in the window ending at `now`."""
+        n_buckets, head = spec.n_buckets, self.heads[WINDOWS.index(spec)]
+        current = int(now // spec.width)
+        totals = [0] * N_TYPES
+        for index in range(max(current, head) - n_buckets + 1, min(current, head) + 1):
+            start = spec.offset + (index % n_buckets) * N_TYPES
+            for position, count in enumerate(self.cells[start : start + N_TYPES]):
+                totals[position] += count
+        return totals
 
     def to_json(self) -> dict[str, Any]:
-        """Plain JSON form: {"head": int, "counts": [int, ...]}."""
-        return {"head": self.head, "counts": self.counts.copy()}
+        """Plain JSON form: {"heads": [int per window], "cells": [int, ...]}."""
+        return {"heads": self.heads.copy(), "cells": self.cells.copy()}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> BucketRing:
-        """Inverse of `to_json` (copies the counts list)."""
-        return cls(head=data["head"], counts=list(data["counts"]))
+    def from_json(cls, data: dict[str, Any]) -> WindowCounts:
+        """Inverse of `to_json` (copies the lists)."""
+        return cls(heads=list(data["heads"]), cells=list(data["cells"]))

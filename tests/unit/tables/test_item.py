@@ -14,6 +14,8 @@ from tables.item import (
     arm_params,
     trending_score,
     window_count,
+    window_counts,
+    window_total,
 )
 from tests.unit.tables.factories import DAY, HOUR, T0, event
 
@@ -42,6 +44,9 @@ def test_window_counts_include_only_events_inside_each_window() -> None:
     assert [window_count(state, "view", w, T0) for w in ("5m", "1h", "24h", "all")] == [2, 3, 4, 5]
     assert [window_count(state, "click", w, T0) for w in ("5m", "1h", "24h", "all")] == [1, 1, 1, 1]
     assert window_count(state, "purchase", "24h", T0) == 0
+    assert window_counts(state, "1h", T0) == {"view": 3, "click": 1}
+    assert window_counts(state, "all", T0) == {"view": 5, "click": 1}
+    assert window_total(state, "24h", T0) == 5
 
 
 def test_one_hour_window_drops_a_bucket_that_started_before_the_hour() -> None:

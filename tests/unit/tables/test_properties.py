@@ -9,13 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from schemas.records import EVENT_TYPES, Interaction
+from schemas.records import Interaction
 from tables.catalog import CatalogEntry
 from tables.codec import STATE_TYPES, decode, encode
 from tables.consent import ConsentState
 from tables.experiments import VariantTally
-from tables.item import ItemState, apply_impression, apply_item_event, window_count
+from tables.item import ItemState, apply_impression, apply_item_event, window_counts
 from tables.user import UserState, apply_interaction, category_affinity
+from tables.windows import WINDOW_NAMES
 from tests.unit.tables.factories import CATEGORIES, DAY, HOUR, T0, event_batches
 
 settings.register_profile("tables", max_examples=50, deadline=None, database=None)
@@ -47,13 +48,8 @@ def user_facts(state: UserState | None) -> dict[str, Any]:
     return facts
 
 
-def window_table(state: ItemState | None) -> list[int]:
-    return [
-        window_count(state, event_type, window, now)
-        for event_type in EVENT_TYPES
-        for window in ("5m", "1h", "24h", "all")
-        for now in NOWS
-    ]
+def window_table(state: ItemState | None) -> list[dict[str, int]]:
+    return [window_counts(state, window, now) for window in WINDOW_NAMES for now in NOWS]
 
 
 def json_round_trip(state: Any) -> Any:
@@ -101,7 +97,7 @@ def test_any_order_gives_the_same_user_counters_history_and_affinity(
         assert in_order is reordered is None
         return
     assert user_facts(reordered) == user_facts(in_order)
-    assert set(reordered.recent_event_ids) == set(in_order.recent_event_ids)
+    assert set(reordered.recent_ids.ids()) == set(in_order.recent_ids.ids())
     expected = category_affinity(in_order, T0)
     assert category_affinity(reordered, T0) == pytest.approx(expected, rel=1e-9, abs=1e-12)
 

@@ -78,7 +78,7 @@ def test_repeated_event_id_leaves_the_state_unchanged() -> None:
 def test_dedupe_forgets_the_oldest_ids_beyond_its_bound() -> None:
     state = fold([(f"e{n}", T0 + n, "view", "i1") for n in range(3)], dedupe_size=2)
 
-    assert list(state.recent_event_ids) == ["e1", "e2"]
+    assert state.recent_ids.ids() == ["e1", "e2"]
     state, applied = apply_interaction(state, event("e0", T0, "view", "i1"), None, dedupe_size=2)
     assert applied
     assert state.counts == {"view": 4}
