@@ -256,6 +256,10 @@ MODEL_FACTORIES: dict[str, Callable[[int], Recommender]] = {
 }
 
 
+BASELINE_NAMES: tuple[str, ...] = ("pop", "itemknn", "implicit-als", "ease")
+PROJECT_NAMES: tuple[str, ...] = ("als", "als+ranker")
+
+
 def make_recommender(name: str, seed: int = 2020) -> Recommender:
     """The recommender registered under `name` (see MODEL_FACTORIES)."""
     try:

@@ -15,6 +15,8 @@ from scipy import sparse
 from tqdm import tqdm
 
 from offline.baselines import (
+    BASELINE_NAMES,
+    PROJECT_NAMES,
     IntVector,
     Recommender,
     TrainingData,
@@ -28,8 +30,6 @@ from streamrec.errors import NotFound
 
 CURVE_MAX_K = 50
 USERS_PER_STEP = 512
-BASELINE_MODELS: tuple[str, ...] = ("pop", "itemknn", "implicit-als", "ease")
-PROJECT_MODELS: tuple[str, ...] = ("als", "als+ranker")
 
 
 @dataclass(frozen=True)
@@ -59,8 +59,8 @@ class Evaluation:
 
 def default_models() -> list[str]:
     """Every baseline, plus the project's models when `offline.train` provides them."""
-    extra = PROJECT_MODELS if project_models_available() else ()
-    return [*BASELINE_MODELS, *extra]
+    extra = PROJECT_NAMES if project_models_available() else ()
+    return [*BASELINE_NAMES, *extra]
 
 
 def load_frame(path: Path) -> pl.DataFrame:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import polars as pl
 import pytest
 
@@ -15,7 +17,7 @@ from offline.splits import (
 )
 
 
-def _events(rows: list[tuple[str, str, str, float, float | None]]) -> pl.DataFrame:
+def _events(rows: Sequence[tuple[str, str, str, float, float | None]]) -> pl.DataFrame:
     return pl.DataFrame(
         rows,
         schema={
