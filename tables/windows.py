@@ -5,7 +5,8 @@ the bucket that holds `now`, so it covers between S - W and S seconds back (the 
 is partial). With the defaults the error is at most 1 min for "5m", 5 min for "1h" and 1 h for
 "24h". Events newer than `now` are not counted. An event older than the ring (more than S
 behind the newest event seen) is dropped, so the ring's content depends only on the set of
-events, never on their arrival order.
+events, never on their arrival order. Asking about a `now` earlier than the newest event sees
+only the buckets still held.
 """
 
 from __future__ import annotations
