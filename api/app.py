@@ -12,26 +12,31 @@ from api.routes import admin, events, items, ops, recommendations, users
 from api.state import ApiState, guarded
 from streamrec.errors import RecsysError
 
+WRITER, READER, ADMIN, OPEN = "writer", "reader", "admin", None
 ROUTES: tuple[Route, ...] = (
-    guarded("/v1/events", events.post_events, ["POST"], "writer"),
-    guarded("/v1/items", items.post_items, ["POST"], "writer"),
-    guarded("/v1/items/{item_id}", items.put_item, ["PUT"], "writer"),
-    guarded("/v1/items/{item_id}", items.delete_item, ["DELETE"], "writer"),
-    guarded("/v1/items/{item_id}/similar", items.similar, ["GET"], "reader"),
-    guarded("/v1/recommendations", recommendations.recommendations, ["GET"], "reader"),
-    guarded("/v1/users/{user_id}/history", users.history, ["GET"], "reader"),
-    guarded("/v1/users/{user_id}/consent", users.put_consent, ["PUT"], "admin"),
-    guarded("/v1/users/{user_id}", users.erase_user, ["DELETE"], "admin"),
-    guarded("/v1/experiments", admin.list_experiments, ["GET"], "reader"),
-    guarded("/v1/experiments", admin.create_experiment, ["POST"], "admin"),
-    guarded("/v1/experiments/{experiment_id}/metrics", admin.experiment_metrics, ["GET"], "reader"),
-    guarded("/v1/models", admin.list_models, ["GET"], "admin"),
-    guarded("/v1/models/{version}/activate", admin.activate_model, ["POST"], "admin"),
-    guarded("/health", ops.health, ["GET"], None),
-    guarded("/ready", ops.ready, ["GET"], None),
-    guarded("/metrics", ops.metrics, ["GET"], None),
-    guarded("/docs", ops.docs, ["GET"], None),
-    guarded("/openapi.json", ops.openapi, ["GET"], None),
+    guarded("/v1/events", {"POST": (events.post_events, WRITER)}),
+    guarded("/v1/items", {"POST": (items.post_items, WRITER)}),
+    guarded(
+        "/v1/items/{item_id}",
+        {"PUT": (items.put_item, WRITER), "DELETE": (items.delete_item, WRITER)},
+    ),
+    guarded("/v1/items/{item_id}/similar", {"GET": (items.similar, READER)}),
+    guarded("/v1/recommendations", {"GET": (recommendations.recommendations, READER)}),
+    guarded("/v1/users/{user_id}/history", {"GET": (users.history, READER)}),
+    guarded("/v1/users/{user_id}/consent", {"PUT": (users.put_consent, ADMIN)}),
+    guarded("/v1/users/{user_id}", {"DELETE": (users.erase_user, ADMIN)}),
+    guarded(
+        "/v1/experiments",
+        {"GET": (admin.list_experiments, READER), "POST": (admin.create_experiment, ADMIN)},
+    ),
+    guarded("/v1/experiments/{experiment_id}/metrics", {"GET": (admin.experiment_metrics, READER)}),
+    guarded("/v1/models", {"GET": (admin.list_models, ADMIN)}),
+    guarded("/v1/models/{version}/activate", {"POST": (admin.activate_model, ADMIN)}),
+    guarded("/health", {"GET": (ops.health, OPEN)}),
+    guarded("/ready", {"GET": (ops.ready, OPEN)}),
+    guarded("/metrics", {"GET": (ops.metrics, OPEN)}),
+    guarded("/docs", {"GET": (ops.docs, OPEN)}),
+    guarded("/openapi.json", {"GET": (ops.openapi, OPEN)}),
 )
 
 

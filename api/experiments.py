@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from models.serving import ServingConfig
-from streamrec.errors import InvalidRecord, NotFound, Unprocessable
+from streamrec.errors import Conflict, InvalidRecord, NotFound
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 CONFIG_KEYS = frozenset(f.name for f in fields(ServingConfig)) - {"candidate_limit"}
@@ -99,9 +99,9 @@ class ExperimentStore:
         """Add a new experiment and persist; an existing id is refused."""
         with self._lock:
             if experiment.id in self._experiments:
-                raise Unprocessable(
+                raise Conflict(
                     f"experiment {experiment.id!r} already exists",
-                    {"errors": [{"field": "id", "rule": "must be unique"}]},
+                    {"field": "id", "rule": "must be unique"},
                 )
             self._experiments[experiment.id] = experiment
             self._save()
@@ -146,7 +146,9 @@ def _variants(raw: Any) -> tuple[Variant, ...]:
         raise InvalidRecord("variants", f"must be a list of 2 to {MAX_VARIANTS} variants")
     variants = tuple(_variant(index, item) for index, item in enumerate(raw))
     if len({v.name for v in variants}) != len(variants):
-        raise InvalidRecord("variants", "names must be unique")
+        raise Conflict(
+            "variant names must be unique", {"field": "variants", "rule": "unique names"}
+        )
     return variants
 
 

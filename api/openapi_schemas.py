@@ -10,13 +10,29 @@ from schemas.validate import CONTEXT_KEYS, MAX_ID_LENGTH, MAX_TEXT_LENGTH
 
 Schema = dict[str, Any]
 
-ID: Schema = {"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH, "pattern": r"\S"}
+# Ids are stripped, so they need one character Python's strip() keeps.
+ID: Schema = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": MAX_ID_LENGTH,
+    "pattern": r"[^\s\x1c-\x1f\x85]",
+}
+NUMERIC_TEXT: Schema = {
+    "type": "string",
+    "pattern": r"^[ ]*[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]{1,2})?[ ]*$",
+}
 ID_OR_NUMBER: Schema = {"anyOf": [ID, {"type": "integer"}]}
 TIMESTAMP: Schema = {
     "description": "ISO-8601 text or epoch seconds or milliseconds (UTC)",
-    "anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "minLength": 1}],
+    "anyOf": [
+        {"type": "number", "minimum": 0},
+        {"type": "string", "format": "date-time"},
+        {**NUMERIC_TEXT, "pattern": r"^[ ]*[+]?([0-9]+[.]?[0-9]*|[.][0-9]+)[ ]*$"},
+    ],
 }
-NUMBER_OR_TEXT: Schema = {"type": ["number", "string", "null"]}
+NUMBER_OR_TEXT: Schema = {
+    "anyOf": [{"type": "number"}, NUMERIC_TEXT, {"type": "null"}, {"const": ""}]
+}
 NULLABLE_TEXT: Schema = {"type": ["string", "null"], "maxLength": MAX_TEXT_LENGTH}
 
 
@@ -71,6 +87,11 @@ INTERACTION: Schema = {
         },
         "schema_version": {"enum": [1]},
     },
+    "if": {"required": ["type"], "properties": {"type": {"const": "rating"}}},
+    "then": {
+        "required": ["value"],
+        "properties": {"value": {"anyOf": [{"type": "number"}, NUMERIC_TEXT]}},
+    },
 }
 ITEM_FIELDS: Schema = {
     "title": NULLABLE_TEXT,
@@ -79,7 +100,14 @@ ITEM_FIELDS: Schema = {
         "description": "a list of strings or one |-separated string",
         "anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": ["string", "null"]}],
     },
-    "price": {**NUMBER_OR_TEXT, "minimum": 0},
+    "price": {
+        "anyOf": [
+            {"type": "number", "minimum": 0},
+            {**NUMERIC_TEXT, "pattern": r"^[ ]*[+]?([0-9]+[.]?[0-9]*|[.][0-9]+)[ ]*$"},
+            {"type": "null"},
+            {"const": ""},
+        ]
+    },
     "in_stock": {"enum": [True, False, "true", "false", "1", "0", 1, 0, None]},
     "created_at": {"anyOf": [TIMESTAMP, {"type": "null"}, {"const": ""}]},
     "schema_version": {"enum": [1]},
@@ -89,7 +117,11 @@ ITEM: Schema = {
     "required": ["item_id"],
     "properties": {"item_id": ID_OR_NUMBER, **ITEM_FIELDS},
 }
-ITEM_BODY: Schema = {"type": "object", "properties": {"item_id": ID_OR_NUMBER, **ITEM_FIELDS}}
+ITEM_BODY: Schema = {
+    "type": "object",
+    "description": "item fields; the path names the item (a body item_id is ignored)",
+    "properties": ITEM_FIELDS,
+}
 REASON: Schema = {
     "type": "object",
     "required": ["type", "text", "anchor_item_id"],

@@ -26,9 +26,15 @@ async def json_body(request: Request) -> Any:
     if not body.strip():
         raise BadRequest("a JSON body is required")
     try:
-        return json.loads(body)
+        return json.loads(body, parse_float=_number)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
         raise BadRequest(f"body is not valid JSON: {error}") from None
+
+
+def _number(text: str) -> float | int:
+    """JSON numbers with a zero fraction are integers (as JSON Schema counts them)."""
+    value = float(text)
+    return int(value) if value.is_integer() and abs(value) < 2**63 else value
 
 
 def path_id(request: Request, name: str) -> str:
@@ -44,7 +50,7 @@ def query_id(request: Request, name: str) -> str:
 def query_count(request: Request, default: int = 10) -> int:
     """`count` in 1..100 (422 outside that range or when not an integer)."""
     raw = request.query_params.get("count")
-    if raw is None or raw == "":
+    if raw is None:
         return default
     try:
         count = int(raw)

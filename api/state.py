@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from starlette.requests import Request
@@ -66,11 +66,12 @@ def state_of(request: Request) -> ApiState:
     return state
 
 
-def guarded(path: str, handler: Handler, methods: Sequence[str], role: str | None) -> Route:
-    """A route that checks the role, spends a rate-limit token and records its latency."""
+def guarded(path: str, methods: Mapping[str, tuple[Handler, str | None]]) -> Route:
+    """One route per path: per method, check the role, spend a rate-limit token, time it."""
 
     async def endpoint(request: Request) -> Response:
         api = state_of(request)
+        handler, role = methods[request.method if request.method != "HEAD" else "GET"]
         started = time.perf_counter()
         status = 500
         try:
@@ -88,6 +89,5 @@ def guarded(path: str, handler: Handler, methods: Sequence[str], role: str | Non
                 route=path, method=request.method, status=str(status)
             ).observe(time.perf_counter() - started)
 
-    endpoint.__name__ = handler.__name__
-    endpoint.__doc__ = handler.__doc__
+    endpoint.__name__ = "_".join(handler.__name__ for handler, _ in methods.values())
     return Route(path, endpoint, methods=list(methods))

@@ -60,6 +60,13 @@ class NotFound(RecsysError):
     code = "not_found"
 
 
+class Conflict(RecsysError):
+    """Raised when a request would create something that already exists or contradicts itself."""
+
+    status = 409
+    code = "conflict"
+
+
 class Unauthorized(RecsysError):
     """Raised when a request has no token or a bad one."""
 

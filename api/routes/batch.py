@@ -13,9 +13,9 @@ RecordT = TypeVar("RecordT")
 
 def batch_of(body: Any, key: str) -> list[Any]:
     """The records of `{key: [...]}` (1..1000) or a single record object."""
-    if isinstance(body, dict) and key in body:
-        records = body[key]
-        if not isinstance(records, list) or not 1 <= len(records) <= MAX_BATCH:
+    if isinstance(body, dict) and isinstance(body.get(key), list):
+        records: list[Any] = body[key]
+        if not 1 <= len(records) <= MAX_BATCH:
             raise Unprocessable(
                 f"{key} must be a list of 1 to {MAX_BATCH} records",
                 {"errors": [{"index": None, "field": key, "rule": f"1 to {MAX_BATCH} records"}]},

@@ -18,13 +18,11 @@ ITEMS_TOPIC = "items"
 
 
 async def put_item(request: Request) -> Response:
-    """Upsert one item; the path names it (a body item_id must agree)."""
+    """Upsert one item; the path names it (a body item_id is ignored)."""
     item_id = path_id(request, "item_id")
     body = await json_body(request)
     if not isinstance(body, dict):
         raise InvalidRecord("record", "must be a JSON object")
-    if body.get("item_id") not in (None, item_id):
-        raise InvalidRecord("item_id", "must match the path")
     item = parse_all([{**body, "item_id": item_id}], parse_item)[0]
     await state_of(request).publish(ITEMS_TOPIC, item.item_id, item.dumps())
     return JSONResponse({"accepted": 1}, status_code=202)

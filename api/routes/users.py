@@ -29,7 +29,15 @@ async def history(request: Request) -> Response:
         {"item_id": h.item_id, "type": h.type, "timestamp": h.timestamp, "value": h.value}
         for h in sorted(user.history, key=lambda h: h.timestamp, reverse=True)
     ]
-    return JSONResponse({"user_id": user_id, "opted_out": user.opted_out, "items": items})
+    return JSONResponse(
+        {
+            "user_id": user_id,
+            "opted_out": user.opted_out,
+            "version": user.version,
+            "counts": dict(user.counts),
+            "items": items,
+        }
+    )
 
 
 async def put_consent(request: Request) -> Response:

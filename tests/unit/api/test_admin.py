@@ -26,7 +26,8 @@ async def test_experiments_are_created_listed_and_persisted(world: World, tmp_pa
         duplicate = await client.post("/v1/experiments", json=EXPERIMENT)
         listed = await client.get("/v1/experiments")
     assert created.status_code == 201
-    assert duplicate.status_code == 422
+    assert duplicate.status_code == 409
+    assert duplicate.json()["error"]["code"] == "conflict"
     assert [e["id"] for e in listed.json()["experiments"]] == ["ranker-test"]
     reloaded = ExperimentStore(tmp_path / "experiments.json")
     assert [v.name for v in reloaded.get("ranker-test").variants] == ["control", "more-explore"]

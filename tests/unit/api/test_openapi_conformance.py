@@ -1,0 +1,29 @@
+"""Property-based conformance of the app to its own /openapi.json (schemathesis)."""
+
+from __future__ import annotations
+
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.config import SchemathesisConfig
+
+from api.app import create_app
+from api.auth import issue_token
+from api.deps import RateLimitPolicy
+from tests.unit.api.conftest import SECRET, World, auth_settings
+
+WORLD = World()
+APP = create_app(
+    WORLD.deps(
+        settings=auth_settings(), rate_limit=RateLimitPolicy(burst=1_000_000, per_second=1e6)
+    )
+)
+# The coverage phase alone takes about a minute; examples and fuzzing keep this file quick.
+CONFIG = SchemathesisConfig.from_dict({"phases": {"coverage": {"enabled": False}}})
+SCHEMA = schemathesis.openapi.from_asgi("/openapi.json", APP, config=CONFIG)
+ADMIN = {"Authorization": f"Bearer {issue_token(SECRET, 'conformance', 'admin')}"}
+
+
+@SCHEMA.parametrize()
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+def test_every_operation_conforms_and_never_fails_with_5xx(case: schemathesis.Case) -> None:
+    case.call_and_validate(headers=ADMIN)
