@@ -19,7 +19,7 @@ from tables.user import UserState, apply_interaction, category_affinity
 from tables.windows import WINDOW_NAMES
 from tests.unit.tables.factories import CATEGORIES, DAY, HOUR, T0, event_batches
 
-settings.register_profile("tables", max_examples=50, deadline=None, database=None)
+settings.register_profile("tables", max_examples=40, deadline=None, database=None)
 settings.load_profile("tables")
 
 NOWS = (T0, T0 + 3 * 60, T0 + 40 * 60, T0 + 20 * HOUR, T0 + 2 * DAY)
