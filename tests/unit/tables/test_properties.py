@@ -19,8 +19,7 @@ from tables.user import UserState, apply_interaction, category_affinity
 from tables.windows import WINDOW_NAMES
 from tests.unit.tables.factories import CATEGORIES, DAY, HOUR, T0, event_batches
 
-settings.register_profile("tables", max_examples=40, deadline=None, database=None)
-settings.load_profile("tables")
+FAST = settings(max_examples=40, deadline=None, database=None)
 
 NOWS = (T0, T0 + 3 * 60, T0 + 40 * 60, T0 + 20 * HOUR, T0 + 2 * DAY)
 
@@ -56,6 +55,7 @@ def json_round_trip(state: Any) -> Any:
     return decode(type(state), json.loads(json.dumps(encode(state))))
 
 
+@FAST
 @given(event_batches(max_size=16), st.data())
 def test_applying_an_event_twice_equals_applying_it_once(
     batch: list[Interaction], data: st.DataObject
@@ -71,6 +71,7 @@ def test_applying_an_event_twice_equals_applying_it_once(
             assert user_facts(twice) == user_facts(once)
 
 
+@FAST
 @given(event_batches(max_size=16))
 def test_a_repeated_event_returns_not_applied_and_keeps_the_exact_state(
     batch: list[Interaction],
@@ -85,6 +86,7 @@ def test_a_repeated_event_returns_not_applied_and_keeps_the_exact_state(
     assert state.to_json() == before
 
 
+@FAST
 @given(event_batches(), st.data())
 def test_any_order_gives_the_same_user_counters_history_and_affinity(
     batch: list[Interaction], data: st.DataObject
@@ -102,6 +104,7 @@ def test_any_order_gives_the_same_user_counters_history_and_affinity(
     assert category_affinity(reordered, T0) == pytest.approx(expected, rel=1e-9, abs=1e-12)
 
 
+@FAST
 @given(event_batches(), st.data())
 def test_any_order_gives_the_same_window_counts(
     batch: list[Interaction], data: st.DataObject
@@ -115,6 +118,7 @@ def test_any_order_gives_the_same_window_counts(
         assert reordered.to_json()["windows"] == in_order.to_json()["windows"]
 
 
+@FAST
 @given(event_batches(), st.lists(st.floats(T0 - 3 * DAY, T0), max_size=10))
 def test_user_and_item_states_survive_a_json_round_trip(
     batch: list[Interaction], impressions: list[float]
@@ -127,6 +131,7 @@ def test_user_and_item_states_survive_a_json_round_trip(
     assert json_round_trip(item) == item
 
 
+@FAST
 @given(
     st.one_of(
         st.builds(
