@@ -83,10 +83,11 @@ def train_catboost(
         raise ModelFitError("ranker: no candidate with a positive label to learn from")
     model = CatBoost(
         {
-            "loss_function": "YetiRank",
+            "loss_function": "YetiRank:permutations=1",
             "iterations": iterations,
             "thread_count": threads,
             "random_seed": seed,
+            "border_count": 64,
             "verbose": False,
             "allow_writing_files": False,
         }

@@ -31,7 +31,7 @@ class TrainParams:
     annoy_trees: int = 50
     history_size: int = 50
     ranker: bool = True
-    ranker_users: int = 1000
+    ranker_users: int = 600
     ranker_candidates: int = 100
     ranker_iterations: int = 200
     ranker_threads: int = 2

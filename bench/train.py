@@ -1,0 +1,68 @@
+"""Time `streamrec train` next to a bare implicit ALS fit on the same matrix, in one run.
+
+Usage: python bench/train.py EVENTS.parquet [ITEMS.parquet] [-- extra train options]
+(ML-1M: `streamrec datasets fetch ml-1m` writes $STREAMREC_DATA_DIR/datasets/ml-1m/).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from offline.als import train_als
+from offline.etl import build_interactions, scan_events
+from offline.params import TrainParams
+
+
+def time_cli(events: Path, items: Path | None, extra: list[str], registry: Path) -> float:
+    """Wall seconds of the full `streamrec train` command."""
+    command = [
+        sys.executable,
+        "-m",
+        "streamrec.cli.main",
+        "train",
+        "--events",
+        str(events),
+        "--quiet",
+    ]
+    if items is not None:
+        command += ["--items", str(items)]
+    env = {**os.environ, "STREAMREC_REGISTRY": str(registry)}
+    started = time.perf_counter()
+    subprocess.run([*command, *extra], check=True, env=env)
+    return time.perf_counter() - started
+
+
+def time_bare_als(events: Path) -> tuple[float, int]:
+    """Seconds of implicit's ALS fit alone on the matrix `streamrec train` builds."""
+    params = TrainParams()
+    data = build_interactions(scan_events(events), params.etl)
+    started = time.perf_counter()
+    train_als(data.matrix, params.als)
+    return time.perf_counter() - started, int(data.matrix.nnz)
+
+
+def main(argv: list[str]) -> int:
+    """Print both timings and their ratio."""
+    extra = argv[argv.index("--") + 1 :] if "--" in argv else []
+    paths = [Path(a) for a in (argv[: argv.index("--")] if "--" in argv else argv)]
+    if not paths:
+        print(__doc__, file=sys.stderr)
+        return 2
+    events, items = paths[0], (paths[1] if len(paths) > 1 else None)
+    bare, nnz = time_bare_als(events)
+    with tempfile.TemporaryDirectory() as registry:
+        full = time_cli(events, items, extra, Path(registry))
+    print(f"matrix nonzeros      {nnz}")
+    print(f"bare implicit ALS    {bare:8.2f} s")
+    print(f"streamrec train      {full:8.2f} s")
+    print(f"ratio                {full / bare:8.1f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
