@@ -10,9 +10,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING, Any
 
+from models.candidates import DEFAULT_SHARES, CandidateConfig, generate, merge
 from models.explain import explain
 from models.exploration import exploration_slots as slots_for
 from models.exploration import place_explorers, thompson_pick
+from models.features import build_features
+from models.ranking import ranker_of
 from models.rules import Boosts, Filters, apply_filters, boost, diversify
 from models.types import (
     Candidate,
@@ -90,13 +93,12 @@ def recommend(
     personalised = not user.opted_out
     view = user if personalised else UserView(user_id=user.user_id, version=user.version)
     with _stage("candidates", observe):
-        pool = generate_candidates(bundle, view, signals, catalog, now, config.candidate_limit)
+        pool = generate_candidates(bundle, view, signals, meta, catalog, now, config, exclude)
     with _stage("rules", observe):
         filters = Filters(config.rebuy, frozenset(exclude), category)
         allowed = apply_filters([c for c in pool if c.source != "explore"], view, meta, filters)
         explore = apply_filters([c for c in pool if c.source == "explore"], view, meta, filters)
-    with _stage("ranking", observe):
-        ranked = rank_candidates(bundle, view, allowed, signals, meta, now)
+    ranked = rank_candidates(bundle, view, allowed, signals, meta, now, observe)
     with _stage("rules", observe):
         page = _compose_page(ranked, explore, signals, meta, now, rng, config, count, category)
     return [
@@ -133,20 +135,29 @@ def generate_candidates(
     bundle: ModelBundle | None,
     user: UserView,
     signals: SignalsLookup,
+    meta: MetaLookup,
     catalog: CatalogLookup,
     now: float,
-    limit: int,
+    config: ServingConfig,
+    exclude: Collection[str] = (),
 ) -> list[Candidate]:
-    """Candidates from every source: the user's recent anchors, trending, popular, unexposed."""
+    """Candidates of every source; live trending and unexposed items come from the catalog."""
     items = list(catalog())
-    scored = sorted(items, key=lambda m: _popularity(m.item_id, signals), reverse=True)
-    candidates = _anchored(user, items, signals)
-    for item in scored[:limit]:
-        live = signals(item.item_id)
-        source = "trending" if live is not None and live.trending > 0 else "popular"
-        candidates.append(Candidate(item.item_id, source, _popularity(item.item_id, signals)))
-    candidates.extend(_unexposed(items, signals, limit))
-    return candidates
+    by_popularity = sorted(items, key=lambda m: _popularity(m.item_id, signals), reverse=True)
+    candidate_config = CandidateConfig(
+        shares={**DEFAULT_SHARES, "explore": 0.0},
+        rebuy=config.rebuy,
+        trending_items=[m.item_id for m in by_popularity[: config.candidate_limit]],
+        exclude=frozenset(exclude),
+    )
+    found = generate(
+        bundle, user, signals, meta, now, config.candidate_limit, config=candidate_config
+    )
+    if bundle is None:
+        found = merge([_same_category(user, items, signals), found])
+    # The exploration pool stays apart so the merge never relabels an explorer as trending.
+    unexposed = _unexposed(items, signals, config.candidate_limit)
+    return found + [Candidate(item_id, "explore", 0.0) for item_id in unexposed]
 
 
 def _popularity(item_id: str, signals: SignalsLookup) -> float:
@@ -156,7 +167,10 @@ def _popularity(item_id: str, signals: SignalsLookup) -> float:
     return live.trending + math.log1p(live.events_1h) + 0.5 * math.log1p(live.events_all)
 
 
-def _anchored(user: UserView, items: Sequence[ItemMeta], signals: SignalsLookup) -> list[Candidate]:
+def _same_category(
+    user: UserView, items: Sequence[ItemMeta], signals: SignalsLookup
+) -> list[Candidate]:
+    """Before the first model: items sharing a category with the user's recent items."""
     by_id = {m.item_id: m for m in items}
     recent = [h.item_id for h in sorted(user.history, key=lambda h: h.timestamp, reverse=True)]
     anchors = list(dict.fromkeys(i for i in recent if i in by_id))[:RECENT_ANCHORS]
@@ -171,13 +185,12 @@ def _anchored(user: UserView, items: Sequence[ItemMeta], signals: SignalsLookup)
     return found
 
 
-def _unexposed(items: Sequence[ItemMeta], signals: SignalsLookup, limit: int) -> list[Candidate]:
+def _unexposed(items: Sequence[ItemMeta], signals: SignalsLookup, limit: int) -> list[str]:
     def impressions(item: ItemMeta) -> float:
         live = signals(item.item_id)
         return live.impressions if live is not None else 0.0
 
-    fewest = sorted(items, key=impressions)[: max(1, limit // 10)]
-    return [Candidate(m.item_id, "explore", 0.0) for m in fewest]
+    return [m.item_id for m in sorted(items, key=impressions)[: max(1, limit // 10)]]
 
 
 def rank_candidates(
@@ -187,9 +200,21 @@ def rank_candidates(
     signals: SignalsLookup,
     meta: MetaLookup,
     now: float,
+    observe: StageObserver | None = None,
 ) -> list[Candidate]:
-    """Candidates best first (by their source score until a ranker is wired in)."""
-    return sorted(candidates, key=lambda c: c.score, reverse=True)
+    """Candidates best first by the bundle's ranker (the retrieval baseline without one)."""
+    if not candidates:
+        return []
+    with _stage("features", observe):
+        features, _ = build_features(bundle, user, candidates, signals, meta, now)
+    with _stage("ranking", observe):
+        scores = ranker_of(bundle).score(features)
+    order = sorted(range(len(candidates)), key=lambda i: -float(scores[i]))
+    return [
+        Candidate(c.item_id, c.source, float(scores[i]), c.anchor_item_id, c.source_scores)
+        for i in order
+        for c in (candidates[i],)
+    ]
 
 
 def similar_items(

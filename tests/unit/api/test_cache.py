@@ -39,7 +39,7 @@ async def test_repeat_request_hits_and_a_version_bump_misses(world: World, redis
     user_id = f"cache-{uuid.uuid4()}"
     world.users[user_id] = UserView(user_id, version=1)
     deps = world.deps(settings=Settings(cache_ttl_s=30.0), redis=redis)
-    params = {"user_id": user_id, "count": 5}
+    params: dict[str, str | int] = {"user_id": user_id, "count": 5}
     async with serve(deps) as client:
         first = (await client.get("/v1/recommendations", params=params)).json()
         second = (await client.get("/v1/recommendations", params=params)).json()

@@ -57,11 +57,9 @@ async def test_malformed_json_is_a_400_not_a_500(world: World) -> None:
 
 
 async def test_wrong_shapes_are_422_and_publish_nothing(world: World) -> None:
+    bodies: list[object] = [[1, 2], {"events": "x"}, {"events": []}, {"events": [_event()] * 1001}]
     async with serve(world.deps()) as client:
-        statuses = [
-            (await client.post("/v1/events", json=body)).status_code
-            for body in ([1, 2], {"events": "x"}, {"events": []}, {"events": [_event()] * 1001})
-        ]
+        statuses = [(await client.post("/v1/events", json=body)).status_code for body in bodies]
     assert statuses == [422, 422, 422, 422]
     assert world.published == []
 

@@ -35,7 +35,12 @@ async def test_purchased_item_is_filtered(world: World) -> None:
 
 
 async def test_excluded_and_category_parameters_are_honoured(world: World) -> None:
-    params = {"user_id": "u", "count": 5, "exclude": "drama-7,drama-6", "category": "drama"}
+    params: dict[str, str | int] = {
+        "user_id": "u",
+        "count": 5,
+        "exclude": "drama-7,drama-6",
+        "category": "drama",
+    }
     async with serve(world.deps()) as client:
         answer = await client.get("/v1/recommendations", params=params)
     served = [i["item_id"] for i in answer.json()["items"]]
