@@ -4,122 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.openapi_schemas import COMPONENTS, ID, Schema, listing, ref
-
-JSON = "application/json"
-ERROR_TEXT = {
-    400: "Malformed request (unparseable JSON, missing body)",
-    401: "No token or a bad one",
-    403: "The token's role may not call this route",
-    404: "Unknown resource or route",
-    409: "Already exists or contradicts itself (duplicate id or variant names)",
-    422: "Invalid input; details name each field (and index in a batch)",
-    429: "Rate limited; see Retry-After",
-    503: "Not ready, rebalancing or the broker is unavailable; see Retry-After",
-}
-GUARDED = (401, 403, 429)
-
-
-def _json(schema: Schema, description: str) -> dict[str, Any]:
-    return {"description": description, "content": {JSON: {"schema": schema}}}
-
-
-def _errors(*statuses: int) -> dict[str, Any]:
-    return {str(s): _json(ref("Error"), ERROR_TEXT[s]) for s in statuses}
-
-
-def _op(
-    summary: str,
-    role: str | None,
-    ok: tuple[int, Schema],
-    errors: tuple[int, ...] = (),
-    params: list[dict[str, Any]] | None = None,
-    body: Schema | None = None,
-) -> dict[str, Any]:
-    statuses = sorted({*errors, *(GUARDED if role else ()), *((400, 422) if body else ())})
-    operation: dict[str, Any] = {
-        "summary": summary,
-        "description": f"Role: {role}." if role else "No authentication.",
-        "parameters": params or [],
-        "responses": {str(ok[0]): _json(ok[1], "Success"), **_errors(*statuses)},
-    }
-    if body is not None:
-        operation["requestBody"] = {"required": True, "content": {JSON: {"schema": body}}}
-    if role is None:
-        operation["security"] = []
-    return operation
-
-
-def _path(name: str, description: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "description": description, "schema": ID}
-
-
-def _query(name: str, schema: Schema, description: str, required: bool = False) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "query",
-        "required": required,
-        "description": description,
-        "schema": schema,
-    }
-
-
-COUNT = _query(
-    "count", {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}, "page size, 1 to 100"
+from api.openapi_builders import (
+    ACCEPTED,
+    COUNT,
+    EVENTS_BODY,
+    ITEMS_BODY,
+    STATUS,
+    operation,
+    path_param,
+    query_param,
 )
-ACCEPTED: Schema = {
-    "type": "object",
-    "required": ["accepted"],
-    "properties": {"accepted": {"type": "integer", "minimum": 0}},
-}
-EVENTS_BODY: Schema = {
-    "anyOf": [
-        ref("Interaction"),
-        {
-            **listing("events", ref("Interaction")),
-            "properties": {
-                "events": {
-                    "type": "array",
-                    "minItems": 1,
-                    "maxItems": 1000,
-                    "items": ref("Interaction"),
-                }
-            },
-        },
-    ]
-}
-ITEMS_BODY: Schema = {
-    "anyOf": [
-        ref("Item"),
-        {
-            "type": "object",
-            "required": ["items"],
-            "properties": {
-                "items": {"type": "array", "minItems": 1, "maxItems": 1000, "items": ref("Item")}
-            },
-        },
-    ]
-}
-STATUS: Schema = {
-    "type": "object",
-    "required": ["status"],
-    "properties": {
-        "status": {"type": "string"},
-        "reasons": {"type": "array", "items": {"type": "string"}},
-    },
-}
+from api.openapi_schemas import COMPONENTS, ID, listing, ref
 
 
 def _item_paths() -> dict[str, Any]:
-    item_id = _path("item_id", "catalog item id")
+    item_id = path_param("item_id", "catalog item id")
     return {
         "/v1/items": {
-            "post": _op(
+            "post": operation(
                 "Upsert a batch of items", "writer", (202, ACCEPTED), (503,), body=ITEMS_BODY
             )
         },
         "/v1/items/{item_id}": {
-            "put": _op(
+            "put": operation(
                 "Upsert one item",
                 "writer",
                 (202, ACCEPTED),
@@ -127,7 +34,7 @@ def _item_paths() -> dict[str, Any]:
                 [item_id],
                 body=ref("ItemBody"),
             ),
-            "delete": _op(
+            "delete": operation(
                 "Delete one item (tombstone)",
                 "writer",
                 (
@@ -143,7 +50,7 @@ def _item_paths() -> dict[str, Any]:
             ),
         },
         "/v1/items/{item_id}/similar": {
-            "get": _op(
+            "get": operation(
                 "Items similar to one item",
                 "reader",
                 (
@@ -165,19 +72,23 @@ def _item_paths() -> dict[str, Any]:
 
 
 def _user_paths() -> dict[str, Any]:
-    user_id = _path("user_id", "user id")
+    user_id = path_param("user_id", "user id")
     return {
         "/v1/recommendations": {
-            "get": _op(
+            "get": operation(
                 "A page of recommendations for a user",
                 "reader",
                 (200, ref("Recommendations")),
                 (404, 422, 503),
                 [
-                    _query("user_id", ID, "the user (unknown users get cold-start results)", True),
+                    query_param(
+                        "user_id", ID, "the user (unknown users get cold-start results)", True
+                    ),
                     COUNT,
-                    _query("exclude", {"type": "string"}, "comma-separated item ids to leave out"),
-                    _query(
+                    query_param(
+                        "exclude", {"type": "string"}, "comma-separated item ids to leave out"
+                    ),
+                    query_param(
                         "category",
                         {"type": "string", "maxLength": 1024},
                         "only items of this category",
@@ -186,7 +97,7 @@ def _user_paths() -> dict[str, Any]:
             )
         },
         "/v1/users/{user_id}/history": {
-            "get": _op(
+            "get": operation(
                 "The short-term history held for a user",
                 "reader",
                 (
@@ -205,7 +116,7 @@ def _user_paths() -> dict[str, Any]:
             )
         },
         "/v1/users/{user_id}/consent": {
-            "put": _op(
+            "put": operation(
                 "Opt a user out of or back into personalisation",
                 "admin",
                 (
@@ -229,7 +140,7 @@ def _user_paths() -> dict[str, Any]:
             )
         },
         "/v1/users/{user_id}": {
-            "delete": _op(
+            "delete": operation(
                 "Erase a user from every table",
                 "admin",
                 (
@@ -253,10 +164,10 @@ def _user_paths() -> dict[str, Any]:
 def _admin_paths() -> dict[str, Any]:
     return {
         "/v1/experiments": {
-            "get": _op(
+            "get": operation(
                 "Every experiment", "reader", (200, listing("experiments", ref("Experiment")))
             ),
-            "post": _op(
+            "post": operation(
                 "Define an experiment",
                 "admin",
                 (201, ref("Experiment")),
@@ -265,7 +176,7 @@ def _admin_paths() -> dict[str, Any]:
             ),
         },
         "/v1/experiments/{experiment_id}/metrics": {
-            "get": _op(
+            "get": operation(
                 "Per-variant CTR, conversion, lift and p-value",
                 "reader",
                 (
@@ -280,11 +191,11 @@ def _admin_paths() -> dict[str, Any]:
                     },
                 ),
                 (404, 422),
-                [_path("experiment_id", "experiment id")],
+                [path_param("experiment_id", "experiment id")],
             )
         },
         "/v1/models": {
-            "get": _op(
+            "get": operation(
                 "Registry versions and the active one",
                 "admin",
                 (
@@ -301,7 +212,7 @@ def _admin_paths() -> dict[str, Any]:
             )
         },
         "/v1/models/{version}/activate": {
-            "post": _op(
+            "post": operation(
                 "Activate a version on every worker (also rollback)",
                 "admin",
                 (
@@ -316,7 +227,7 @@ def _admin_paths() -> dict[str, Any]:
                     },
                 ),
                 (404, 422, 503),
-                [_path("version", "model version")],
+                [path_param("version", "model version")],
             )
         },
     }
@@ -325,15 +236,15 @@ def _admin_paths() -> dict[str, Any]:
 def _ops_paths() -> dict[str, Any]:
     text = {"type": "string"}
     return {
-        "/health": {"get": _op("Liveness", None, (200, STATUS))},
+        "/health": {"get": operation("Liveness", None, (200, STATUS))},
         "/ready": {
-            "get": _op(
+            "get": operation(
                 "Readiness: partitions recovered, model loaded, Redis", None, (200, STATUS), (503,)
             )
         },
         "/metrics": {
             "get": {
-                **_op("Prometheus metrics", None, (200, text)),
+                **operation("Prometheus metrics", None, (200, text)),
                 "responses": {
                     "200": {
                         "description": "Prometheus text format",
@@ -344,13 +255,13 @@ def _ops_paths() -> dict[str, Any]:
         },
         "/docs": {
             "get": {
-                **_op("This document as HTML", None, (200, text)),
+                **operation("This document as HTML", None, (200, text)),
                 "responses": {
                     "200": {"description": "HTML", "content": {"text/html": {"schema": text}}}
                 },
             }
         },
-        "/openapi.json": {"get": _op("This document", None, (200, {"type": "object"}))},
+        "/openapi.json": {"get": operation("This document", None, (200, {"type": "object"}))},
     }
 
 
@@ -366,7 +277,7 @@ def build_spec() -> dict[str, Any]:
         },
         "paths": {
             "/v1/events": {
-                "post": _op(
+                "post": operation(
                     "Record one event or a batch (all valid or none published)",
                     "writer",
                     (202, ACCEPTED),
