@@ -5,6 +5,7 @@ from __future__ import annotations
 import faust
 
 from agents import workarounds
+from tables.declare import declare
 from streamrec import topics as names
 from streamrec.settings import Settings
 
@@ -14,6 +15,7 @@ workarounds.apply(settings)
 
 def create_app(config: Settings) -> faust.App:
     """Build the Faust app for these settings (fast group joins, RocksDB tables, no Faust web)."""
+    (config.data_dir / "worker").mkdir(parents=True, exist_ok=True)
     return faust.App(
         config.app_id,
         broker=config.broker,
@@ -30,7 +32,7 @@ def create_app(config: Settings) -> faust.App:
         producer_linger=0.005,
         stream_buffer_maxsize=8192,
         web_enabled=False,
-        canonical_url=f"http://{config.api_host}:{config.api_port}",
+        canonical_url=config.public_url,
         autodiscover=False,
     )
 
@@ -55,3 +57,24 @@ model_updates_topic = app.topic(
 dead_letters_topic = app.topic(
     names.DEAD_LETTERS, key_type=str, value_serializer="raw", partitions=1
 )
+
+# Internal, re-keyed streams: item-keyed signals and (experiment|variant)-keyed tally updates.
+item_signals_topic = app.topic(
+    "item-signals",
+    key_type=str,
+    value_serializer="raw",
+    partitions=settings.partitions,
+    internal=True,
+)
+tally_updates_topic = app.topic(
+    "tally-updates",
+    key_type=str,
+    value_serializer="raw",
+    partitions=settings.partitions,
+    internal=True,
+)
+
+tables = declare(app, settings.partitions)
+
+# The actors register themselves on `app` when imported (they import `app` from here).
+from agents import experiments, items, serving, users  # noqa: E402, F401

@@ -156,3 +156,21 @@ async def _read_highwaters(
     if tps - found.keys():
         log.warning("no high watermark fetched for %s; using listed offsets", tps - found.keys())
     return found
+
+
+async def latest_record(settings: Settings, topic: str) -> bytes | None:
+    """The value of the newest record of a one-partition topic, None when it is empty."""
+    async with consumer(settings) as client:
+        tps = await partitions_for(client, topic)
+        ends = await end_offsets(settings, client, tps)
+        newest: tuple[int, bytes | None] | None = None
+        for tp in tps:
+            if ends[tp] == 0:
+                continue
+            client.assign([tp])
+            client.seek(tp, ends[tp] - 1)
+            batch = await client.getmany(tp, timeout_ms=2000)
+            for record in batch.get(tp, []):
+                if newest is None or record.timestamp >= newest[0]:
+                    newest = (record.timestamp, record.value)
+        return newest[1] if newest else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -62,6 +63,7 @@ class Settings:
     redis_url: str = "redis://127.0.0.1:6379/0"
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    advertised_url: str = ""
     partitions: int = 8
     replication: int = 1
     auth: bool = False
@@ -69,6 +71,7 @@ class Settings:
     app_id: str = "streamrec"
     fetch_wait_ms: int = 30
     history_size: int = 50
+    dedupe_window: int = 256
     cache_ttl_s: float = 30.0
     exploration_slots: int = 2
     rebuy: bool = False
@@ -88,6 +91,14 @@ class Settings:
         if self.broker_fixes in {"none", ""}:
             return ()
         return tuple(name.strip() for name in self.broker_fixes.split(","))
+
+    @property
+    def public_url(self) -> str:
+        """The URL other workers use to reach this one's API (forwarding)."""
+        if self.advertised_url:
+            return self.advertised_url.rstrip("/")
+        host = socket.gethostname() if self.api_host in {"0.0.0.0", "::"} else self.api_host
+        return f"http://{host}:{self.api_port}"
 
     @property
     def redis_enabled(self) -> bool:
@@ -128,7 +139,14 @@ def _parse(attr: str, name: str, raw: str) -> object:
         return Path(raw)
     if attr == "auth" or attr == "rebuy":
         return _flag(name, raw)
-    if attr in {"api_port", "partitions", "replication", "fetch_wait_ms", "history_size"}:
+    if attr in {
+        "api_port",
+        "partitions",
+        "replication",
+        "fetch_wait_ms",
+        "history_size",
+        "dedupe_window",
+    }:
         return _int(name, raw, minimum=1 if attr != "fetch_wait_ms" else 0)
     if attr == "exploration_slots":
         return _int(name, raw)

@@ -45,7 +45,7 @@ def redis_url() -> str:
     return os.environ.get("STREAMREC_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="session", autouse=True)
 def redis_available() -> str:
     """Fail loudly (never skip) when the Redis the tests need is not running."""
     import redis

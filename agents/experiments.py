@@ -1,0 +1,67 @@
+"""`tally_experiments`: impressions feed item arms and per-variant tallies of experiments."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from faust.types import EventT
+
+from agents.app import app, impressions_topic, item_signals_topic, tables, tally_updates_topic
+from agents.context import write
+from agents.dead_letters import decode_json, send_dead_letter
+from agents.metrics import EVENTS_PROCESSED
+from schemas.records import Impression
+from tables.experiments import VariantTally, tally_event, tally_impression
+
+
+async def _forward_impression(event: EventT, impression: Impression) -> None:
+    for item in impression.items:
+        signal = {"kind": "impression", "timestamp": impression.timestamp, "count": 1}
+        await item_signals_topic.send(key=item.item_id, value=json.dumps(signal).encode())
+    if not impression.experiment_id or not impression.variant:
+        return
+    assigned = dict(tables.user_experiments.get(impression.user_id) or {})
+    new_user = impression.experiment_id not in assigned
+    if new_user:
+        assigned[impression.experiment_id] = impression.variant
+        write(tables.user_experiments, impression.user_id, assigned, event)
+    update = {"kind": "impression", "n_items": len(impression.items), "new_user": new_user}
+    await tally_updates_topic.send(
+        key=f"{impression.experiment_id}|{impression.variant}", value=json.dumps(update).encode()
+    )
+
+
+@app.agent(impressions_topic)
+async def tally_experiments(stream: Any) -> None:
+    """Each served page: impressions for item arms, exposure and users for its variant."""
+    async for event in stream.events():
+        try:
+            impression = Impression.from_data(decode_json(event.value))
+        except (ValueError, KeyError, TypeError) as error:
+            await send_dead_letter(event, f"impression: {error!r}")
+            continue
+        await _forward_impression(event, impression)
+        EVENTS_PROCESSED.labels("impressions", "impression").inc()
+
+
+def fold_tally(tally: VariantTally | None, update: dict[str, Any]) -> VariantTally:
+    """Apply one tally update (an impression page or a click/conversion)."""
+    if update["kind"] == "impression":
+        return tally_impression(tally, int(update["n_items"]), bool(update["new_user"]))
+    return tally_event(tally, str(update["kind"]))
+
+
+@app.agent(tally_updates_topic)
+async def count_variant_tallies(stream: Any) -> None:
+    """Impressions, clicks, conversions and users per (experiment, variant)."""
+    async for event in stream.events():
+        current = tables.variant_tallies.get(event.key)
+        try:
+            tally = fold_tally(
+                VariantTally.from_json(current) if current else None, decode_json(event.value)
+            )
+        except (ValueError, KeyError, TypeError) as error:
+            await send_dead_letter(event, f"tally update: {error!r}")
+            continue
+        write(tables.variant_tallies, event.key, tally.to_json(), event)

@@ -1,0 +1,21 @@
+"""Prometheus metrics of the worker's actors."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+EVENTS_PROCESSED = Counter(
+    "streamrec_events_processed_total", "Records applied by the actors", ["topic", "type"]
+)
+DUPLICATES_DROPPED = Counter(
+    "streamrec_duplicate_events_total", "Events dropped because their event_id was applied"
+)
+DEAD_LETTERS = Counter(
+    "streamrec_dead_letters_total", "Records sent to dead-letters", ["source_topic"]
+)
+APPLY_LAG = Histogram(
+    "streamrec_event_apply_lag_seconds",
+    "Event time to the moment the user's state applied it",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60, 600, float("inf")),
+)
+TABLE_KEYS = Gauge("streamrec_table_keys", "Keys held in local table partitions", ["table"])

@@ -1,0 +1,151 @@
+"""The HTTP API inside the worker's event loop, and hot model swaps on `model-updates`."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import uvicorn
+from prometheus_client import REGISTRY
+from redis.asyncio import Redis
+
+from agents.app import app, events_topic, model_updates_topic, settings, tables
+from agents.views import item_meta, item_signals, user_view
+from api.app import create_app
+from api.deps import ServingDeps
+from api.experiments import ExperimentStore
+from api.model_holder import ModelHolder
+from models.types import ItemMeta, ItemSignals, UserView
+from schemas.records import ModelActivated
+from streamrec.errors import NotReady
+from streamrec.kafka import latest_record
+from tables.experiments import VariantTally
+
+log = logging.getLogger(__name__)
+models = ModelHolder.from_registry(settings.registry)
+
+
+def read_user(user_id: str) -> UserView | None:
+    """The user's live state from the local tables."""
+    return user_view(user_id, tables.user_state.get(user_id), tables.user_consent.get(user_id))
+
+
+def read_signals(item_id: str) -> ItemSignals | None:
+    """The item's live counters from the local tables."""
+    return item_signals(item_id, tables.item_state.get(item_id))
+
+
+def read_meta(item_id: str) -> ItemMeta | None:
+    """The item's catalog row (global table)."""
+    return item_meta(item_id, tables.catalog.get(item_id))
+
+
+def catalog_items() -> Iterable[ItemMeta]:
+    """Every catalog item."""
+    for item_id, entry in tables.catalog.items():
+        meta = item_meta(item_id, entry)
+        if meta is not None:
+            yield meta
+
+
+def read_tallies(experiment_id: str) -> Mapping[str, VariantTally]:
+    """Per-variant tallies of one experiment."""
+    prefix = f"{experiment_id}|"
+    return {
+        key.removeprefix(prefix): VariantTally.from_json(value)
+        for key, value in tables.variant_tallies.items()
+        if key.startswith(prefix)
+    }
+
+
+async def publish(topic: str, key: str | None, value: bytes | None) -> None:
+    """Produce one record and wait for the broker's ack."""
+    await app.producer.send_and_wait(topic, key.encode() if key else None, value, None, None, None)
+
+
+def readiness() -> tuple[bool, list[str]]:
+    """Ready once partitions are assigned and table recovery finished."""
+    reasons = []
+    if app.rebalancing:
+        reasons.append("partitions are being rebalanced")
+    if not app.tables.recovery.completed.is_set():
+        reasons.append("tables are recovering")
+    return not reasons, reasons
+
+
+def owner(user_id: str) -> str | None:
+    """Base URL of the worker that owns the user's partition, None when it is this one."""
+    if app.rebalancing:
+        raise NotReady("partitions are being rebalanced; retry shortly")
+    try:
+        url = str(app.router.external_topic_key_store(events_topic, user_id))
+    except KeyError:
+        raise NotReady("the owner of this user is not known yet; retry shortly") from None
+    return None if url.rstrip("/") == str(app.conf.canonical_url).rstrip("/") else url
+
+
+def build_deps() -> ServingDeps:
+    """Everything the API reads, backed by this worker's tables and producer."""
+    return ServingDeps(
+        settings=settings,
+        users=read_user,
+        signals=read_signals,
+        meta=read_meta,
+        catalog_items=catalog_items,
+        publish=publish,
+        models=models,
+        experiments=ExperimentStore(settings.data_dir / "experiments.json"),
+        tallies=read_tallies,
+        redis=Redis.from_url(settings.redis_url) if settings.redis_enabled else None,
+        readiness=readiness,
+        owner=owner,
+        registry=REGISTRY,
+        require_model=False,
+    )
+
+
+class _Server(uvicorn.Server):
+    def install_signal_handlers(self) -> None:
+        """Leave SIGTERM and SIGINT to the worker."""
+
+    def capture_signals(self) -> Any:
+        """Leave SIGTERM and SIGINT to the worker (newer uvicorn's name for the same hook)."""
+        return contextlib.nullcontext()
+
+
+@app.task
+async def serve_http() -> None:
+    """Start uvicorn on STREAMREC_API_HOST:STREAMREC_API_PORT once the worker runs."""
+    await load_active_model()
+    config = uvicorn.Config(
+        create_app(build_deps()),
+        host=settings.api_host,
+        port=settings.api_port,
+        log_level="warning",
+        lifespan="off",
+    )
+    await _Server(config).serve()
+
+
+async def load_active_model() -> None:
+    """At start, load the version named by the latest record of `model-updates`, if any."""
+    try:
+        latest = await latest_record(settings, model_updates_topic.get_topic_name())
+        if latest is not None:
+            await models.load_version(ModelActivated.loads(latest).version)
+    except Exception as error:  # serving without a model beats not serving
+        log.error("cannot load the active model at start: %r", error)
+
+
+@app.agent(model_updates_topic)
+async def swap_models(stream: Any) -> None:
+    """Load each newly activated version beside the old one and swap atomically."""
+    async for value in stream:
+        try:
+            activated = ModelActivated.loads(value)
+            await models.load_version(activated.version)
+            log.info("model %s active", activated.version)
+        except Exception as error:  # a bad version must not stop the worker
+            log.error("cannot activate model: %r", error)

@@ -1,0 +1,71 @@
+"""Table rows turned into the value types the API and models read (no writes here)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from models.types import HistoryItem, ItemMeta, ItemSignals, UserView
+from tables.consent import ConsentState
+from tables.item import ItemState, arm_params, trending_score, window_count, window_total
+from tables.user import UserState
+
+
+def user_view(
+    user_id: str, state: dict[str, Any] | None, consent: dict[str, Any] | None
+) -> UserView | None:
+    """A user's live state as a UserView; None when nothing is known of the user."""
+    opted_out = bool(consent and ConsentState.from_json(consent).opted_out)
+    if not state:
+        return UserView(user_id=user_id, opted_out=True) if opted_out else None
+    user = UserState.from_json(state)
+    return UserView(
+        user_id=user_id,
+        history=tuple(
+            HistoryItem(e.item_id, e.type, e.timestamp, e.value) for e in reversed(user.history)
+        ),
+        purchased=user.purchased,
+        category_affinity=user.affinity,
+        counts=user.counts,
+        version=user.version,
+        opted_out=opted_out,
+    )
+
+
+def item_signals(
+    item_id: str, state: dict[str, Any] | None, now: float | None = None
+) -> ItemSignals | None:
+    """An item's live counters, trend and arm as ItemSignals."""
+    if not state:
+        return None
+    item = ItemState.from_json(state)
+    now = time.time() if now is None else now
+    alpha, beta = arm_params(item, now)
+    return ItemSignals(
+        item_id=item_id,
+        views_24h=window_count(item, "view", "24h", now),
+        clicks_24h=window_count(item, "click", "24h", now),
+        purchases_24h=window_count(item, "purchase", "24h", now),
+        events_1h=window_total(item, "1h", now),
+        events_all=window_total(item, "all", now),
+        trending=trending_score(item, now),
+        arm_alpha=alpha,
+        arm_beta=beta,
+        impressions=item.impressions,
+        last_event_at=item.last_event_at,
+    )
+
+
+def item_meta(item_id: str, entry: dict[str, Any] | None) -> ItemMeta | None:
+    """A catalog row as ItemMeta; None for unknown or deleted items."""
+    if not entry:
+        return None
+    return ItemMeta(
+        item_id=item_id,
+        title=entry.get("title", ""),
+        category=entry.get("category", ""),
+        tags=tuple(entry.get("tags") or ()),
+        price=entry.get("price"),
+        in_stock=bool(entry.get("in_stock", True)),
+        created_at=entry.get("created_at"),
+    )

@@ -1,0 +1,67 @@
+"""The Faust tables of streamrec, created on the app they are given (tables never import faust).
+
+Keyed tables use the producer's partitioner on raw keys, so a key's changelog partition is the
+partition of the topic that carries that key: agents may then write each key once per batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+USER_STATE = "user_state"
+USER_CONSENT = "user_consent"
+USER_EXPERIMENTS = "user_experiments"
+ITEM_STATE = "item_state"
+CATALOG = "catalog"
+VARIANT_TALLIES = "variant_tallies"
+
+
+@dataclass(frozen=True)
+class Tables:
+    """Handles on every table; values are the JSON forms of the state types in `tables/`."""
+
+    user_state: Any
+    user_consent: Any
+    user_experiments: Any
+    item_state: Any
+    catalog: Any
+    variant_tallies: Any
+
+    def all(self) -> dict[str, Any]:
+        """Every table by name."""
+        return {
+            USER_STATE: self.user_state,
+            USER_CONSENT: self.user_consent,
+            USER_EXPERIMENTS: self.user_experiments,
+            ITEM_STATE: self.item_state,
+            CATALOG: self.catalog,
+            VARIANT_TALLIES: self.variant_tallies,
+        }
+
+
+def _keyed(app: Any, name: str, partitions: int, help_text: str) -> Any:
+    return app.Table(
+        name,
+        key_type=str,
+        partitions=partitions,
+        use_partitioner=True,
+        help=help_text,
+    )
+
+
+def declare(app: Any, partitions: int) -> Tables:
+    """Create every table on `app`."""
+    return Tables(
+        user_state=_keyed(app, USER_STATE, partitions, "user_id -> UserState"),
+        user_consent=_keyed(app, USER_CONSENT, partitions, "user_id -> ConsentState"),
+        user_experiments=_keyed(app, USER_EXPERIMENTS, partitions, "user_id -> {exp: variant}"),
+        item_state=_keyed(app, ITEM_STATE, partitions, "item_id -> ItemState"),
+        catalog=app.GlobalTable(
+            CATALOG,
+            key_type=str,
+            partitions=partitions,
+            help="item_id -> CatalogEntry (every worker)",
+        ),
+        variant_tallies=_keyed(app, VARIANT_TALLIES, partitions, "exp|variant -> VariantTally"),
+    )

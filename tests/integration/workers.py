@@ -1,0 +1,85 @@
+"""Worker processes for integration tests: start, wait until serving, kill -9, stop."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from streamrec.broker import free_port
+from streamrec.settings import Settings
+from tests.conftest import with_env
+
+
+@dataclass
+class Worker:
+    """One `streamrec worker` child process with its own port and data dir."""
+
+    settings: Settings
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def url(self) -> str:
+        """Base URL of the worker's API."""
+        return f"http://127.0.0.1:{self.settings.api_port}"
+
+    def get(self, path: str, **params: Any) -> httpx.Response:
+        """GET one route of this worker."""
+        return httpx.get(self.url + path, params=params, timeout=10)
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        """Block until /ready answers 200, or fail with the worker's log tail."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"worker exited early:\n{self.tail()}")
+            try:
+                if self.get("/ready").status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise AssertionError(f"worker not ready after {timeout} s:\n{self.tail()}")
+
+    def tail(self, lines: int = 40) -> str:
+        """The end of the worker's log."""
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+    def kill(self) -> None:
+        """kill -9, no chance to flush or commit."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        """SIGTERM and wait; SIGKILL if it hangs."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def start_worker(settings: Settings, data_dir: Path, **overrides: Any) -> Worker:
+    """Start a worker on a free port with its own data dir."""
+    own = replace(settings, data_dir=data_dir, **{"api_port": free_port(), **overrides})
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log = data_dir.parent / f"{data_dir.name}-{own.api_port}.log"
+    env = with_env(own)
+    env["PYTHONUNBUFFERED"] = "1"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamrec.cli.main", "worker", "-l", "info"],
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        cwd=os.getcwd(),
+    )
+    return Worker(own, process, log)
