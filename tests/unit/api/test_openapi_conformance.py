@@ -24,6 +24,6 @@ ADMIN = {"Authorization": f"Bearer {issue_token(SECRET, 'conformance', 'admin')}
 
 
 @SCHEMA.parametrize()
-@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
 def test_every_operation_conforms_and_never_fails_with_5xx(case: schemathesis.Case) -> None:  # type: ignore[type-arg]
     case.call_and_validate(headers=ADMIN)
