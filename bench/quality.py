@@ -59,9 +59,10 @@ def run_one(dataset: str, protocol: str, args: argparse.Namespace, out: Path) ->
 def section(dataset: str, evaluation: Evaluation) -> str:
     """Markdown block of one run for RESULTS.md."""
     sizes = ", ".join(f"{k} {v:,}" for k, v in evaluation.split_summary.items())
+    params = "; ".join(f"{k}: {v}" for k, v in evaluation.split_params.items())
     return (
         f"### {dataset}, {evaluation.protocol} protocol\n\n"
-        f"Split: {'; '.join(evaluation.split_params.values())}.\nSizes: {sizes}.\n\n"
+        f"Split: {params}.\nSizes: {sizes}.\n\n"
         f"{metrics_table(evaluation)}\n"
     )
 
