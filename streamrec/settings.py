@@ -70,6 +70,7 @@ class Settings:
     jwt_secret: str = ""
     app_id: str = "streamrec"
     fetch_wait_ms: int = 30
+    session_timeout_s: float = 10.0
     history_size: int = 50
     dedupe_window: int = 256
     cache_ttl_s: float = 30.0
@@ -150,7 +151,7 @@ def _parse(attr: str, name: str, raw: str) -> object:
         return _int(name, raw, minimum=1 if attr != "fetch_wait_ms" else 0)
     if attr == "exploration_slots":
         return _int(name, raw)
-    if attr == "cache_ttl_s":
+    if attr in {"cache_ttl_s", "session_timeout_s"}:
         return _float(name, raw)
     return raw
 

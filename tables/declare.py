@@ -40,13 +40,17 @@ class Tables:
         }
 
 
+def _raw_keys(table: Any) -> Any:
+    # Changelog keys default to JSON (b'"u1"'), which the producer's partitioner hashes to a
+    # different partition than the topic's raw key (b'u1'): keep them raw so they agree.
+    table.key_serializer = "raw"
+    table.changelog_topic = table._new_changelog_topic()
+    return table
+
+
 def _keyed(app: Any, name: str, partitions: int, help_text: str) -> Any:
-    return app.Table(
-        name,
-        key_type=str,
-        partitions=partitions,
-        use_partitioner=True,
-        help=help_text,
+    return _raw_keys(
+        app.Table(name, key_type=str, partitions=partitions, use_partitioner=True, help=help_text)
     )
 
 
@@ -57,11 +61,13 @@ def declare(app: Any, partitions: int) -> Tables:
         user_consent=_keyed(app, USER_CONSENT, partitions, "user_id -> ConsentState"),
         user_experiments=_keyed(app, USER_EXPERIMENTS, partitions, "user_id -> {exp: variant}"),
         item_state=_keyed(app, ITEM_STATE, partitions, "item_id -> ItemState"),
-        catalog=app.GlobalTable(
-            CATALOG,
-            key_type=str,
-            partitions=partitions,
-            help="item_id -> CatalogEntry (every worker)",
+        catalog=_raw_keys(
+            app.GlobalTable(
+                CATALOG,
+                key_type=str,
+                partitions=partitions,
+                help="item_id -> CatalogEntry (every worker)",
+            )
         ),
         variant_tallies=_keyed(app, VARIANT_TALLIES, partitions, "exp|variant -> VariantTally"),
     )
