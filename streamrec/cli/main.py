@@ -23,8 +23,17 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full parser with every subcommand registered."""
+def modules_for(argv: Sequence[str]) -> tuple[str, ...]:
+    """Only the module of the command being run (startup stays fast); all of them for --help."""
+    if argv and not argv[0].startswith("-"):
+        named = f"streamrec.cli.{argv[0]}"
+        if named in COMMAND_MODULES:
+            return (named,)
+    return COMMAND_MODULES
+
+
+def build_parser(modules: Sequence[str] = COMMAND_MODULES) -> argparse.ArgumentParser:
+    """The parser with the given subcommand modules registered (default: all)."""
     parser = argparse.ArgumentParser(
         prog="streamrec",
         description="Real-time recommendations from an event log. "
@@ -32,14 +41,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for name in COMMAND_MODULES:
+    for name in modules:
         importlib.import_module(name).register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command and return its exit status; errors print one line, not a traceback."""
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(modules_for(argv)).parse_args(argv)
     try:
         return int(args.func(args))
     except RecsysError as error:
