@@ -18,7 +18,11 @@ ROUTES: tuple[Route, ...] = (
     guarded("/v1/items", {"POST": (items.post_items, WRITER)}),
     guarded(
         "/v1/items/{item_id}",
-        {"PUT": (items.put_item, WRITER), "DELETE": (items.delete_item, WRITER)},
+        {
+            "GET": (items.get_item, READER),
+            "PUT": (items.put_item, WRITER),
+            "DELETE": (items.delete_item, WRITER),
+        },
     ),
     guarded("/v1/items/{item_id}/similar", {"GET": (items.similar, READER)}),
     guarded("/v1/recommendations", {"GET": (recommendations.recommendations, READER)}),

@@ -26,6 +26,24 @@ def _item_paths() -> dict[str, Any]:
             )
         },
         "/v1/items/{item_id}": {
+            "get": operation(
+                "An item's catalog row and live counters",
+                "reader",
+                (
+                    200,
+                    {
+                        "type": "object",
+                        "required": ["item_id", "catalog", "signals"],
+                        "properties": {
+                            "item_id": {"type": "string"},
+                            "catalog": {"type": ["object", "null"]},
+                            "signals": {"type": ["object", "null"]},
+                        },
+                    },
+                ),
+                (404, 422),
+                [item_id],
+            ),
             "put": operation(
                 "Upsert one item",
                 "writer",

@@ -44,6 +44,45 @@ async def delete_item(request: Request) -> Response:
     return JSONResponse({"deleted": item_id}, status_code=202)
 
 
+async def get_item(request: Request) -> Response:
+    """An item's catalog row and its live counters, trend and exploration arm."""
+    api = state_of(request)
+    item_id = path_id(request, "item_id")
+    meta = api.deps.meta(item_id)
+    signals = api.deps.signals(item_id)
+    if meta is None and signals is None:
+        raise NotFound(f"item {item_id!r} does not exist")
+    catalog = (
+        None
+        if meta is None
+        else {
+            "title": meta.title,
+            "category": meta.category,
+            "tags": list(meta.tags),
+            "price": meta.price,
+            "in_stock": meta.in_stock,
+            "created_at": meta.created_at,
+        }
+    )
+    live = (
+        None
+        if signals is None
+        else {
+            "views_24h": signals.views_24h,
+            "clicks_24h": signals.clicks_24h,
+            "purchases_24h": signals.purchases_24h,
+            "events_1h": signals.events_1h,
+            "events_all": signals.events_all,
+            "trending": signals.trending,
+            "impressions": signals.impressions,
+            "arm_alpha": signals.arm_alpha,
+            "arm_beta": signals.arm_beta,
+            "last_event_at": signals.last_event_at,
+        }
+    )
+    return JSONResponse({"item_id": item_id, "catalog": catalog, "signals": live})
+
+
 async def similar(request: Request) -> Response:
     """Items most similar to one item, with scores."""
     api = state_of(request)
