@@ -20,7 +20,8 @@ class ModelBundle:
 
     Item rows of `item_factors`, `popularity`, `next_items` and `next_scores` follow `item_ids`;
     `next_items` holds row indexes (-1 pads). Content rows follow `content_ids` (every catalog
-    item, cold ones included).
+    item, cold ones included). Lookups serving needs per request (ids as Python strings, log
+    popularity, rows by popularity) are computed once here, at load.
     """
 
     version: str
@@ -44,13 +45,26 @@ class ModelBundle:
     user_index: dict[str, int] = field(init=False)
     content_index: dict[str, int] = field(init=False)
     gram: np.ndarray = field(init=False)
+    item_names: list[str] = field(init=False)
+    content_names: list[str] = field(init=False)
+    log_popularity: np.ndarray = field(init=False)
+    by_popularity: np.ndarray = field(init=False)
+    by_rarity: np.ndarray = field(init=False)
+    last_fold: tuple[UserView, float, np.ndarray | None] | None = field(
+        default=None, init=False, repr=False
+    )
 
     def __post_init__(self) -> None:
-        self.item_index = {str(item): row for row, item in enumerate(self.item_ids.tolist())}
+        self.item_names = [str(item) for item in self.item_ids.tolist()]
+        self.content_names = [str(item) for item in self.content_ids.tolist()]
+        self.item_index = {item: row for row, item in enumerate(self.item_names)}
         self.user_index = {str(user): row for row, user in enumerate(self.user_ids.tolist())}
-        self.content_index = {str(item): row for row, item in enumerate(self.content_ids.tolist())}
+        self.content_index = {item: row for row, item in enumerate(self.content_names)}
         factors = self.item_factors.astype(np.float64)
         self.gram = factors.T @ factors
+        self.log_popularity = np.log1p(self.popularity)
+        self.by_popularity = np.argsort(-self.popularity, kind="stable")
+        self.by_rarity = np.argsort(self.popularity, kind="stable")
 
     def item_rows(self, item_ids: Iterable[str]) -> np.ndarray:
         """Row indexes of the known items among `item_ids` (unknown ones are skipped)."""
@@ -80,8 +94,20 @@ def user_vector(bundle: ModelBundle, user: UserView, now: float) -> np.ndarray |
 
     Solves x = (YtY + sum (c-1) y yT + (lambda + beta) I)^-1 (sum c y + beta x0), implicit's
     confidence convention with the trained vector x0 as a prior of strength beta (0 when the
-    user is unknown). No history gives x0; neither gives None.
+    user is unknown). No history gives x0; neither gives None. Candidates and features ask
+    for the same fold in one request, so the last answer is kept (same user object and time).
     """
+    held = bundle.last_fold
+    if held is not None and held[0] is user and held[1] == now:
+        return held[2]
+    vector = _fold(bundle, user, now)
+    if vector is not None:
+        vector.flags.writeable = False
+    bundle.last_fold = (user, now, vector)
+    return vector
+
+
+def _fold(bundle: ModelBundle, user: UserView, now: float) -> np.ndarray | None:
     known = bundle.user_index.get(user.user_id)
     prior = None if known is None else bundle.user_factors[known].astype(np.float64)
     confidences = history_confidences(bundle, user, now)

@@ -1,6 +1,8 @@
 """Candidate generators, each labelling its items with a source, and the merge between them.
 
-Training (ranker labels) and serving call the same `generate`, so they cannot drift.
+Training (ranker labels) and serving call the same `generate_set`, so they cannot drift. Each
+source answers with columns (ids, scores, anchors) and the merge works on arrays: hundreds of
+candidates cost a few numpy calls, not hundreds of Python objects.
 """
 
 from __future__ import annotations
@@ -8,6 +10,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
+from typing import TypeVar
 
 import numpy as np
 
@@ -16,7 +20,7 @@ from models.types import Candidate, MetaLookup, SignalsLookup, UserView
 
 SOURCES: tuple[str, ...] = ("next", "item2item", "als", "rebuy", "content", "trending", "explore")
 """Every source label; earlier ones win ties in the merge (they are more specific)."""
-
+SOURCE_ORDER = {source: position for position, source in enumerate(SOURCES)}
 DEFAULT_SHARES: dict[str, float] = {
     "als": 0.5,
     "item2item": 0.2,
@@ -36,6 +40,145 @@ DEFAULT_SOURCE_WEIGHTS: dict[str, float] = {
     "explore": 0.3,
 }
 RECENCY_STEP = 0.8
+T = TypeVar("T")
+Neighbours = Callable[[str, int], tuple[list[str], np.ndarray]]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceList:
+    """One list to merge as columns: item ids, raw scores, source labels and anchors."""
+
+    ids: list[str]
+    scores: np.ndarray
+    sources: list[str]
+    anchors: list[str | None]
+
+    @classmethod
+    def of_source(
+        cls,
+        source: str,
+        ids: list[str],
+        scores: np.ndarray,
+        anchors: list[str | None] | None = None,
+    ) -> SourceList:
+        """Every entry from `source`; no anchors unless given."""
+        held: list[str | None] = [None] * len(ids) if anchors is None else anchors
+        return cls(ids, np.asarray(scores, dtype=np.float64), [source] * len(ids), held)
+
+    @classmethod
+    def empty(cls, source: str) -> SourceList:
+        """A source with nothing to propose."""
+        return cls.of_source(source, [], np.empty(0))
+
+    @classmethod
+    def of(cls, candidates: Sequence[Candidate]) -> SourceList:
+        """Columns of Candidate objects."""
+        scores = np.array([c.score for c in candidates], dtype=np.float64)
+        return cls(
+            [c.item_id for c in candidates],
+            scores,
+            [c.source for c in candidates],
+            [c.anchor_item_id for c in candidates],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateSet:
+    """Merged candidates as columns, best first: what features and ranking read.
+
+    `scores` is the merge's merit; `source_scores[i, j]` the raw score source SOURCES[j] gave
+    item i (NaN where it did not propose it).
+    """
+
+    ids: list[str]
+    sources: list[str]
+    scores: np.ndarray
+    anchors: list[str | None]
+    source_scores: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def take(self, rows: Sequence[int] | np.ndarray) -> CandidateSet:
+        """The candidates at `rows`, in that order."""
+        picked = np.asarray(rows, dtype=np.int64)
+        return CandidateSet(
+            _pick(self.ids, picked),
+            _pick(self.sources, picked),
+            self.scores[picked],
+            _pick(self.anchors, picked),
+            self.source_scores[picked],
+        )
+
+    def head(self, n: int) -> CandidateSet:
+        """The first n candidates."""
+        return self if n >= len(self) else self.take(np.arange(n))
+
+    def candidate(self, row: int, score: float | None = None) -> Candidate:
+        """Candidate `row` as an object (with `score` instead of the merit when given)."""
+        present = ~np.isnan(self.source_scores[row])
+        scores = {
+            SOURCES[j]: float(self.source_scores[row, j]) for j in np.flatnonzero(present).tolist()
+        }
+        value = float(self.scores[row]) if score is None else score
+        return Candidate(self.ids[row], self.sources[row], value, self.anchors[row], scores)
+
+    def candidates(self) -> list[Candidate]:
+        """Every candidate as an object, best first."""
+        return [self.candidate(row) for row in range(len(self))]
+
+    @classmethod
+    def of(cls, candidates: Sequence[Candidate]) -> CandidateSet:
+        """Columns of Candidate objects (sources outside SOURCES keep no score column)."""
+        table = np.full((len(candidates), len(SOURCES)), np.nan)
+        for row, found in enumerate(candidates):
+            for source, score in found.source_scores.items():
+                table[row, SOURCE_ORDER[source]] = score
+        columns = SourceList.of(candidates)
+        return cls(columns.ids, columns.sources, columns.scores, columns.anchors, table)
+
+
+def _merits(found: SourceList, weights: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Rank within the list (best score first) turned into 1 .. towards 0, times the weight."""
+    count = len(found.ids)
+    ranks = np.empty(count, dtype=np.float64)
+    ranks[np.argsort(-found.scores, kind="stable")] = np.arange(count)
+    weight = np.array(list(map(weights.get, found.sources, repeat(1.0))))
+    return (1.0 - ranks / count) * weight, ranks
+
+
+def merge_lists(
+    lists: Sequence[SourceList], exclude: frozenset[str], weights: dict[str, float]
+) -> CandidateSet:
+    """Dedupe by item, best merit first (ties: earlier source, then item id); see `merge`."""
+    kept = [found for found in lists if found.ids]
+    if not kept:
+        return CandidateSet([], [], np.empty(0), [], np.empty((0, len(SOURCES))))
+    merits, ranks = zip(*(_merits(found, weights) for found in kept), strict=True)
+    ids = [item for found in kept for item in found.ids]
+    sources = [source for found in kept for source in found.sources]
+    anchors = [anchor for found in kept for anchor in found.anchors]
+    merit, rank = np.concatenate(merits), np.concatenate(ranks)
+    raw = np.concatenate([found.scores for found in kept])
+    order = np.fromiter(map(SOURCE_ORDER.__getitem__, sources), np.int64, len(sources))
+    allowed = ~np.fromiter(map(exclude.__contains__, ids), bool, len(ids))
+    slot = {item: position for position, item in enumerate(dict.fromkeys(ids))}
+    item = np.fromiter(map(slot.__getitem__, ids), np.int64, len(ids))
+    best = np.lexsort((rank, order, -merit, ~allowed, item))
+    first = best[np.r_[True, item[best][1:] != item[best][:-1]]]
+    first = first[allowed[first]]
+    table = np.full((len(slot), len(SOURCES)), -np.inf)
+    np.maximum.at(table, (item[allowed], order[allowed]), raw[allowed])
+    table[np.isinf(table)] = np.nan
+    names = np.array(_pick(ids, first))
+    final = first[np.lexsort((names, order[first], -merit[first]))]
+    return CandidateSet(
+        _pick(ids, final),
+        _pick(sources, final),
+        merit[final],
+        _pick(anchors, final),
+        table[item[final]],
+    )
 
 
 @dataclass(frozen=True)
@@ -83,123 +226,122 @@ def _spare(ctx: _Context, quota: int) -> int:
     return min(len(ctx.config.exclude), 3 * quota)
 
 
-def _from_als(ctx: _Context, quota: int) -> list[Candidate]:
+def _pick(values: list[T], rows: np.ndarray) -> list[T]:
+    return list(map(values.__getitem__, rows.tolist()))
+
+
+def _from_als(ctx: _Context, quota: int) -> SourceList:
     if ctx.bundle is None:
-        return []
+        return SourceList.empty("als")
     vector = user_vector(ctx.bundle, ctx.user, ctx.now)
     if vector is None:
-        return []
+        return SourceList.empty("als")
     rows, scores = ctx.bundle.als_retriever.by_vector(vector, quota + _spare(ctx, quota))
-    ids = ctx.bundle.item_ids
-    return [Candidate(str(ids[r]), "als", float(s)) for r, s in zip(rows, scores, strict=True)]
+    return SourceList.of_source("als", _pick(ctx.bundle.item_names, rows), scores)
 
 
-def _per_anchor(
-    ctx: _Context,
-    quota: int,
-    neighbours: Callable[[str, int], list[tuple[str, float]]],
-    source: str,
-) -> list[Candidate]:
+def _per_anchor(ctx: _Context, quota: int, neighbours: Neighbours, source: str) -> SourceList:
     if not ctx.recent:
-        return []
+        return SourceList.empty(source)
     per_anchor = max(quota // len(ctx.recent), 1) + 2
-    found: list[Candidate] = []
+    ids: list[str] = []
+    scores: list[np.ndarray] = []
+    anchors: list[str | None] = []
     for position, anchor in enumerate(ctx.recent):
-        weight = RECENCY_STEP**position
-        for item_id, score in neighbours(anchor, per_anchor):
-            found.append(Candidate(item_id, source, score * weight, anchor_item_id=anchor))
-    return found
+        found, found_scores = neighbours(anchor, per_anchor)
+        ids.extend(found)
+        scores.append(found_scores.astype(np.float64) * RECENCY_STEP**position)
+        anchors.extend([anchor] * len(found))
+    return SourceList.of_source(source, ids, np.concatenate(scores), anchors)
 
 
-def _from_item2item(ctx: _Context, quota: int) -> list[Candidate]:
+def _row_neighbours(
+    index: dict[str, int], names: list[str], search: Callable[[int, int], tuple[np.ndarray, ...]]
+) -> Neighbours:
+    def neighbours(anchor: str, k: int) -> tuple[list[str], np.ndarray]:
+        row = index.get(anchor)
+        if row is None:
+            return [], np.empty(0)
+        rows, scores = search(row, k)
+        return _pick(names, rows), scores
+
+    return neighbours
+
+
+def _from_item2item(ctx: _Context, quota: int) -> SourceList:
     bundle = ctx.bundle
     if bundle is None:
-        return []
-
-    def neighbours(anchor: str, k: int) -> list[tuple[str, float]]:
-        row = bundle.item_index.get(anchor)
-        if row is None:
-            return []
-        rows, scores = bundle.als_retriever.by_item(row, k)
-        return [(str(bundle.item_ids[r]), float(s)) for r, s in zip(rows, scores, strict=True)]
-
+        return SourceList.empty("item2item")
+    search = bundle.als_retriever.by_item
+    neighbours = _row_neighbours(bundle.item_index, bundle.item_names, search)
     return _per_anchor(ctx, quota, neighbours, "item2item")
 
 
-def _from_next(ctx: _Context, quota: int) -> list[Candidate]:
+def _from_next(ctx: _Context, quota: int) -> SourceList:
     bundle = ctx.bundle
     if bundle is None:
-        return []
+        return SourceList.empty("next")
 
-    def neighbours(anchor: str, k: int) -> list[tuple[str, float]]:
-        row = bundle.item_index.get(anchor)
-        if row is None:
-            return []
+    def followers(row: int, k: int) -> tuple[np.ndarray, np.ndarray]:
         rows, scores = bundle.next_items[row][:k], bundle.next_scores[row][:k]
-        return [
-            (str(bundle.item_ids[r]), float(s)) for r, s in zip(rows, scores, strict=True) if r >= 0
-        ]
+        known = rows >= 0
+        return rows[known], scores[known]
 
+    neighbours = _row_neighbours(bundle.item_index, bundle.item_names, followers)
     return _per_anchor(ctx, quota, neighbours, "next")
 
 
-def _from_content(ctx: _Context, quota: int) -> list[Candidate]:
+def _from_content(ctx: _Context, quota: int) -> SourceList:
     bundle = ctx.bundle
     if bundle is None or bundle.content_retriever is None:
-        return []
-    retriever = bundle.content_retriever
-
-    def neighbours(anchor: str, k: int) -> list[tuple[str, float]]:
-        row = bundle.content_index.get(anchor)
-        if row is None:
-            return []
-        rows, scores = retriever.by_item(row, k)
-        return [(str(bundle.content_ids[r]), float(s)) for r, s in zip(rows, scores, strict=True)]
-
+        return SourceList.empty("content")
+    search = bundle.content_retriever.by_item
+    neighbours = _row_neighbours(bundle.content_index, bundle.content_names, search)
     return _per_anchor(ctx, quota, neighbours, "content")
 
 
-def _from_rebuy(ctx: _Context, quota: int) -> list[Candidate]:
+def _from_rebuy(ctx: _Context, quota: int) -> SourceList:
     if not ctx.config.rebuy:
-        return []
+        return SourceList.empty("rebuy")
     frequent = sorted(ctx.user.purchased.items(), key=lambda kv: (-kv[1], kv[0]))[:quota]
-    return [Candidate(item_id, "rebuy", float(count), item_id) for item_id, count in frequent]
+    ids = [item_id for item_id, _ in frequent]
+    counts = np.array([count for _, count in frequent], dtype=np.float64)
+    return SourceList.of_source("rebuy", ids, counts, list(ids))
 
 
-def _popular_rows(bundle: ModelBundle, quota: int, lowest: bool = False) -> np.ndarray:
-    order = np.argsort(bundle.popularity if lowest else -bundle.popularity, kind="stable")
-    return order[:quota]
+def _from_trending(ctx: _Context, quota: int) -> SourceList:
+    ids = list(ctx.config.trending_items[:quota])
+    if ids or ctx.bundle is None:
+        scores = np.empty(len(ids))
+        for rank, item_id in enumerate(ids):
+            live = ctx.signals(item_id)
+            scores[rank] = (
+                live.trending if live is not None and live.trending > 0 else 1 / (rank + 1)
+            )
+        return SourceList.of_source("trending", ids, scores)
+    rows = ctx.bundle.by_popularity[: quota + _spare(ctx, quota)]
+    popularity = ctx.bundle.popularity[rows].astype(np.float64)
+    return SourceList.of_source("trending", _pick(ctx.bundle.item_names, rows), popularity)
 
 
-def _from_trending(ctx: _Context, quota: int) -> list[Candidate]:
-    found: list[Candidate] = []
-    for rank, item_id in enumerate(ctx.config.trending_items[:quota]):
-        live = ctx.signals(item_id)
-        score = live.trending if live is not None and live.trending > 0 else 1.0 / (rank + 1)
-        found.append(Candidate(item_id, "trending", float(score)))
-    if found or ctx.bundle is None:
-        return found
-    popularity = ctx.bundle.popularity
-    rows = _popular_rows(ctx.bundle, quota + _spare(ctx, quota))
-    return [Candidate(str(ctx.bundle.item_ids[r]), "trending", float(popularity[r])) for r in rows]
-
-
-def _from_explore(ctx: _Context, quota: int) -> list[Candidate]:
+def _from_explore(ctx: _Context, quota: int) -> SourceList:
     pool: Sequence[str] = ctx.config.explore_pool
     if not pool and ctx.bundle is not None:
-        pool = [str(ctx.bundle.item_ids[r]) for r in _popular_rows(ctx.bundle, 4 * quota, True)]
-    found: list[Candidate] = []
+        pool = _pick(ctx.bundle.item_names, ctx.bundle.by_rarity[: 4 * quota])
+    ids: list[str] = []
+    scores: list[float] = []
     for item_id in pool:
         live = ctx.signals(item_id)
         impressions = 0.0 if live is None else live.impressions
         if impressions < ctx.config.explore_max_impressions:
-            found.append(Candidate(item_id, "explore", 1.0 / (1.0 + impressions)))
-        if len(found) == quota:
+            ids.append(item_id)
+            scores.append(1.0 / (1.0 + impressions))
+        if len(ids) == quota:
             break
-    return found
+    return SourceList.of_source("explore", ids, np.array(scores, dtype=np.float64))
 
 
-GENERATORS: dict[str, Callable[[_Context, int], list[Candidate]]] = {
+GENERATORS: dict[str, Callable[[_Context, int], SourceList]] = {
     "als": _from_als,
     "item2item": _from_item2item,
     "next": _from_next,
@@ -219,22 +361,34 @@ def merge(
     best is the rank within the source (1 first, towards 0 last) times the source's weight,
     ties going to the earlier of SOURCES; every source's raw score stays in `source_scores`."""
     weights = DEFAULT_SOURCE_WEIGHTS if source_weights is None else source_weights
-    best: dict[str, tuple[float, int, Candidate]] = {}
-    for candidates in lists:
-        ordered = sorted(candidates, key=lambda c: -c.score)
-        for rank, found in enumerate(ordered):
-            if found.item_id in exclude:
-                continue
-            merit = (1.0 - rank / len(ordered)) * weights.get(found.source, 1.0)
-            key = (merit, -SOURCES.index(found.source))
-            held = best.get(found.item_id)
-            scores = {} if held is None else held[2].source_scores
-            scores[found.source] = max(found.score, scores.get(found.source, -math.inf))
-            if held is None or key > held[:2]:
-                kept = Candidate(found.item_id, found.source, merit, found.anchor_item_id, scores)
-                best[found.item_id] = (*key, kept)
-    merged = sorted(best.values(), key=lambda held: (-held[0], -held[1], held[2].item_id))
-    return [held[2] for held in merged]
+    columns = [SourceList.of(candidates) for candidates in lists]
+    return merge_lists(columns, exclude, weights).candidates()
+
+
+def generate_set(
+    bundle: ModelBundle | None,
+    user: UserView,
+    signals: SignalsLookup,
+    now: float,
+    n: int = 300,
+    *,
+    config: CandidateConfig | None = None,
+) -> CandidateSet:
+    """Up to n merged candidates from every source, best first, as columns.
+
+    With `bundle=None` (before the first training) only model-free sources answer: trending from
+    `config.trending_items` scored by live signals, exploration from `config.explore_pool`,
+    and rebuy when enabled. Catalog filters (stock, deletions) are the rules' job.
+    """
+    config = config or CandidateConfig()
+    recent = recent_items(user, config.recent_items)
+    ctx = _Context(bundle, user, signals, config, now, recent)
+    lists = []
+    for source in SOURCES:
+        share = config.shares.get(source, 0.0)
+        if share > 0:
+            lists.append(GENERATORS[source](ctx, max(math.ceil(share * n), 1)))
+    return merge_lists(lists, config.exclude, config.source_weights).head(n)
 
 
 def generate(
@@ -247,20 +401,6 @@ def generate(
     *,
     config: CandidateConfig | None = None,
 ) -> list[Candidate]:
-    """Up to n merged candidates from every source, best first.
-
-    With `bundle=None` (before the first training) only model-free sources answer: trending from
-    `config.trending_items` scored by live signals, exploration from `config.explore_pool`,
-    and rebuy when enabled. `meta` is accepted for symmetry with `build_features`; catalog
-    filters (stock, deletions) are the rules' job.
-    """
+    """`generate_set` as Candidate objects; `meta` is accepted for symmetry with features."""
     del meta
-    config = config or CandidateConfig()
-    recent = recent_items(user, config.recent_items)
-    ctx = _Context(bundle, user, signals, config, now, recent)
-    lists = []
-    for source in SOURCES:
-        share = config.shares.get(source, 0.0)
-        if share > 0:
-            lists.append(GENERATORS[source](ctx, max(math.ceil(share * n), 1)))
-    return merge(lists, config.exclude, config.source_weights)[:n]
+    return generate_set(bundle, user, signals, now, n, config=config).candidates()

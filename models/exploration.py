@@ -1,13 +1,141 @@
-"""Thompson sampling over the exploration pool: Beta draws pick which new items get a slot."""
+"""The live catalog pools (trending, unexposed) and Thompson sampling over the exploration pool.
+
+Pools come from one sweep of the whole catalog, so a `PoolCache` rebuilds them in a background
+thread once they are stale, pausing between chunks so requests keep the interpreter, and
+never on the request path.
+"""
 
 from __future__ import annotations
 
+import heapq
+import logging
+import math
 import random
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from operator import itemgetter
 
-from models.types import Candidate, SignalsLookup
+from models.features import ItemColumns, item_columns
+from models.types import Candidate, ItemMeta, ItemSignals, SignalsLookup
+
+CatalogLookup = Callable[[], Iterable[ItemMeta]]
+SWEEP_CHUNK = 1000
+SWEEP_PAUSE_S = 0.001
+SWEEP_SHARE = 0.05
+"""At most this share of the time goes to sweeps: the refresh period grows with sweep time."""
+log = logging.getLogger(__name__)
 
 EXPLORE_SOURCE = "explore"
+
+
+@dataclass(frozen=True, slots=True)
+class LivePools:
+    """Catalog-wide lists at one moment: items by live popularity (best first), items with the
+    fewest impressions (fewest first), per category its most popular (id, popularity), and
+    every item's raw feature values (read by ranking instead of one lookup per candidate)."""
+
+    trending: list[str] = field(default_factory=list)
+    unexposed: list[str] = field(default_factory=list)
+    by_category: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+    items: ItemColumns | None = None
+
+
+def live_popularity(live: ItemSignals | None) -> float:
+    """Trend plus log volumes of the last hour and all time (0 for an item without signals)."""
+    if live is None:
+        return 0.0
+    return live.trending + math.log1p(live.events_1h) + 0.5 * math.log1p(live.events_all)
+
+
+def build_pools(
+    items: Iterable[ItemMeta],
+    signals: SignalsLookup,
+    limit: int,
+    pause: Callable[[], None] | None = None,
+) -> LivePools:
+    """Sweep the catalog once: `limit` trending, `limit // 10` unexposed, `limit` per category.
+
+    `pause` runs after every SWEEP_CHUNK items (a background sweep sleeps there).
+    """
+    swept: list[tuple[str, str, float, float]] = []
+    metas: list[ItemMeta] = []
+    lives: list[ItemSignals | None] = []
+    for position, item in enumerate(items, start=1):
+        live = signals(item.item_id)
+        impressions = live.impressions if live is not None else 0.0
+        swept.append((item.item_id, item.category, live_popularity(live), impressions))
+        metas.append(item)
+        lives.append(live)
+        if pause is not None and position % SWEEP_CHUNK == 0:
+            pause()
+    by_category: dict[str, list[tuple[str, float]]] = {}
+    for item_id, category, popularity, _ in swept:
+        by_category.setdefault(category, []).append((item_id, popularity))
+    for category, members in by_category.items():
+        if len(members) > limit:
+            by_category[category] = heapq.nlargest(limit, members, key=itemgetter(1))
+    return LivePools(
+        trending=[row[0] for row in heapq.nlargest(limit, swept, key=itemgetter(2))],
+        unexposed=[
+            row[0] for row in heapq.nsmallest(max(1, limit // 10), swept, key=itemgetter(3))
+        ],
+        by_category=by_category,
+        items=item_columns([row[0] for row in swept], metas, lives),
+    )
+
+
+class PoolCache:
+    """The latest LivePools; the first call builds them, later stale reads start a rebuild in a
+    background thread and keep answering with the previous pools until it finishes."""
+
+    def __init__(
+        self,
+        catalog: CatalogLookup,
+        signals: SignalsLookup,
+        limit: int,
+        max_age_s: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._catalog, self._signals, self._limit = catalog, signals, limit
+        self._max_age_s, self._clock = max_age_s, clock
+        self._pools: LivePools | None = None
+        self._built_at = -math.inf
+        self._period_s = max_age_s
+        self._lock = threading.Lock()
+        self._sweeping = False
+
+    def get(self) -> LivePools:
+        """Pools at most about `max_age_s` old (older while a rebuild runs)."""
+        pools = self._pools
+        if pools is None:
+            return self._rebuild()
+        if self._clock() - self._built_at > self._period_s and self._claim():
+            threading.Thread(target=self._rebuild_quietly, name="pool-sweep", daemon=True).start()
+        return pools
+
+    def _claim(self) -> bool:
+        with self._lock:
+            claimed, self._sweeping = not self._sweeping, True
+        return claimed
+
+    def _rebuild(self, pause: Callable[[], None] | None = None) -> LivePools:
+        started = self._clock()
+        pools = build_pools(self._catalog(), self._signals, self._limit, pause)
+        took = self._clock() - started
+        self._pools, self._built_at = pools, self._clock()
+        self._period_s = max(self._max_age_s, took / SWEEP_SHARE)
+        return pools
+
+    def _rebuild_quietly(self) -> None:
+        try:
+            self._rebuild(lambda: time.sleep(SWEEP_PAUSE_S))
+        except Exception:  # a catalog changing under the sweep: keep the old pools, retry later
+            log.warning("catalog sweep failed; keeping the previous pools", exc_info=True)
+            self._built_at = self._clock()
+        finally:
+            self._sweeping = False
 
 
 def exploration_slots(requested: int, count: int) -> int:

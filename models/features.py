@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import repeat
+from operator import attrgetter
 
 import numpy as np
 
 from models.bundle import ModelBundle, user_vector
-from models.candidates import SOURCES, recent_items
+from models.candidates import SOURCES, CandidateSet, recent_items
 from models.types import Candidate, ItemMeta, ItemSignals, MetaLookup, SignalsLookup, UserView
 
 MISSING = -1.0
@@ -41,24 +44,97 @@ FEATURE_NAMES: tuple[str, ...] = (
     "content_similarity",
 )
 COLUMN = {name: i for i, name in enumerate(FEATURE_NAMES)}
+SCORE_COLUMNS = [COLUMN[name] for name in SCORE_FEATURES]
+SIGNAL_COLUMNS = [COLUMN[name] for name in SIGNAL_FEATURES]
+ITEM_FIELDS: tuple[str, ...] = (
+    "created_at",
+    "price",
+    "in_stock",
+    *SIGNAL_FEATURES,
+    "arm_alpha",
+    "arm_beta",
+    "last_event_at",
+)
+FIELD = {name: i for i, name in enumerate(ITEM_FIELDS)}
+META_VALUES = attrgetter("created_at", "price", "in_stock")
+SIGNAL_VALUES = attrgetter(*ITEM_FIELDS[3:])
+UNKNOWN_ITEM = ItemMeta("", category="\x00unknown")
+"""Stands in for an item the catalog lacks: its columns are the defaults of a missing item."""
+NO_SIGNALS = ItemSignals("")
+"""Stands in for an item without live signals: zero counts, a flat arm, no last event."""
 
 
-def _retrieval_columns(rows: np.ndarray, candidates: Sequence[Candidate]) -> None:
-    for r, candidate in enumerate(candidates):
-        for source, score in candidate.source_scores.items():
-            rows[r, COLUMN[f"score_{source}"]] = score
-        rows[r, COLUMN["best_score"]] = candidate.score
-        rows[r, COLUMN["n_sources"]] = max(len(candidate.source_scores), 1)
+@dataclass(frozen=True)
+class ItemColumns:
+    """Raw item-level values (ITEM_FIELDS, NaN for None) and categories of many items.
+
+    Serving holds one built by the catalog sweep and indexes it per request; training builds
+    one per call from its lookups. Either way `build_features` turns the same raw values into
+    the same feature columns.
+    """
+
+    index: dict[str, int]
+    values: np.ndarray
+    categories: list[str]
+
+    def rows(self, item_ids: Sequence[str]) -> np.ndarray:
+        """Row of each id, -1 for ids this snapshot does not hold."""
+        return np.fromiter(map(self.index.get, item_ids, repeat(-1)), np.int64, len(item_ids))
+
+
+def item_columns(
+    item_ids: Sequence[str],
+    items: Sequence[ItemMeta | None],
+    found: Sequence[ItemSignals | None],
+) -> ItemColumns:
+    """Raw values of each item from its catalog row and live signals (None: unknown)."""
+    metas = [UNKNOWN_ITEM if item is None else item for item in items]
+    lives = [NO_SIGNALS if live is None else live for live in found]
+    values = np.empty((len(item_ids), len(ITEM_FIELDS)), dtype=np.float64)
+    if len(item_ids):
+        values[:, :3] = np.array(list(map(META_VALUES, metas)), dtype=np.float64)
+        values[:, 3:] = np.array(list(map(SIGNAL_VALUES, lives)), dtype=np.float64)
+    index = {item_id: row for row, item_id in enumerate(item_ids)}
+    return ItemColumns(index, values, [item.category for item in metas])
+
+
+def _looked_up(
+    item_ids: Sequence[str], signals: SignalsLookup, meta: MetaLookup, held: ItemColumns | None
+) -> tuple[np.ndarray, list[str]]:
+    """Raw values and categories of `item_ids`, from `held` where it has them."""
+    if held is None:
+        fresh = item_columns(item_ids, list(map(meta, item_ids)), list(map(signals, item_ids)))
+        return fresh.values, fresh.categories
+    rows = held.rows(item_ids)
+    values = held.values[rows]
+    categories = list(map(held.categories.__getitem__, rows.tolist()))
+    absent = np.flatnonzero(rows < 0).tolist()
+    if absent:
+        ids = [item_ids[r] for r in absent]
+        fresh = item_columns(ids, list(map(meta, ids)), list(map(signals, ids)))
+        values[absent] = fresh.values
+        for position, row in enumerate(absent):
+            categories[row] = fresh.categories[position]
+    return values, categories
+
+
+def _retrieval_columns(rows: np.ndarray, candidates: CandidateSet) -> None:
+    present = ~np.isnan(candidates.source_scores)
+    rows[:, SCORE_COLUMNS] = np.where(present, candidates.source_scores, 0.0)
+    rows[:, COLUMN["best_score"]] = candidates.scores
+    rows[:, COLUMN["n_sources"]] = np.maximum(present.sum(axis=1), 1)
+
+
+def _rows_of(index: dict[str, int], ids: Sequence[str]) -> np.ndarray:
+    return np.fromiter(map(index.get, ids, repeat(-1)), np.int64, len(ids))
 
 
 def _model_columns(
     rows: np.ndarray, bundle: ModelBundle, user: UserView, ids: Sequence[str], now: float
 ) -> None:
-    item_rows = np.array([bundle.item_index.get(i, -1) for i in ids], dtype=np.int64)
+    item_rows = _rows_of(bundle.item_index, ids)
     known = item_rows >= 0
-    popularity = np.zeros(len(ids))
-    popularity[known] = np.log1p(bundle.popularity[item_rows[known]])
-    rows[:, COLUMN["popularity"]] = popularity
+    rows[known, COLUMN["popularity"]] = bundle.log_popularity[item_rows[known]]
     vector = user_vector(bundle, user, now)
     if vector is not None:
         dots = np.full(len(ids), MISSING)
@@ -73,49 +149,48 @@ def _content_similarity(bundle: ModelBundle, user: UserView, ids: Sequence[str])
     if not recent:
         return similarity
     profile = bundle.content_vectors[recent].mean(axis=0)
-    content_rows = np.array([bundle.content_index.get(i, -1) for i in ids], dtype=np.int64)
+    content_rows = _rows_of(bundle.content_index, ids)
     known = content_rows >= 0
     similarity[known] = bundle.content_vectors[content_rows[known]] @ profile
     return similarity
 
 
-def _user_columns(
-    rows: np.ndarray, user: UserView, candidates: Sequence[Candidate], now: float
-) -> None:
-    last_seen: dict[str, float] = {}
+def _age(times: np.ndarray, now: float, unit: float) -> np.ndarray:
+    """Age of each time in `unit` seconds (never negative), MISSING where there is no time."""
+    age = np.maximum(now - times, 0.0) / unit
+    return np.where(np.isnan(times), MISSING, age)
+
+
+def _user_columns(rows: np.ndarray, user: UserView, candidates: CandidateSet, now: float) -> None:
+    last_seen: dict[str | None, float] = {}
     events: dict[str, int] = {}
     for event in user.history:
         last_seen[event.item_id] = max(last_seen.get(event.item_id, -math.inf), event.timestamp)
         events[event.item_id] = events.get(event.item_id, 0) + 1
-    for r, candidate in enumerate(candidates):
-        anchor = candidate.anchor_item_id
-        if anchor is not None and anchor in last_seen:
-            rows[r, COLUMN["anchor_age_hours"]] = max(now - last_seen[anchor], 0.0) / 3600.0
-        rows[r, COLUMN["user_item_events"]] = events.get(candidate.item_id, 0)
+    if last_seen:
+        seen = np.array(list(map(last_seen.get, candidates.anchors, repeat(None))), np.float64)
+        rows[:, COLUMN["anchor_age_hours"]] = _age(seen, now, 3600.0)
+        counts = map(events.get, candidates.ids, repeat(0))
+        rows[:, COLUMN["user_item_events"]] = np.fromiter(counts, np.float64, len(candidates))
     rows[:, COLUMN["history_length"]] = len(user.history)
 
 
-def _meta_columns(
-    row: np.ndarray, item: ItemMeta | None, user: UserView, total: float, now: float
+def _item_columns(
+    rows: np.ndarray, values: np.ndarray, categories: list[str], user: UserView, now: float
 ) -> None:
-    if item is None:
-        return
-    if item.created_at is not None:
-        row[COLUMN["item_age_days"]] = max(now - item.created_at, 0.0) / 86400.0
+    rows[:, COLUMN["item_age_days"]] = _age(values[:, FIELD["created_at"]], now, 86400.0)
+    total = sum(user.category_affinity.values())
     if total > 0:
-        row[COLUMN["category_affinity"]] = user.category_affinity.get(item.category, 0.0) / total
-    row[COLUMN["price"]] = MISSING if item.price is None else item.price
-    row[COLUMN["in_stock"]] = float(item.in_stock)
-
-
-def _signal_columns(row: np.ndarray, live: ItemSignals | None, now: float) -> None:
-    if live is None:
-        return
-    for name in SIGNAL_FEATURES:
-        row[COLUMN[name]] = getattr(live, name)
-    row[COLUMN["ctr_estimate"]] = live.arm_alpha / (live.arm_alpha + live.arm_beta)
-    if live.last_event_at is not None:
-        row[COLUMN["hours_since_item_event"]] = max(now - live.last_event_at, 0.0) / 3600.0
+        affinity = map(user.category_affinity.get, categories, repeat(0.0))
+        rows[:, COLUMN["category_affinity"]] = np.fromiter(affinity, np.float64, len(rows)) / total
+    price = values[:, FIELD["price"]]
+    rows[:, COLUMN["price"]] = np.where(np.isnan(price), MISSING, price)
+    rows[:, COLUMN["in_stock"]] = values[:, FIELD["in_stock"]]
+    rows[:, SIGNAL_COLUMNS] = values[:, [FIELD[name] for name in SIGNAL_FEATURES]]
+    alpha, beta = values[:, FIELD["arm_alpha"]], values[:, FIELD["arm_beta"]]
+    rows[:, COLUMN["ctr_estimate"]] = alpha / (alpha + beta)
+    last = values[:, FIELD["last_event_at"]]
+    rows[:, COLUMN["hours_since_item_event"]] = _age(last, now, 3600.0)
 
 
 def empty_rows(count: int) -> np.ndarray:
@@ -131,21 +206,25 @@ def empty_rows(count: int) -> np.ndarray:
 def build_features(
     bundle: ModelBundle | None,
     user: UserView,
-    candidates: Sequence[Candidate],
+    candidates: Sequence[Candidate] | CandidateSet,
     signals: SignalsLookup,
     meta: MetaLookup,
     now: float,
+    *,
+    items: ItemColumns | None = None,
 ) -> tuple[np.ndarray, tuple[str, ...]]:
     """One row per candidate (columns FEATURE_NAMES), using only what `user`, `signals` and
-    `meta` know at `now`; model columns stay MISSING/0 without a bundle."""
-    rows = empty_rows(len(candidates))
-    ids = [candidate.item_id for candidate in candidates]
-    _retrieval_columns(rows, candidates)
-    if bundle is not None and candidates:
-        _model_columns(rows, bundle, user, ids, now)
-    _user_columns(rows, user, candidates, now)
-    total_affinity = sum(user.category_affinity.values())
-    for r, item_id in enumerate(ids):
-        _meta_columns(rows[r], meta(item_id), user, total_affinity, now)
-        _signal_columns(rows[r], signals(item_id), now)
+    `meta` know at `now`; model columns stay MISSING/0 without a bundle. `items` is a
+    snapshot of the same lookups (serving's catalog sweep) read instead of them where it
+    holds the item."""
+    chosen = candidates if isinstance(candidates, CandidateSet) else CandidateSet.of(candidates)
+    rows = empty_rows(len(chosen))
+    if not len(chosen):
+        return rows, FEATURE_NAMES
+    _retrieval_columns(rows, chosen)
+    if bundle is not None:
+        _model_columns(rows, bundle, user, chosen.ids, now)
+    _user_columns(rows, user, chosen, now)
+    values, categories = _looked_up(chosen.ids, signals, meta, items)
+    _item_columns(rows, values, categories, user, now)
     return rows, FEATURE_NAMES

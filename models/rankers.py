@@ -49,10 +49,10 @@ class CatBoostRanker:
         self.model = model
 
     def score(self, features: np.ndarray) -> np.ndarray:
-        """The model's raw relevance score per row."""
+        """The model's raw relevance score per row (one thread: a request is one small matrix)."""
         if len(features) == 0:
             return np.empty(0, dtype=np.float64)
-        return np.asarray(self.model.predict(features), dtype=np.float64)
+        return np.asarray(self.model.predict(features, thread_count=1), dtype=np.float64)
 
     def save(self, path: Path) -> None:
         """Write the model in CatBoost's binary format."""

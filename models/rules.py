@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import math
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
+from models.candidates import CandidateSet
 from models.types import Candidate, ItemMeta, MetaLookup, SignalsLookup, UserView
 
 DIVERSITY_MIN_PAGE = 4
@@ -55,6 +60,16 @@ def apply_filters(
     return kept
 
 
+def allowed_rows(
+    item_ids: Sequence[str], user: UserView, meta: MetaLookup, filters: Filters
+) -> np.ndarray:
+    """Positions of the items (unique ids) that `apply_filters` would keep, in order."""
+    keep = [
+        r for r, item_id in enumerate(item_ids) if is_allowed(meta(item_id), item_id, user, filters)
+    ]
+    return np.asarray(keep, dtype=np.int64)
+
+
 def normalise(candidates: Sequence[Candidate]) -> list[Candidate]:
     """Scores min-max scaled to [0, 1] so boosts mean the same for every ranker."""
     if not candidates:
@@ -89,6 +104,39 @@ def boost(
     return sorted(boosted, key=lambda c: c.score, reverse=True)
 
 
+def boosted_order(
+    ranked: CandidateSet,
+    scores: np.ndarray,
+    signals: SignalsLookup,
+    meta: MetaLookup,
+    now: float,
+    boosts: Boosts,
+) -> Iterator[Candidate]:
+    """What `boost` returns for candidates ranked best first with `scores`, lazily.
+
+    A boost lifts an item at most `reach` above its normalised score, so an item is final once
+    its boosted score beats every unread item's normalised score plus `reach`: a page reads a
+    few dozen items and only those are looked up.
+    """
+    if len(scores) == 0:
+        return
+    low, span = float(scores.min()), float(scores.max() - scores.min())
+    normal = (scores - low) / span if span > 0 else np.ones(len(scores))
+    reach = max(boosts.freshness, 0.0) + max(boosts.low_exposure, 0.0)
+    pending: list[tuple[float, int]] = []
+    read, batch = 0, 16
+    while read < len(normal) or pending:
+        stop = min(len(normal), read + batch)
+        for row in range(read, stop):
+            lift = _boost_of(ranked.ids[row], signals, meta, now, boosts)
+            heapq.heappush(pending, (-(float(normal[row]) + lift), row))
+        read, batch = stop, 2 * batch
+        bound = float(normal[read]) + reach if read < len(normal) else -math.inf
+        while pending and -pending[0][0] >= bound:
+            negative, row = heapq.heappop(pending)
+            yield Candidate(ranked.ids[row], ranked.sources[row], -negative, ranked.anchors[row])
+
+
 def _boost_of(
     item_id: str, signals: SignalsLookup, meta: MetaLookup, now: float, boosts: Boosts
 ) -> float:
@@ -112,17 +160,18 @@ def category_cap(count: int, max_share: float) -> int | None:
 
 
 def diversify(
-    ranked: Sequence[Candidate],
+    ranked: Iterable[Candidate],
     meta: MetaLookup,
     count: int,
     max_share: float,
     reserved: Sequence[Candidate] = (),
 ) -> list[Candidate]:
-    """Ranked items filling a page of `count` beside `reserved` ones, capping each category."""
+    """Ranked items filling a page of `count` beside `reserved` ones, capping each category
+    (`ranked` is read only as far as the page needs)."""
     wanted = count - len(reserved)
     cap = category_cap(count, max_share)
     if cap is None:
-        return list(ranked[: max(0, wanted)])
+        return list(itertools.islice(ranked, max(0, wanted)))
     per_category: Counter[str] = Counter(_category(meta, c.item_id) for c in reserved)
     page: list[Candidate] = []
     for candidate in ranked:

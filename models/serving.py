@@ -1,36 +1,54 @@
-"""The serving pipeline: candidates → filters → ranking → exploration → rules → reasons."""
+"""The serving pipeline: candidates → filters → ranking → exploration → rules → reasons.
+
+Per-candidate work is numpy over the candidate columns; Python objects are made only for the
+items a page shows. Catalog-wide lists (live trending, unexposed items) come from `LivePools`,
+built by one sweep of the catalog and refreshed off the request path (`PoolCache`).
+"""
 
 from __future__ import annotations
 
-import math
 import random
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING, Any
 
-from models.candidates import DEFAULT_SHARES, CandidateConfig, generate, merge
+import numpy as np
+
+from models.candidates import DEFAULT_SHARES, CandidateConfig, CandidateSet, generate_set, merge
 from models.explain import explain
-from models.exploration import exploration_slots as slots_for
-from models.exploration import place_explorers, thompson_pick
-from models.features import build_features
-from models.ranking import ranker_of
-from models.rules import Boosts, Filters, apply_filters, boost, diversify
-from models.types import (
-    Candidate,
-    ItemMeta,
-    MetaLookup,
-    Recommendation,
-    SignalsLookup,
-    UserView,
+from models.exploration import (
+    CatalogLookup,
+    LivePools,
+    PoolCache,
+    build_pools,
+    place_explorers,
+    thompson_pick,
 )
+from models.exploration import exploration_slots as slots_for
+from models.features import ItemColumns, build_features
+from models.ranking import ranker_of
+from models.rules import Boosts, Filters, allowed_rows, apply_filters, boosted_order, diversify
+from models.types import Candidate, MetaLookup, Recommendation, SignalsLookup, UserView
 
 if TYPE_CHECKING:
     from models.bundle import ModelBundle
 
+__all__ = [
+    "CatalogLookup",
+    "LivePools",
+    "PipelineStats",
+    "PoolCache",
+    "ServingConfig",
+    "build_pools",
+    "generate_candidates",
+    "rank_candidates",
+    "recommend",
+    "similar_items",
+]
+
 StageObserver = Callable[[str, float], None]
-CatalogLookup = Callable[[], Iterable[ItemMeta]]
 RECENT_ANCHORS = 3
 
 
@@ -64,6 +82,15 @@ class ServingConfig:
         )
 
 
+@dataclass(slots=True)
+class PipelineStats:
+    """Counts of one request: candidates generated, ranked after the filters, items served."""
+
+    candidates: int = 0
+    ranked: int = 0
+    served: int = 0
+
+
 @contextmanager
 def _stage(name: str, observe: StageObserver | None) -> Iterator[None]:
     started = time.perf_counter()
@@ -87,30 +114,47 @@ def recommend(
     rng: random.Random,
     config: ServingConfig = ServingConfig(),
     catalog: CatalogLookup = tuple,
+    pools: LivePools | None = None,
     observe: StageObserver | None = None,
+    stats: PipelineStats | None = None,
 ) -> list[Recommendation]:
-    """A page of at most `count` recommendations, each with a reason."""
+    """A page of at most `count` recommendations, each with a reason.
+
+    `pools` are the live catalog lists (a `PoolCache` keeps them); without them the catalog is
+    swept for this request alone.
+    """
     personalised = not user.opted_out
     view = user if personalised else UserView(user_id=user.user_id, version=user.version)
     with _stage("candidates", observe):
-        pool = generate_candidates(bundle, view, signals, meta, catalog, now, config, exclude)
+        live = pools or build_pools(catalog(), signals, config.candidate_limit)
+        found, unexposed = generate_candidates(
+            bundle, view, signals, meta, live, now, config, exclude
+        )
     with _stage("rules", observe):
         filters = Filters(config.rebuy, frozenset(exclude), category)
-        allowed = apply_filters([c for c in pool if c.source != "explore"], view, meta, filters)
-        explore = apply_filters([c for c in pool if c.source == "explore"], view, meta, filters)
-    ranked = rank_candidates(bundle, view, allowed, signals, meta, now, observe)
+        allowed = found.take(allowed_rows(found.ids, view, meta, filters))
+        explore = apply_filters(unexposed, view, meta, filters)
+    ranked, scores = rank_candidates(
+        bundle, view, allowed, signals, meta, now, observe, items=live.items
+    )
     with _stage("rules", observe):
-        page = _compose_page(ranked, explore, signals, meta, now, rng, config, count, category)
-    return [
-        Recommendation(
-            c.item_id, round(c.score, 6), c.source, explain(c, view, meta, now, personalised)
+        page = _compose_page(
+            ranked, scores, explore, signals, meta, now, rng, config, count, category
         )
-        for c in page
-    ]
+        served = [
+            Recommendation(
+                c.item_id, round(c.score, 6), c.source, explain(c, view, meta, now, personalised)
+            )
+            for c in page
+        ]
+    if stats is not None:
+        stats.candidates, stats.ranked, stats.served = len(found), len(allowed), len(served)
+    return served
 
 
 def _compose_page(
-    ranked: Sequence[Candidate],
+    ranked: CandidateSet,
+    scores: np.ndarray,
     explore_pool: Sequence[Candidate],
     signals: SignalsLookup,
     meta: MetaLookup,
@@ -120,12 +164,12 @@ def _compose_page(
     count: int,
     category: str | None,
 ) -> list[Candidate]:
-    boosted = boost(ranked, signals, meta, now, config.boosts)
+    boosted = boosted_order(ranked, scores, signals, meta, now, config.boosts)
     explorers = thompson_pick(
         explore_pool, signals, rng, slots_for(config.exploration_slots, count)
     )
     picked = {c.item_id for c in explorers}
-    rest = [c for c in boosted if c.item_id not in picked]
+    rest = (c for c in boosted if c.item_id not in picked)
     share = 1.0 if category is not None else config.max_category_share
     body = diversify(rest, meta, count, share, reserved=explorers)
     return place_explorers(body, explorers, count)
@@ -136,85 +180,64 @@ def generate_candidates(
     user: UserView,
     signals: SignalsLookup,
     meta: MetaLookup,
-    catalog: CatalogLookup,
+    pools: LivePools,
     now: float,
     config: ServingConfig,
     exclude: Collection[str] = (),
-) -> list[Candidate]:
-    """Candidates of every source; live trending and unexposed items come from the catalog."""
-    items = list(catalog())
-    by_popularity = sorted(items, key=lambda m: _popularity(m.item_id, signals), reverse=True)
+) -> tuple[CandidateSet, list[Candidate]]:
+    """Candidates of every source, and apart from them the exploration pool (unexposed items)
+    so the merge never relabels an explorer as trending."""
     candidate_config = CandidateConfig(
         shares={**DEFAULT_SHARES, "explore": 0.0},
         rebuy=config.rebuy,
-        trending_items=[m.item_id for m in by_popularity[: config.candidate_limit]],
+        trending_items=pools.trending[: config.candidate_limit],
         exclude=frozenset(exclude),
     )
-    found = generate(
-        bundle, user, signals, meta, now, config.candidate_limit, config=candidate_config
+    found = generate_set(
+        bundle, user, signals, now, config.candidate_limit, config=candidate_config
     )
     if bundle is None:
-        found = merge([_same_category(user, items, signals), found])
-    # The exploration pool stays apart so the merge never relabels an explorer as trending.
-    unexposed = _unexposed(items, signals, config.candidate_limit)
-    return found + [Candidate(item_id, "explore", 0.0) for item_id in unexposed]
+        found = CandidateSet.of(merge([_same_category(user, meta, pools), found.candidates()]))
+    unexposed = pools.unexposed[: max(1, config.candidate_limit // 10)]
+    return found, [Candidate(item_id, "explore", 0.0) for item_id in unexposed]
 
 
-def _popularity(item_id: str, signals: SignalsLookup) -> float:
-    live = signals(item_id)
-    if live is None:
-        return 0.0
-    return live.trending + math.log1p(live.events_1h) + 0.5 * math.log1p(live.events_all)
-
-
-def _same_category(
-    user: UserView, items: Sequence[ItemMeta], signals: SignalsLookup
-) -> list[Candidate]:
+def _same_category(user: UserView, meta: MetaLookup, pools: LivePools) -> list[Candidate]:
     """Before the first model: items sharing a category with the user's recent items."""
-    by_id = {m.item_id: m for m in items}
     recent = [h.item_id for h in sorted(user.history, key=lambda h: h.timestamp, reverse=True)]
-    anchors = list(dict.fromkeys(i for i in recent if i in by_id))[:RECENT_ANCHORS]
+    listed = {i: item for i in dict.fromkeys(recent) if (item := meta(i)) is not None}
     seen = set(recent)
     found: list[Candidate] = []
-    for rank, anchor in enumerate(anchors):
-        category = by_id[anchor].category
-        for item in items:
-            if category and item.category == category and item.item_id not in seen:
-                score = 1.0 + _popularity(item.item_id, signals) - rank * 0.1
-                found.append(Candidate(item.item_id, "item2item", score, anchor))
+    for rank, (anchor, item) in enumerate(list(listed.items())[:RECENT_ANCHORS]):
+        category = item.category
+        for item_id, popularity in pools.by_category.get(category, ()) if category else ():
+            if item_id not in seen:
+                score = 1.0 + popularity - rank * 0.1
+                found.append(Candidate(item_id, "item2item", score, anchor))
     return found
-
-
-def _unexposed(items: Sequence[ItemMeta], signals: SignalsLookup, limit: int) -> list[str]:
-    def impressions(item: ItemMeta) -> float:
-        live = signals(item.item_id)
-        return live.impressions if live is not None else 0.0
-
-    return [m.item_id for m in sorted(items, key=impressions)[: max(1, limit // 10)]]
 
 
 def rank_candidates(
     bundle: ModelBundle | None,
     user: UserView,
-    candidates: Sequence[Candidate],
+    candidates: CandidateSet,
     signals: SignalsLookup,
     meta: MetaLookup,
     now: float,
     observe: StageObserver | None = None,
-) -> list[Candidate]:
-    """Candidates best first by the bundle's ranker (the retrieval baseline without one)."""
-    if not candidates:
-        return []
+    *,
+    items: ItemColumns | None = None,
+) -> tuple[CandidateSet, np.ndarray]:
+    """Candidates best first by the bundle's ranker (the retrieval baseline without one), with
+    their scores; `items` is the sweep's snapshot of item values (see `build_features`)."""
+    if not len(candidates):
+        return candidates, np.empty(0)
     with _stage("features", observe):
-        features, _ = build_features(bundle, user, candidates, signals, meta, now)
+        features, _ = build_features(bundle, user, candidates, signals, meta, now, items=items)
     with _stage("ranking", observe):
         scores = ranker_of(bundle).score(features)
-    order = sorted(range(len(candidates)), key=lambda i: -float(scores[i]))
-    return [
-        Candidate(c.item_id, c.source, float(scores[i]), c.anchor_item_id, c.source_scores)
-        for i in order
-        for c in (candidates[i],)
-    ]
+    order = np.argsort(-scores, kind="stable")
+    return candidates.take(order), scores[order]
 
 
 def similar_items(

@@ -17,7 +17,7 @@ from api.forward import forward_if_remote
 from api.model_holder import ActiveModel
 from api.params import query_count, query_id, query_list, query_text
 from api.state import ApiState, state_of
-from models.serving import ServingConfig, recommend
+from models.serving import LivePools, PoolCache, ServingConfig, recommend
 from models.types import UserView
 from schemas.records import Impression, ImpressionItem
 from streamrec.errors import RecsysError
@@ -57,7 +57,7 @@ async def recommendations(request: Request) -> Response:
     )
     page = await api.cache.get(key)
     if page is None:
-        page = _serve(api, model, config, user, wanted)
+        page = _serve(api, model, config, user, wanted, live_pools(request))
         await api.cache.put(key, page)
     request_id = str(uuid.uuid4())
     body = _body(request_id, user.user_id, model.version, assignment, page)
@@ -79,8 +79,24 @@ def _model_and_config(
     return model, config, tag
 
 
+def live_pools(request: Request) -> LivePools:
+    """The app's catalog pools, swept at first use and refreshed off the request path."""
+    cache: PoolCache | None = getattr(request.app.state, "live_pools", None)
+    if cache is None:
+        api = state_of(request)
+        limit = api.serving.candidate_limit
+        cache = PoolCache(api.deps.catalog_items, api.deps.signals, limit)
+        request.app.state.live_pools = cache
+    return cache.get()
+
+
 def _serve(
-    api: ApiState, model: ActiveModel, config: ServingConfig, user: UserView, wanted: PageRequest
+    api: ApiState,
+    model: ActiveModel,
+    config: ServingConfig,
+    user: UserView,
+    wanted: PageRequest,
+    pools: LivePools,
 ) -> CachedPage:
     deps = api.deps
     page = recommend(
@@ -94,7 +110,7 @@ def _serve(
         now=deps.clock(),
         rng=deps.rng(),
         config=config,
-        catalog=deps.catalog_items,
+        pools=pools,
         observe=api.metrics.observe_stage,
     )
     return [
