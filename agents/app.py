@@ -77,4 +77,4 @@ tally_updates_topic = app.topic(
 tables = declare(app, settings.partitions)
 
 # The actors register themselves on `app` when imported (they import `app` from here).
-from agents import experiments, items, serving, users  # noqa: E402, F401
+from agents import experiments, items, serving, sizes, users  # noqa: E402, F401
