@@ -5,9 +5,9 @@ from __future__ import annotations
 import faust
 
 from agents import workarounds
-from tables.declare import declare
 from streamrec import topics as names
 from streamrec.settings import Settings
+from tables.declare import declare
 
 settings = Settings.from_env()
 workarounds.apply(settings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -65,10 +66,8 @@ async def ensure_topics(settings: Settings) -> list[str]:
         existing = set(await admin.list_topics())
         missing = [spec for spec in TOPICS if spec.name not in existing]
         if missing:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics([new_topic(spec, settings) for spec in missing])
-            except TopicAlreadyExistsError:
-                pass
         return [spec.name for spec in missing]
     finally:
         await admin.close()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-
 from dataclasses import replace
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic

@@ -1,0 +1,123 @@
+"""Publish throughput: `streamrec publish` against a bare aiokafka producer, same broker, same run.
+
+Usage: python bench/publish.py [--events 500000]
+Prints events/s of each path and their ratio (target: ratio >= 0.7 and >= 50k events/s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import polars as pl
+from aiokafka import AIOKafkaProducer
+
+from streamrec.broker import start_broker
+from streamrec.settings import Settings
+from streamrec.topics import ensure_topics
+
+
+def make_file(path: Path, count: int) -> None:
+    """A Parquet file of `count` valid events over 100k users and 20k items."""
+    index = pl.int_range(0, count, eager=True)
+    frame = pl.DataFrame(
+        {
+            "event_id": index.cast(pl.String).map_elements(
+                lambda i: f"e{i}", return_dtype=pl.String
+            ),
+            "user_id": (index % 100_000).cast(pl.String),
+            "item_id": ((index * 7) % 20_000).cast(pl.String),
+            "type": pl.Series(
+                ["view", "click", "view", "add_to_cart", "purchase"] * (count // 5 + 1)
+            ).head(count),
+            "timestamp": (index + 1_700_000_000).cast(pl.Float64),
+        }
+    )
+    frame.write_parquet(path)
+
+
+async def bare_publish(settings: Settings, path: Path) -> float:
+    """Read the file and send its rows as JSON with a plain producer; return events/s."""
+    started = time.perf_counter()
+    frame = pl.read_parquet(path)
+    values = frame.write_ndjson().encode().splitlines()
+    keys = [k.encode() for k in frame["user_id"].to_list()]
+    client = AIOKafkaProducer(
+        bootstrap_servers=settings.bootstrap_servers,
+        linger_ms=20,
+        max_batch_size=256 * 1024,
+        acks=1,
+    )
+    await client.start()
+    try:
+        for start in range(0, len(values), 5000):
+            futures = [
+                await client.send("bench-bare", value=values[i], key=keys[i])
+                for i in range(start, min(start + 5000, len(values)))
+            ]
+            await asyncio.gather(*futures)
+    finally:
+        await client.stop()
+    return len(values) / (time.perf_counter() - started)
+
+
+def streamrec_publish(settings: Settings, path: Path) -> tuple[float, str]:
+    """Run the CLI end to end; return events/s over its wall time and its closing line."""
+    env = {**os.environ, "STREAMREC_BROKER": settings.broker}
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", "streamrec.cli.main", "publish", str(path), "--quiet"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    elapsed = time.perf_counter() - started
+    count = pl.scan_parquet(path).select(pl.len()).collect().item()
+    return count / elapsed, result.stdout.strip()
+
+
+async def create_bare_topic(settings: Settings) -> None:
+    """The bare producer's topic, partitioned like `events`."""
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic("bench-bare", settings.partitions, 1)])
+    finally:
+        await admin.close()
+
+
+def main() -> None:
+    """Run both paths and print the comparison."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=500_000)
+    args = parser.parse_args()
+    broker = start_broker()
+    try:
+        settings = Settings(broker=broker.url)
+        asyncio.run(ensure_topics(settings))
+        asyncio.run(create_bare_topic(settings))
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "events.parquet"
+            make_file(path, args.events)
+            bare = asyncio.run(bare_publish(settings, path))
+            ours, line = streamrec_publish(settings, path)
+        print(f"events: {args.events:,}  partitions: {settings.partitions}")
+        print(f"bare aiokafka producer : {bare:>10,.0f} events/s")
+        print(f"streamrec publish (CLI): {ours:>10,.0f} events/s  (wall time incl. start-up)")
+        print(f"  its own line: {line}")
+        print(f"ratio streamrec/bare   : {ours / bare:.2f}  (target >= 0.70, >= 50k events/s)")
+    finally:
+        broker.stop()
+
+
+if __name__ == "__main__":
+    main()
