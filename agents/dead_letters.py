@@ -23,7 +23,7 @@ def decode_json(raw: Any) -> Any:
     return json.loads(raw)
 
 
-async def send_dead_letter(event: EventT, reason: str) -> None:
+async def send_dead_letter(event: EventT[Any], reason: str) -> None:
     """Publish the event's payload to `dead-letters` with the reason, and count it."""
     message = event.message
     value = event.value

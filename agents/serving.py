@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import uvicorn
 from prometheus_client import REGISTRY
@@ -70,7 +70,7 @@ def readiness() -> tuple[bool, list[str]]:
     reasons = []
     if app.rebalancing:
         reasons.append("partitions are being rebalanced")
-    if not app.tables.recovery.completed.is_set():
+    if not cast(Any, app.tables).recovery.completed.is_set():
         reasons.append("tables are recovering")
     return not reasons, reasons
 

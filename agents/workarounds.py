@@ -41,7 +41,7 @@ def _patch_highwaters(settings: Settings) -> None:
         fixed = await true_highwaters(settings.bootstrap_servers, listed)
         return {TP(tp.topic, tp.partition): offset for tp, offset in fixed.items()}
 
-    thread_cls._highwaters = _highwaters
+    thread_cls._highwaters = _highwaters  # type: ignore[method-assign]
 
 
 def _patch_fetch_wait(settings: Settings) -> None:
@@ -53,7 +53,7 @@ def _patch_fetch_wait(settings: Settings) -> None:
         consumer._fetch_max_wait_ms = settings.fetch_wait_ms
         return consumer
 
-    thread_cls._create_worker_consumer = _create_worker_consumer
+    thread_cls._create_worker_consumer = _create_worker_consumer  # type: ignore[method-assign]
 
 
 def _patch_commit_before_revoke(settings: Settings) -> None:
@@ -70,7 +70,7 @@ def _patch_commit_before_revoke(settings: Settings) -> None:
             log.warning("commit before revoke failed: %r", error)
         await original(self, revoked)
 
-    consumer_cls.on_partitions_revoked = on_partitions_revoked
+    consumer_cls.on_partitions_revoked = on_partitions_revoked  # type: ignore[method-assign]
 
 
 FIXES: dict[str, Callable[[Settings], None]] = {
