@@ -25,10 +25,21 @@ class AlsParams:
     num_threads: int = 2
 
 
+Factors = tuple[np.ndarray, np.ndarray]
+
+
 def train_als(
-    matrix: sp.csr_matrix, params: AlsParams, *, progress: bool = False
-) -> tuple[np.ndarray, np.ndarray]:
-    """(user_factors, item_factors) as float32 arrays, rows following the matrix."""
+    matrix: sp.csr_matrix,
+    params: AlsParams,
+    *,
+    progress: bool = False,
+    start: Factors | None = None,
+) -> Factors:
+    """(user_factors, item_factors) as float32 arrays, rows following the matrix.
+
+    With `start` (factors shaped like the result) the fit continues from them instead of
+    from random factors, so a few iterations suffice (see `warm_start`).
+    """
     # BLAS threads would fight implicit's own threads (implicit warns about it).
     with threadpool_limits(1, "blas"):
         model = AlternatingLeastSquares(
@@ -39,8 +50,40 @@ def train_als(
             num_threads=params.num_threads,
             random_state=params.seed,
         )
+        if start is not None:
+            model.user_factors = np.array(start[0], dtype=np.float32)
+            model.item_factors = np.array(start[1], dtype=np.float32)
         model.fit(matrix.astype(np.float32), show_progress=progress)
     return np.asarray(model.user_factors, np.float32), np.asarray(model.item_factors, np.float32)
+
+
+def _aligned(
+    old_ids: np.ndarray, old_factors: np.ndarray, new_ids: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """Rows of `old_factors` re-ordered to `new_ids`; ids new to it start small and random."""
+    factors = (rng.random((len(new_ids), old_factors.shape[1])) * 0.01).astype(np.float32)
+    position = {item: row for row, item in enumerate(old_ids.tolist())}
+    pairs = [(row, position[i]) for row, i in enumerate(new_ids.tolist()) if i in position]
+    if pairs:
+        new_rows, old_rows = (np.array(side, dtype=np.int64) for side in zip(*pairs, strict=True))
+        factors[new_rows] = old_factors[old_rows]
+    return factors
+
+
+def warm_start(
+    old_users: np.ndarray,
+    old_items: np.ndarray,
+    old: Factors,
+    new_users: np.ndarray,
+    new_items: np.ndarray,
+    seed: int = 0,
+) -> Factors:
+    """Factors of an earlier fit laid out for a new matrix's users and items."""
+    rng = np.random.default_rng(seed)
+    return (
+        _aligned(old_users, old[0], new_users, rng),
+        _aligned(old_items, old[1], new_items, rng),
+    )
 
 
 def popularity(matrix: sp.csr_matrix) -> np.ndarray:

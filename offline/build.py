@@ -9,7 +9,7 @@ import polars as pl
 
 from models.bundle import ModelBundle
 from models.retrieval import Retriever, build_annoy, make_retriever
-from offline.als import popularity, train_als, transitions
+from offline.als import Factors, popularity, train_als, transitions, warm_start
 from offline.content import content_vectors
 from offline.etl import Interactions
 from offline.params import TrainParams
@@ -41,12 +41,39 @@ def _retriever(vectors: np.ndarray, params: TrainParams) -> Retriever:
     return build_annoy(vectors, "dot", params.annoy_trees, params.seed)
 
 
+def fit_factors(
+    data: Interactions, params: TrainParams, timer: StageTimer, earlier: ModelBundle | None = None
+) -> Factors:
+    """ALS factors of `data`; continued for `warm_iterations` from an `earlier` bundle's."""
+    if earlier is None:
+        with timer.stage("als"):
+            return train_als(data.matrix, params.als, progress=timer.verbose)
+    start = warm_start(
+        earlier.user_ids,
+        earlier.item_ids,
+        (earlier.user_factors, earlier.item_factors),
+        data.user_ids,
+        data.item_ids,
+        params.seed,
+    )
+    with timer.stage("als (warm)"):
+        return train_als(data.matrix, params.warm_als, progress=timer.verbose, start=start)
+
+
 def build_retrieval(
-    data: Interactions, content: Content, params: TrainParams, timer: StageTimer, version: str = ""
+    data: Interactions,
+    content: Content,
+    params: TrainParams,
+    timer: StageTimer,
+    version: str = "",
+    earlier: ModelBundle | None = None,
 ) -> ModelBundle:
-    """A bundle without a ranker: ALS factors, their index, popularity and transitions."""
-    with timer.stage("als"):
-        user_factors, item_factors = train_als(data.matrix, params.als, progress=timer.verbose)
+    """A bundle without a ranker: ALS factors, their index, popularity and transitions.
+
+    The manifest records the data window, so folding a known user's history skips the
+    events the factors already hold.
+    """
+    user_factors, item_factors = fit_factors(data, params, timer, earlier)
     with timer.stage("index"):
         retriever = _retriever(item_factors, params)
     with timer.stage("transitions"):
@@ -67,4 +94,5 @@ def build_retrieval(
         als_retriever=retriever,
         content_retriever=content.retriever,
         weighting=params.weighting,
+        manifest={"window": {"start": data.window[0], "end": data.window[1]}},
     )

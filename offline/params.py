@@ -1,8 +1,14 @@
-"""Every knob of one training run, with defaults that train ML-1M in well under a minute."""
+"""Every knob of one training run, with defaults that train ML-1M in well under a minute.
+
+Defaults measured on MovieLens (bench/quality.py): 32 factors with confidence 1 + rating - 2
+match implicit's own ALS; recency decay is off by default because a half-life measured from the
+newest event all but erases the older years of a multi-year log (set `half_life_days` for
+catalogs where interest fades quickly).
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from models.weights import DEFAULT_TYPE_WEIGHTS, EventWeighting
@@ -14,15 +20,16 @@ from offline.etl import EtlParams
 class TrainParams:
     """Training parameters; `until` (epoch seconds) ends the data window, exclusive."""
 
-    factors: int = 64
+    factors: int = 32
     regularization: float = 0.05
     iterations: int = 15
-    alpha: float = 2.0
+    warm_iterations: int = 4
+    alpha: float = 1.0
     seed: int = 0
     num_threads: int = 2
     type_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_TYPE_WEIGHTS))
     rating_mode: str = "shifted"
-    half_life_days: float | None = 180.0
+    half_life_days: float | None = None
     max_events_per_day: float = 1000.0
     until: float | None = None
     next_top: int = 20
@@ -53,6 +60,11 @@ class TrainParams:
             self.seed,
             self.num_threads,
         )
+
+    @property
+    def warm_als(self) -> AlsParams:
+        """The ALS part when continuing from the ranker's factors (fewer iterations)."""
+        return replace(self.als, iterations=self.warm_iterations)
 
     @property
     def etl(self) -> EtlParams:

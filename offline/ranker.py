@@ -14,7 +14,7 @@ import polars as pl
 from tqdm import tqdm
 
 from models.bundle import ModelBundle
-from models.candidates import CandidateConfig, generate
+from models.candidates import CandidateConfig, generate_set
 from models.features import build_features
 from models.rankers import CatBoostRanker, train_catboost
 from models.types import ItemMeta, ItemSignals, UserView
@@ -34,6 +34,11 @@ class RankerData:
     features: np.ndarray
     labels: np.ndarray
     groups: np.ndarray
+
+
+def candidate_config(signals: dict[str, ItemSignals]) -> CandidateConfig:
+    """How candidates are generated offline, for ranker training and evaluation alike."""
+    return CandidateConfig(trending_items=trending_items(signals))
 
 
 def label_cut(events: pl.DataFrame, fraction: float) -> float:
@@ -98,11 +103,11 @@ def training_rows(
         tqdm(views.items(), desc="ranker set", disable=not progress)
     ):
         user_config = replace(config, exclude=seen.get(user_id, frozenset()))
-        candidates = generate(
-            bundle, view, signals.get, meta.get, cut, params.ranker_candidates, config=user_config
+        candidates = generate_set(
+            bundle, view, signals.get, cut, params.ranker_candidates, config=user_config
         )
         wanted = labels.get(user_id, {})
-        y = np.array([wanted.get(c.item_id, 0) for c in candidates], dtype=np.float64)
+        y = np.array([wanted.get(item, 0) for item in candidates.ids], dtype=np.float64)
         if not y.any():
             continue
         x, _ = build_features(bundle, view, candidates, signals.get, meta.get, cut)
@@ -120,8 +125,12 @@ def train_ranker(
     content: Content,
     params: TrainParams,
     timer: StageTimer,
-) -> tuple[CatBoostRanker, dict[str, Any]]:
-    """Fit CatBoost YetiRank on a time split of cleaned `events`; returns the ranker and stats."""
+) -> tuple[CatBoostRanker, dict[str, Any], ModelBundle]:
+    """Fit CatBoost YetiRank on a time split of cleaned `events`.
+
+    Returns the ranker, its stats and the retrieval bundle fitted on the events before the
+    cut (its factors are where the final ALS fit starts from).
+    """
     cut = label_cut(events, params.label_fraction)
     with timer.stage("ranker etl"):
         history = build_interactions(before(events, cut), replace(params.etl, until=cut))
@@ -135,7 +144,7 @@ def train_ranker(
         seen = seen_items(events, users, cut)
     bundle = build_retrieval(history, content, replace(params, ranker=False), timer)
     with timer.stage("ranker features"):
-        config = CandidateConfig(trending_items=trending_items(signals))
+        config = candidate_config(signals)
         data = training_rows(
             bundle, views, labels, signals, meta, config, seen, cut, params, timer.verbose
         )
@@ -155,4 +164,4 @@ def train_ranker(
         "rows": len(data.labels),
         "positive_rows": int((data.labels > 0).sum()),
     }
-    return ranker, stats
+    return ranker, stats, bundle

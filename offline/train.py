@@ -7,21 +7,25 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
-from models.bundle import ModelBundle
-from models.candidates import CandidateConfig, generate
-from models.ranking import rank
+from models.bundle import ModelBundle, user_vector
+from models.candidates import CandidateSet, generate_set
+from models.features import FEATURE_NAMES, ItemColumns, build_features, item_columns
+from models.rankers import CatBoostRanker
+from models.ranking import ranker_of
 from models.types import ItemMeta, ItemSignals, UserView
+from offline.baselines import top_k
 from offline.build import build_content, build_retrieval
 from offline.etl import build_interactions, erased_users, load_items, scan_events
 from offline.params import TrainParams
-from offline.ranker import seen_items, train_ranker
+from offline.ranker import candidate_config, seen_items, train_ranker
 from offline.registry import write_version
 from offline.timing import StageTimer
-from offline.views import meta_lookup, signals_snapshot, trending_items, user_views
+from offline.views import meta_lookup, signals_snapshot, user_views
 
-__all__ = ["FittedModel", "TrainParams", "fit", "fit_lazy", "train_and_register"]
+__all__ = ["FittedModel", "TrainParams", "als_top", "fit", "fit_lazy", "train_and_register"]
 
 
 @dataclass
@@ -34,12 +38,22 @@ class FittedModel:
     params: TrainParams
     timer: StageTimer
     _signals: dict[float, dict[str, ItemSignals]] = field(default_factory=dict, repr=False)
+    _items: dict[float, ItemColumns] = field(default_factory=dict, repr=False)
 
     def signals_at(self, now: float) -> dict[str, ItemSignals]:
         """Item signals from the training events before `now` (cached per moment)."""
         if now not in self._signals:
             self._signals[now] = signals_snapshot(self.events, now)
         return self._signals[now]
+
+    def items_at(self, now: float) -> ItemColumns:
+        """Catalog and signal values of every item the model knows, at `now` (cached)."""
+        if now not in self._items:
+            signals = self.signals_at(now)
+            ids = sorted(set(self.bundle.item_names) | set(self.bundle.content_names))
+            found = [signals.get(item) for item in ids]
+            self._items[now] = item_columns(ids, [self.meta.get(i) for i in ids], found)
+        return self._items[now]
 
     def views(self, user_ids: Sequence[str], now: float) -> dict[str, UserView]:
         """Each user's view from the training events (last `history_size`), empty if unknown."""
@@ -58,21 +72,86 @@ class FittedModel:
         now: float,
         exclude_seen: bool = True,
     ) -> dict[str, list[str]]:
-        """Top-k item ids per user: generate, then rank when `ranker`, else retrieval order."""
-        signals = self.signals_at(now)
-        config = CandidateConfig(trending_items=trending_items(signals))
-        seen = seen_items(self.events, list(user_ids), math.inf) if exclude_seen else {}
-        result: dict[str, list[str]] = {}
-        for user_id, view in self.views(user_ids, now).items():
-            user_config = replace(config, exclude=seen.get(user_id, frozenset()))
-            candidates = generate(
-                self.bundle, view, signals.get, self.meta.get, now, config=user_config
+        """Top-k item ids per user: the ranker's order of the candidates when `ranker`, else
+        ALS order alone (exact dot product of the user vector with every item)."""
+        users = list(user_ids)
+        seen = seen_items(self.events, users, math.inf) if exclude_seen else {}
+        views = self.views(users, now)
+        if ranker:
+            return self._ranked(users, views, seen, k, now)
+        return als_top(self.bundle, [views[user] for user in users], seen, k, now)
+
+    def _ranked(
+        self,
+        users: list[str],
+        views: dict[str, UserView],
+        seen: dict[str, frozenset[str]],
+        k: int,
+        now: float,
+    ) -> dict[str, list[str]]:
+        signals, items = self.signals_at(now), self.items_at(now)
+        config = candidate_config(signals)
+        sets: list[CandidateSet] = []
+        blocks: list[np.ndarray] = []
+        for user in users:
+            user_config = replace(config, exclude=seen.get(user, frozenset()))
+            found = generate_set(
+                self.bundle,
+                views[user],
+                signals.get,
+                now,
+                self.params.ranker_candidates,
+                config=user_config,
             )
-            if ranker:
-                ranked = rank(self.bundle, view, candidates, signals.get, self.meta.get, now)
-                candidates = [candidate for candidate, _ in ranked]
-            result[user_id] = [candidate.item_id for candidate in candidates[:k]]
+            rows, _ = build_features(
+                self.bundle, views[user], found, signals.get, self.meta.get, now, items=items
+            )
+            sets.append(found)
+            blocks.append(rows)
+        stacked = np.vstack(blocks) if blocks else np.empty((0, len(FEATURE_NAMES)))
+        scores = ranker_of(self.bundle).score(stacked)
+        result: dict[str, list[str]] = {}
+        start = 0
+        for user, found in zip(users, sets, strict=True):
+            mine = scores[start : start + len(found)]
+            start += len(found)
+            order = np.argsort(-mine, kind="stable")[:k]
+            result[user] = [found.ids[row] for row in order.tolist()]
         return result
+
+
+def als_top(
+    bundle: ModelBundle,
+    views: Sequence[UserView],
+    seen: dict[str, frozenset[str]],
+    k: int,
+    now: float,
+) -> dict[str, list[str]]:
+    """Top-k items per user by ALS score alone, scored for all users in one matrix product.
+
+    Users without a vector (unknown, no known history) get the most popular items.
+    """
+    vectors = np.zeros((len(views), bundle.item_factors.shape[1]), dtype=np.float32)
+    cold = np.ones(len(views), dtype=bool)
+    for row, view in enumerate(views):
+        vector = user_vector(bundle, view, now)
+        if vector is not None:
+            vectors[row], cold[row] = vector, False
+    scores = vectors @ bundle.item_factors.T
+    scores[cold] = bundle.log_popularity.astype(np.float32)
+    rows, cols = [], []
+    for row, view in enumerate(views):
+        banned = bundle.item_rows(seen.get(view.user_id, frozenset()))
+        rows.append(np.full(len(banned), row, dtype=np.int64))
+        cols.append(banned)
+    if rows:
+        scores[np.concatenate(rows), np.concatenate(cols)] = -np.inf
+    top = top_k(scores, k)
+    names = bundle.item_names
+    return {
+        view.user_id: [names[item] for item in top[row].tolist() if item >= 0]
+        for row, view in enumerate(views)
+    }
 
 
 def fit_lazy(
@@ -90,12 +169,13 @@ def fit_lazy(
         meta = meta_lookup(items)
     with timer.stage("content"):
         content = build_content(items, params)
-    bundle = build_retrieval(data, content, params, timer)
     metrics: dict[str, object] = {}
+    ranker: CatBoostRanker | None = None
+    earlier: ModelBundle | None = None
     if params.ranker:
-        ranker, stats = train_ranker(data.events, meta, content, params, timer)
-        bundle.ranker = ranker
-        metrics["ranker"] = stats
+        ranker, metrics["ranker"], earlier = train_ranker(data.events, meta, content, params, timer)
+    bundle = build_retrieval(data, content, params, timer, earlier=earlier)
+    bundle.ranker = ranker
     bundle.manifest = {
         "window": {"start": data.window[0], "end": data.window[1]},
         "parameters": params.to_json(),
