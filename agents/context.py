@@ -1,4 +1,4 @@
-"""Writing a table key once per batch, on behalf of the event that carries that key.
+"""Writing a table key once per batch on behalf of an event carrying that key; batched signals.
 
 Faust's RocksDB store files a write under the partition of the *current* event; in a batch that
 is the last event taken, whatever its partition. Writing each key under one of its own events
@@ -10,11 +10,13 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
+import orjson
+from aiokafka.partitioner import murmur2
 from faust.streams import _current_event
 from faust.types import EventT
 
 
-def write(table: Any, key: str, value: Any, event: EventT) -> None:
+def write(table: Any, key: str, value: Any, event: EventT[Any]) -> None:
     """Set `table[key] = value` (None deletes, leaving a tombstone) as if inside `event`."""
     token = _current_event.set(weakref.ref(event))
     try:
@@ -24,3 +26,33 @@ def write(table: Any, key: str, value: Any, event: EventT) -> None:
             table[key] = value
     finally:
         _current_event.reset(token)
+
+
+def partition_for(key: str, partitions: int) -> int:
+    """The partition the producer's default partitioner picks for a raw str key (murmur2)."""
+    return (int(murmur2(key.encode())) & 0x7FFFFFFF) % partitions
+
+
+class SignalBatch:
+    """Item signals of one batch, sent as one message per partition of the item-keyed topic.
+
+    Each row starts with its item_id; a message goes to the partition that owns every item in
+    it, so the item actor finds and writes each item in its own partition, as if keyed by item.
+    """
+
+    def __init__(self, partitions: int) -> None:
+        self.partitions = partitions
+        self.rows: dict[int, list[list[Any]]] = {}
+
+    def add(self, row: list[Any]) -> None:
+        """Queue one signal row: [item_id, signal_id, kind, timestamp, count]."""
+        partition = partition_for(row[0], self.partitions)
+        self.rows.setdefault(partition, []).append(row)
+
+    async def send(self, topic: Any) -> int:
+        """Send the queued rows (one message per partition) and return how many were sent."""
+        for partition, rows in self.rows.items():
+            await topic.send(key=rows[0][0], value=orjson.dumps(rows), partition=partition)
+        sent = sum(map(len, self.rows.values()))
+        self.rows = {}
+        return sent

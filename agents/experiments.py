@@ -7,18 +7,32 @@ from typing import Any
 
 from faust.types import EventT
 
-from agents.app import app, impressions_topic, item_signals_topic, tables, tally_updates_topic
-from agents.context import write
+from agents.app import (
+    app,
+    impressions_topic,
+    item_signals_topic,
+    settings,
+    tables,
+    tally_updates_topic,
+)
+from agents.context import SignalBatch, write
 from agents.dead_letters import decode_json, send_dead_letter
 from agents.metrics import EVENTS_PROCESSED
 from schemas.records import Impression
 from tables.experiments import VariantTally, tally_event, tally_impression
 
 
-async def _forward_impression(event: EventT, impression: Impression) -> None:
+def impression_signal_id(request_id: str, item_id: str) -> str:
+    """The stable id of one served item's impression signal (the same on every redelivery)."""
+    return f"imp:{request_id}:{item_id}"
+
+
+async def _forward_impression(event: EventT[Any], impression: Impression) -> None:
+    signals = SignalBatch(settings.partitions)
     for item in impression.items:
-        signal = {"kind": "impression", "timestamp": impression.timestamp, "count": 1}
-        await item_signals_topic.send(key=item.item_id, value=json.dumps(signal).encode())
+        signal_id = impression_signal_id(impression.request_id, item.item_id)
+        signals.add([item.item_id, signal_id, "impression", impression.timestamp, 1])
+    await signals.send(item_signals_topic)
     if not impression.experiment_id or not impression.variant:
         return
     assigned = dict(tables.user_experiments.get(impression.user_id) or {})

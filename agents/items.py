@@ -3,22 +3,66 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections import Counter
+from typing import Any, NamedTuple
 
+import orjson
 from faust.types import EventT
 
 from agents.app import app, item_signals_topic, items_topic, tables
 from agents.context import write
 from agents.dead_letters import decode_json, send_dead_letter
 from agents.metrics import EVENTS_PROCESSED
-from schemas.records import Interaction
 from schemas.validate import parse_item
 from streamrec.errors import InvalidRecord
 from tables.catalog import CatalogEntry, apply_upsert
 from tables.item import ItemState, apply_impression, apply_item_event
+from tables.windows import type_index
 
 BATCH_SIZE = 1000
 BATCH_WITHIN_S = 0.005
+IMPRESSION = "impression"
+
+
+class Signal(NamedTuple):
+    """One item signal: an applied event (type = its type) or `times` impressions ("" id: none)."""
+
+    item_id: str
+    event_id: str
+    type: str
+    timestamp: float
+    times: int
+
+    @property
+    def value(self) -> None:
+        """Item counters ignore event values."""
+        return None
+
+
+def signal_rows(key: Any, payload: Any) -> list[Signal]:
+    """The signals of one message: a list of rows, or the older one-signal dict keyed by item."""
+    if isinstance(payload, dict):
+        kind = str(payload["kind"])
+        kind = IMPRESSION if kind == IMPRESSION else str(payload["type"])
+        signal_id = str(payload.get("event_id") or payload.get("signal_id") or "")
+        times = int(payload.get("count", 1))
+        return [Signal(str(key), signal_id, kind, float(payload["timestamp"]), times)]
+    signals = [
+        Signal(str(item_id), str(signal_id or ""), str(kind), float(timestamp), int(times))
+        for item_id, signal_id, kind, timestamp, times in payload
+    ]
+    for signal in signals:
+        if signal.type != IMPRESSION:
+            type_index(signal.type)  # reject the whole message before folding any of it
+    return signals
+
+
+def fold_signal(state: ItemState | None, signal: Signal) -> ItemState:
+    """Apply one item signal (a forwarded event or impressions) to the item's state, once per id."""
+    if signal.type == IMPRESSION:
+        signal_id = signal.event_id or None
+        return apply_impression(state, signal.timestamp, signal.times, signal_id=signal_id)
+    return apply_item_event(state, signal)
 
 
 def _load_item(item_id: str) -> ItemState | None:
@@ -26,36 +70,26 @@ def _load_item(item_id: str) -> ItemState | None:
     return ItemState.from_json(data) if data else None
 
 
-def fold_signal(state: ItemState | None, signal: dict[str, Any]) -> ItemState:
-    """Apply one item signal (a forwarded event or an impression) to the item's state."""
-    if signal["kind"] == "impression":
-        return apply_impression(state, float(signal["timestamp"]), int(signal.get("count", 1)))
-    event = Interaction(
-        event_id=signal["event_id"],
-        user_id=signal["user_id"],
-        item_id=signal["item_id"],
-        type=signal["type"],
-        timestamp=float(signal["timestamp"]),
-    )
-    return apply_item_event(state, event)
-
-
-async def apply_item_batch(batch: list[EventT]) -> None:
-    """Fold a batch of item signals, writing each item once."""
-    pending: dict[str, tuple[ItemState, EventT]] = {}
+async def apply_item_batch(batch: list[EventT[Any]]) -> int:
+    """Fold a batch of item-signal messages, writing each item once; return signals folded."""
+    pending: dict[str, tuple[ItemState, EventT[Any]]] = {}
+    folded = Counter[str]()
     for event in batch:
-        item_id = event.key
         try:
-            signal = decode_json(event.value)
-            state = pending[item_id][0] if item_id in pending else _load_item(item_id)
-            state = fold_signal(state, signal)
-        except (ValueError, KeyError, TypeError) as error:
+            signals = signal_rows(event.key, orjson.loads(event.value))
+            for signal in signals:
+                item_id = signal.item_id
+                state = pending[item_id][0] if item_id in pending else _load_item(item_id)
+                pending[item_id] = (fold_signal(state, signal), event)
+        except (ValueError, KeyError, TypeError, InvalidRecord) as error:
             await send_dead_letter(event, f"item signal: {error!r}")
             continue
-        pending[item_id] = (state, event)
-        EVENTS_PROCESSED.labels("item-signals", signal["kind"]).inc()
+        folded.update("event" if s.type != IMPRESSION else IMPRESSION for s in signals)
     for item_id, (state, event) in pending.items():
         write(tables.item_state, item_id, state.to_json(), event)
+    for kind, count in folded.items():
+        EVENTS_PROCESSED.labels("item-signals", kind).inc(count)
+    return folded.total()
 
 
 @app.agent(item_signals_topic)

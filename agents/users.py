@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+import uuid
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
+import orjson
 from faust.types import EventT
 
 from agents.app import (
@@ -17,11 +21,19 @@ from agents.app import (
     tally_updates_topic,
     users_topic,
 )
-from agents.context import write
+from agents.context import SignalBatch, write
 from agents.dead_letters import decode_json, send_dead_letter
 from agents.metrics import APPLY_LAG, DUPLICATES_DROPPED, EVENTS_PROCESSED
-from schemas.records import Interaction
-from schemas.validate import parse_interaction, parse_user_command
+from schemas.records import EVENT_TYPES
+from schemas.validate import (
+    _context,
+    _optional_number,
+    _require_mapping,
+    _schema_version,
+    parse_timestamp,
+    parse_user_command,
+    require_id,
+)
 from streamrec.errors import InvalidRecord
 from tables.consent import ConsentState, apply_command, stores_events
 from tables.experiments import CONVERSION_TYPES
@@ -32,34 +44,51 @@ BATCH_WITHIN_S = 0.005
 TALLIED_TYPES = CONVERSION_TYPES | {"click"}
 
 
-def event_signal(event: Interaction) -> bytes:
-    """The item-keyed copy of an applied event."""
-    return json.dumps(
-        {
-            "kind": "event",
-            "type": event.type,
-            "timestamp": event.timestamp,
-            "event_id": event.event_id,
-            "user_id": event.user_id,
-            "item_id": event.item_id,
-        },
-        separators=(",", ":"),
-    ).encode()
+class Event(NamedTuple):
+    """A validated interaction: the fields of `Interaction` without building a faust Record."""
+
+    event_id: str
+    user_id: str
+    item_id: str
+    type: str
+    timestamp: float
+    value: float | None
+    context: dict[str, str] | None
 
 
-def _category(item_id: str) -> str | None:
-    entry = tables.catalog.get(item_id)
-    return entry.get("category") or None if entry else None
+def parse_event(raw: Any) -> Event:
+    """Validate a raw event with the rules and messages of `schemas.validate.parse_interaction`."""
+    raw = _require_mapping(raw)
+    missing_id = raw.get("event_id") in (None, "")
+    event_id = str(uuid.uuid4()) if missing_id else require_id(raw, "event_id")
+    user_id = require_id(raw, "user_id")
+    item_id = require_id(raw, "item_id")
+    event_type = raw.get("type")
+    if event_type not in EVENT_TYPES:
+        raise InvalidRecord("type", f"must be one of {', '.join(EVENT_TYPES)}")
+    timestamp = parse_timestamp(raw.get("timestamp"))
+    value = _optional_number(raw, "value")
+    if event_type == "rating" and value is None:
+        raise InvalidRecord("value", "is required for a rating")
+    context = _context(raw)
+    _schema_version(raw)
+    return Event(event_id, user_id, item_id, event_type, timestamp, value, context)
 
 
-def _consent(user_id: str) -> ConsentState | None:
-    data = tables.user_consent.get(user_id)
-    return ConsentState.from_json(data) if data else None
+def event_signal(event: Event) -> list[Any]:
+    """The item-keyed signal row of an applied event: [item_id, event_id, type, timestamp, 1]."""
+    return [event.item_id, event.event_id, event.type, event.timestamp, 1]
 
 
-async def _decode(event: EventT) -> Interaction | None:
+def _loads(raw: Any) -> Any:
+    if raw is None:
+        raise ValueError("record: empty value")
+    return orjson.loads(raw)
+
+
+async def _decode(event: EventT[Any]) -> Event | None:
     try:
-        interaction = parse_interaction(decode_json(event.value))
+        interaction = parse_event(_loads(event.value))
     except (ValueError, InvalidRecord) as error:
         await send_dead_letter(event, str(error))
         return None
@@ -70,7 +99,7 @@ async def _decode(event: EventT) -> Interaction | None:
     return interaction
 
 
-async def _tally_conversion(interaction: Interaction) -> None:
+async def _tally_conversion(interaction: Event) -> None:
     context = interaction.context or {}
     if interaction.type not in TALLIED_TYPES or not context.get("request_id"):
         return
@@ -81,44 +110,79 @@ async def _tally_conversion(interaction: Interaction) -> None:
         )
 
 
-async def apply_user_batch(batch: list[EventT]) -> int:
+class UserBatch:
+    """Lookups made once per batch: user states, consents and item categories."""
+
+    def __init__(self) -> None:
+        self.states: dict[str, tuple[UserState | None, EventT[Any] | None]] = {}
+        self.consents: dict[str, ConsentState | None] = {}
+        self.categories: dict[str, str | None] = {}
+
+    def state(self, user_id: str) -> UserState | None:
+        """The user's state as this batch left it, else as stored."""
+        if user_id in self.states:
+            return self.states[user_id][0]
+        data = tables.user_state.get(user_id)
+        state = UserState.from_json(data) if data else None
+        self.states[user_id] = (state, None)
+        return state
+
+    def stores(self, user_id: str, timestamp: float) -> bool:
+        """Whether the user's consent lets an event at `timestamp` be stored."""
+        if user_id not in self.consents:
+            data = tables.user_consent.get(user_id)
+            self.consents[user_id] = ConsentState.from_json(data) if data else None
+        return stores_events(self.consents[user_id], timestamp)
+
+    def category(self, item_id: str) -> str | None:
+        """The item's catalog category (None when unknown)."""
+        if item_id not in self.categories:
+            entry: Mapping[str, Any] | None = tables.catalog.get(item_id)
+            self.categories[item_id] = (entry.get("category") or None) if entry else None
+        return self.categories[item_id]
+
+
+async def apply_user_batch(batch: list[EventT[Any]]) -> int:
     """Fold a batch into user states (each user written once); return the events applied."""
-    pending: dict[str, tuple[UserState, EventT]] = {}
-    applied = 0
+    lookups, signals, applied = UserBatch(), SignalBatch(settings.partitions), Counter[str]()
     for event in batch:
         interaction = await _decode(event)
-        if interaction is None:
+        if interaction is None or not lookups.stores(interaction.user_id, interaction.timestamp):
             continue
-        user_id = interaction.user_id
-        if not stores_events(_consent(user_id), interaction.timestamp):
-            continue
-        state = pending[user_id][0] if user_id in pending else _load_user(user_id)
         state, fresh = apply_interaction(
-            state,
+            lookups.state(interaction.user_id),
             interaction,
-            _category(interaction.item_id),
+            lookups.category(interaction.item_id),
             history_size=settings.history_size,
             dedupe_size=settings.dedupe_window,
         )
         if not fresh:
             DUPLICATES_DROPPED.inc()
             continue
-        pending[user_id] = (state, event)
-        applied += 1
-        EVENTS_PROCESSED.labels("events", interaction.type).inc()
-        await item_signals_topic.send(key=interaction.item_id, value=event_signal(interaction))
+        lookups.states[interaction.user_id] = (state, event)
+        applied[interaction.type] += 1
+        signals.add(event_signal(interaction))
         await _tally_conversion(interaction)
+    await signals.send(item_signals_topic)
+    _write_users(lookups)
+    for event_type, count in applied.items():
+        EVENTS_PROCESSED.labels("events", event_type).inc(count)
+    return applied.total()
+
+
+def _write_users(lookups: UserBatch) -> None:
     now = time.time()
-    for user_id, (state, event) in pending.items():
+    for user_id, (state, event) in lookups.states.items():
+        if state is None or event is None:
+            continue
         write(tables.user_state, user_id, state.to_json(), event)
         if state.last_seen is not None:
             APPLY_LAG.observe(max(now - state.last_seen, 0.0))
-    return applied
 
 
-def _load_user(user_id: str) -> UserState | None:
-    data = tables.user_state.get(user_id)
-    return UserState.from_json(data) if data else None
+def _consent(user_id: str) -> ConsentState | None:
+    data = tables.user_consent.get(user_id)
+    return ConsentState.from_json(data) if data else None
 
 
 @app.agent(events_topic)

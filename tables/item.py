@@ -2,7 +2,12 @@
 
 `apply_item_event` and `apply_impression` mutate and return the state they are given (a new one
 when given None). They are deterministic and, apart from float rounding in the decayed arm,
-independent of arrival order. Item-side deduplication is left to the per-user gate upstream.
+independent of arrival order.
+
+Both are idempotent on the signal's id within a bounded window: the item remembers the ids of its
+last `dedupe_size` signals (event_ids, and a stable id per served impression), so its own input
+redelivered after a crash or a rebalance is not counted twice. A repeat arriving after that many
+newer signals of the same item would count again.
 """
 
 from __future__ import annotations
@@ -11,25 +16,29 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from schemas.records import EVENT_TYPES, Interaction
+from schemas.records import EVENT_TYPES
 from tables.arms import ARM_HALF_LIFE, BetaArm
+from tables.dedupe import RecentIds
+from tables.user import EventFields
 from tables.windows import WindowCounts, type_index, window_spec
 
 TRENDING_SHORT = "1h"
 TRENDING_LONG = "24h"
 # Pseudo-events added to the expected short-window count, so a handful of events is not a trend.
 TRENDING_PRIOR = 9.0
+ITEM_DEDUPE_SIZE = 256
 
 
 @dataclass(slots=True)
 class ItemState:
-    """Counters of one item: all time, windowed, impressions, and its arm."""
+    """Counters of one item: all time, windowed, impressions, its arm and recent signal ids."""
 
     counts: dict[str, int] = field(default_factory=dict)
     windows: WindowCounts = field(default_factory=WindowCounts)
     impressions: int = 0
     last_event_at: float | None = None
     arm: BetaArm = field(default_factory=BetaArm)
+    recent_ids: RecentIds = field(default_factory=RecentIds)
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON form (fresh containers; safe to keep while the state changes)."""
@@ -39,6 +48,8 @@ class ItemState:
             "impressions": self.impressions,
             "last_event_at": self.last_event_at,
             "arm": self.arm.to_json(),
+            "recent_event_ids": self.recent_ids.text,
+            "recent_count": self.recent_ids.count,
         }
 
     @classmethod
@@ -50,16 +61,33 @@ class ItemState:
             impressions=data["impressions"],
             last_event_at=data["last_event_at"],
             arm=BetaArm.from_json(data["arm"]),
+            recent_ids=RecentIds(data.get("recent_event_ids", " "), data.get("recent_count", 0)),
         )
 
 
+def _first_time(state: ItemState, signal_id: str | None, dedupe_size: int) -> bool:
+    """Remember the signal's id; False when it was already applied (None: no id, always new)."""
+    if signal_id is None:
+        return True
+    if signal_id in state.recent_ids:
+        return False
+    state.recent_ids.remember(signal_id, dedupe_size)
+    return True
+
+
 def apply_item_event(
-    state: ItemState | None, event: Interaction, *, arm_half_life: float = ARM_HALF_LIFE
+    state: ItemState | None,
+    event: EventFields,
+    *,
+    arm_half_life: float = ARM_HALF_LIFE,
+    dedupe_size: int = ITEM_DEDUPE_SIZE,
 ) -> ItemState:
-    """Fold one interaction into the item's counters; a click also rewards the arm."""
+    """Fold one interaction into the item counters once per event_id; a click rewards the arm."""
     state = ItemState() if state is None else state
     event_type = event.type
     position = type_index(event_type)
+    if not _first_time(state, event.event_id, dedupe_size):
+        return state
     timestamp = event.timestamp
     state.counts[event_type] = state.counts.get(event_type, 0) + 1
     state.windows.add(timestamp, position)
@@ -75,10 +103,14 @@ def apply_impression(
     timestamp: float,
     count: int = 1,
     *,
+    signal_id: str | None = None,
     arm_half_life: float = ARM_HALF_LIFE,
+    dedupe_size: int = ITEM_DEDUPE_SIZE,
 ) -> ItemState:
-    """Fold `count` impressions of the item served at `timestamp` into its arm."""
+    """Fold `count` impressions of the item served at `timestamp` into its arm, once per id."""
     state = ItemState() if state is None else state
+    if not _first_time(state, signal_id, dedupe_size):
+        return state
     state.impressions += count
     state.arm.observe(timestamp, float(count), 0.0, arm_half_life)
     return state

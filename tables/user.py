@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
-from schemas.records import Interaction
 from tables.decay import DAY, add_decayed, decayed_to
 from tables.dedupe import RecentIds
 
@@ -27,6 +26,21 @@ AFFINITY_HALF_LIFE = 7 * DAY
 EVENT_WEIGHTS: dict[str, float] = {"view": 1.0, "click": 2.0, "add_to_cart": 4.0, "purchase": 8.0}
 # A rating weighs its value times this: on a 1-5 scale, 5 stars weigh like a purchase.
 RATING_WEIGHT_PER_POINT = 1.6
+
+
+class EventFields(Protocol):
+    """What the folds read of an event: an `Interaction` or any lighter validated record."""
+
+    @property
+    def event_id(self) -> str: ...
+    @property
+    def item_id(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def timestamp(self) -> float: ...
+    @property
+    def value(self) -> float | None: ...
 
 
 class HistoryEntry(NamedTuple):
@@ -110,7 +124,7 @@ def event_weight(event_type: str, value: float | None) -> float:
 
 def apply_interaction(
     state: UserState | None,
-    event: Interaction,
+    event: EventFields,
     category: str | None,
     *,
     history_size: int = HISTORY_SIZE,

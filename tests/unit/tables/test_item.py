@@ -135,3 +135,29 @@ def test_item_fold_is_deterministic() -> None:
     events = [(T0 - n * 97.0, "click" if n % 3 else "view") for n in range(40)]
 
     assert fold(events).to_json() == fold(events).to_json()
+
+
+def test_redelivered_events_and_impressions_are_not_counted_twice() -> None:
+    batch = [(T0 - 30, "view"), (T0 - 20, "click"), (T0 - 10, "purchase")]
+    once = fold(batch)
+    once = apply_impression(once, T0, count=1, signal_id="imp:r1:i1")
+    redelivered = fold(batch, fold(batch))
+    for _ in range(2):
+        redelivered = apply_impression(redelivered, T0, count=1, signal_id="imp:r1:i1")
+
+    assert redelivered.to_json() == once.to_json()
+    assert window_counts(redelivered, "all", T0) == {"view": 1, "click": 1, "purchase": 1}
+    assert redelivered.impressions == 1
+    assert arm_params(redelivered, T0) == pytest.approx((2.0, 1.0), rel=1e-3)
+
+
+def test_item_remembers_only_its_last_signal_ids() -> None:
+    state = None
+    for number in range(5):
+        state = apply_item_event(state, event(f"e{number}", T0 + number), dedupe_size=3)
+    assert state is not None
+    state = apply_item_event(state, event("e0", T0), dedupe_size=3)
+    state = apply_item_event(state, event("e4", T0 + 4), dedupe_size=3)
+
+    assert state.counts == {"view": 6}
+    assert state.recent_ids.ids() == ["e3", "e4", "e0"]
