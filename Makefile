@@ -25,8 +25,12 @@ lint: install
 	$(VENV)/bin/lint-imports
 
 bench: install
-	$(PY) bench/publish.py
-	$(PY) bench/stream.py
+	PYTHONPATH=. $(PY) bench/publish.py
+	PYTHONPATH=. $(PY) bench/stream.py
+	PYTHONPATH=. $(PY) bench/freshness.py
+	PYTHONPATH=. $(PY) bench/serve.py
+	PYTHONPATH=. $(PY) bench/train.py
+	PYTHONPATH=. $(PY) bench/quality.py
 
 demo: install
 	bash deploy/demo.sh start

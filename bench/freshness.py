@@ -1,0 +1,165 @@
+"""Read-your-writes freshness: POST an event, then how soon the worker's answers reflect it.
+
+Starts the embedded broker and one worker, then for each trial POSTs a purchase and polls
+(every 5 ms) until the user's history shows it and the item has left their recommendations.
+Baseline in the same run: a bare produce → consume round trip on the same broker (the floor).
+Usage: python bench/freshness.py [--trials 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+import uuid
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from streamrec.broker import free_port, start_broker
+from streamrec.settings import Settings
+from tests.integration.workers import Worker, start_worker
+
+POLL_S = 0.005
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-quantile (0..1) of values, nearest rank."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+async def broker_round_trips(settings: Settings, trials: int) -> list[float]:
+    """Seconds from send to receipt by a consumer waiting on the same topic."""
+    topic = f"bench-rtt-{uuid.uuid4().hex[:6]}"
+    out = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, linger_ms=0)
+    into = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=settings.bootstrap_servers,
+        fetch_max_wait_ms=settings.fetch_wait_ms,
+        auto_offset_reset="latest",
+    )
+    await out.start()
+    await into.start()
+    await out.send_and_wait(topic, b"warm")
+    await asyncio.sleep(1.0)
+    await into.getmany(timeout_ms=500)
+    times = []
+    try:
+        for _ in range(trials):
+            started = time.perf_counter()
+            await out.send_and_wait(topic, b"x")
+            while not await into.getmany(timeout_ms=1000):
+                pass
+            times.append(time.perf_counter() - started)
+    finally:
+        await out.stop()
+        await into.stop()
+    return times
+
+
+async def trial(
+    client: httpx.AsyncClient, worker: Worker, user: str, item: str
+) -> tuple[float, float]:
+    """(seconds until history shows the purchase, until the item left the recommendations)."""
+    before = (await client.get(f"{worker.url}/v1/users/{user}/history")).json()["version"]
+    event = {"user_id": user, "item_id": item, "type": "purchase", "timestamp": time.time()}
+    started = time.perf_counter()
+    assert (await client.post(f"{worker.url}/v1/events", json=event)).status_code == 202
+    seen = gone = 0.0
+    while not (seen and gone):
+        if not seen:
+            body = (await client.get(f"{worker.url}/v1/users/{user}/history")).json()
+            seen = time.perf_counter() - started if body["version"] > before else 0.0
+        if not gone:
+            page = (
+                await client.get(
+                    f"{worker.url}/v1/recommendations", params={"user_id": user, "count": 50}
+                )
+            ).json()
+            ids = {entry["item_id"] for entry in page["items"]}
+            gone = time.perf_counter() - started if item not in ids else 0.0
+        await asyncio.sleep(POLL_S)
+    return seen, gone
+
+
+async def measure(worker: Worker, trials: int) -> tuple[list[float], list[float]]:
+    """Run the trials against one worker."""
+    items = [f"item-{n}" for n in range(trials + 20)]
+    async with httpx.AsyncClient(timeout=10) as client:
+        await client.post(
+            f"{worker.url}/v1/items", json={"items": [{"item_id": i, "title": i} for i in items]}
+        )
+        crowd = [
+            {"user_id": f"crowd-{n % 5}", "item_id": i, "type": "view", "timestamp": time.time()}
+            for n, i in enumerate(items)
+        ]
+        await client.post(f"{worker.url}/v1/events", json={"events": crowd})
+        user = "reader"
+        await client.post(
+            f"{worker.url}/v1/events",
+            json={"user_id": user, "item_id": "warm", "type": "view", "timestamp": time.time()},
+        )
+        await asyncio.sleep(3.0)
+        seen, gone = [], []
+        for n in range(trials):
+            a, b = await trial(client, worker, user, items[n])
+            seen.append(a)
+            gone.append(b)
+    return seen, gone
+
+
+def report(name: str, values: list[float]) -> float:
+    """Print p50/p99 in ms; return p99 in seconds."""
+    p50, p99 = percentile(values, 0.5), percentile(values, 0.99)
+    print(
+        f"{name:<44} p50 {p50 * 1000:7.1f} ms   p99 {p99 * 1000:7.1f} ms   "
+        f"mean {statistics.mean(values) * 1000:7.1f} ms"
+    )
+    return p99
+
+
+def main() -> None:
+    """Run the benchmark and print figures and ratios."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--trials", type=int, default=200)
+    args = parser.parse_args()
+    broker = start_broker()
+    worker = None
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            settings = Settings(
+                broker=broker.url,
+                partitions=8,
+                redis_url="redis://127.0.0.1:6379/0",
+                app_id=f"fresh-{uuid.uuid4().hex[:6]}",
+                api_port=free_port(),
+            )
+            worker = start_worker(
+                replace(settings, registry=Path(tmp) / "registry"), Path(tmp) / "worker"
+            )
+            worker.wait_ready()
+            floor = asyncio.run(broker_round_trips(settings, args.trials))
+            seen, gone = asyncio.run(measure(worker, args.trials))
+            worker.stop()
+        print(f"trials: {args.trials}, poll every {POLL_S * 1000:.0f} ms")
+        base = report("baseline: broker produce → consume", floor)
+        history_p99 = report("POST → history shows the event", seen)
+        gone_p99 = report("POST → purchased item gone from recommendations", gone)
+        print(
+            f"ratio p99 recommendations/broker floor: {gone_p99 / base:.1f}x; "
+            f"target p99 < 200 ms: {'met' if gone_p99 < 0.2 else 'NOT met'} "
+            f"(history p99 {history_p99 * 1000:.0f} ms)"
+        )
+    finally:
+        if worker is not None:
+            worker.stop()
+        broker.stop()
+
+
+if __name__ == "__main__":
+    main()
