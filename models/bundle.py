@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -76,12 +77,20 @@ FOLD_PRIOR = 1.0
 """How strongly the long-term factors anchor the fold; history confidences are alpha * weight."""
 
 
-def history_confidences(bundle: ModelBundle, user: UserView, now: float) -> dict[int, float]:
-    """Confidence per known item row from the user's weighted, decayed history."""
+def trained_until(bundle: ModelBundle) -> float:
+    """Time of the newest event the factors were trained on (-inf when not recorded)."""
+    end = bundle.manifest.get("window", {}).get("end")
+    return -math.inf if end is None else float(end)
+
+
+def history_confidences(
+    bundle: ModelBundle, user: UserView, now: float, after: float = -math.inf
+) -> dict[int, float]:
+    """Confidence per known item row from the user's weighted, decayed history after `after`."""
     weights: dict[int, float] = {}
     for event in user.history:
         row = bundle.item_index.get(event.item_id)
-        if row is None:
+        if row is None or event.timestamp <= after:
             continue
         weight = bundle.weighting.type_weight(event.type, event.value)
         weight *= bundle.weighting.decay(now - event.timestamp)
@@ -110,7 +119,9 @@ def user_vector(bundle: ModelBundle, user: UserView, now: float) -> np.ndarray |
 def _fold(bundle: ModelBundle, user: UserView, now: float) -> np.ndarray | None:
     known = bundle.user_index.get(user.user_id)
     prior = None if known is None else bundle.user_factors[known].astype(np.float64)
-    confidences = history_confidences(bundle, user, now)
+    # A known user's factors already hold every event up to the end of the training window.
+    after = -math.inf if known is None else trained_until(bundle)
+    confidences = history_confidences(bundle, user, now, after)
     if not confidences:
         return None if prior is None else prior.astype(np.float32)
     rows = np.fromiter(confidences.keys(), dtype=np.int64)

@@ -43,6 +43,7 @@ class TrainParams:
     ranker_iterations: int = 200
     ranker_threads: int = 2
     label_fraction: float = 0.1
+    label_split: str = "random"
 
     @property
     def weighting(self) -> EventWeighting:

@@ -1,7 +1,9 @@
-"""Ranker training: candidates and features as serving makes them, labels from after a cut.
+"""Ranker training: candidates and features as serving makes them, labels from a holdout.
 
-The window is split at `cut`. Retrieval models, user views and item signals come only from
-events before `cut`; labels are each label user's interactions at or after it, graded by type.
+The events are split into history and held-out labels (`holdout`: the last fraction of the
+window, or a random fraction of each user's events). Retrieval models, user views and item
+signals come only from the history; labels are each label user's held-out interactions,
+graded by type.
 """
 
 from __future__ import annotations
@@ -46,11 +48,35 @@ def label_cut(events: pl.DataFrame, fraction: float) -> float:
     return float(events["timestamp"].quantile(1.0 - fraction, "lower"))  # type: ignore[arg-type]
 
 
-def graded_labels(events: pl.DataFrame, cut: float) -> dict[str, dict[str, int]]:
-    """Per user, per item: the best grade of their events at or after `cut`."""
-    after = events.filter(pl.col("timestamp") >= cut)
+@dataclass(frozen=True)
+class Holdout:
+    """Events the ranker's features may see, the held-out events that grade its candidates,
+    and the moment (after every history event) at which features are computed."""
+
+    history: pl.DataFrame
+    labels: pl.DataFrame
+    at: float
+
+
+def holdout(events: pl.DataFrame, split: str, fraction: float, seed: int) -> Holdout:
+    """`time`: the last `fraction` of events are labels; `random`: a random `fraction` of each
+    user's events (seeded), with features computed just after the newest event."""
+    if split == "time":
+        cut = label_cut(events, fraction)
+        late = pl.col("timestamp") >= cut
+        return Holdout(events.filter(~late), events.filter(late), cut)
+    if split != "random":
+        raise ValueError(f"label split must be time or random, got {split!r}")
+    picked = pl.Series(np.random.default_rng(seed).random(events.height) < fraction)
+    history = events.filter(~picked)
+    at = float(events["timestamp"].max()) + 1.0  # type: ignore[arg-type]
+    return Holdout(history, events.filter(picked), at)
+
+
+def graded_labels(labels: pl.DataFrame) -> dict[str, dict[str, int]]:
+    """Per user, per item: the best grade of their held-out events."""
     grades: dict[str, dict[str, int]] = {}
-    for user_id, item_id, kind, value in after.select(
+    for user_id, item_id, kind, value in labels.select(
         "user_id", "item_id", "type", "value"
     ).iter_rows():
         grade = label_grade(kind, value)
@@ -126,22 +152,23 @@ def train_ranker(
     params: TrainParams,
     timer: StageTimer,
 ) -> tuple[CatBoostRanker, dict[str, Any], ModelBundle]:
-    """Fit CatBoost YetiRank on a time split of cleaned `events`.
+    """Fit CatBoost YetiRank on a holdout (`params.label_split`) of cleaned `events`.
 
     Returns the ranker, its stats and the retrieval bundle fitted on the events before the
     cut (its factors are where the final ALS fit starts from).
     """
-    cut = label_cut(events, params.label_fraction)
+    split = holdout(events, params.label_split, params.label_fraction, params.seed)
+    cut, past = split.at, split.history
     with timer.stage("ranker etl"):
-        history = build_interactions(before(events, cut), replace(params.etl, until=cut))
-        labels = graded_labels(events, cut)
+        history = build_interactions(past.lazy(), replace(params.etl, until=cut))
+        labels = graded_labels(split.labels)
         users = sample_users(
             labels, set(history.user_ids.tolist()), params.ranker_users, params.seed
         )
-        views = user_views(events, users, cut, meta, params.weighting, params.history_size)
-        signals = signals_snapshot(events, cut)
+        views = user_views(past, users, cut, meta, params.weighting, params.history_size)
+        signals = signals_snapshot(past, cut)
         assert_no_leakage(views, signals, cut)
-        seen = seen_items(events, users, cut)
+        seen = seen_items(past, users, cut)
     bundle = build_retrieval(history, content, replace(params, ranker=False), timer)
     with timer.stage("ranker features"):
         config = candidate_config(signals)
