@@ -115,7 +115,7 @@ def _context(raw: Mapping[str, Any]) -> dict[str, str] | None:
 
 def _schema_version(raw: Mapping[str, Any]) -> int:
     version = raw.get("schema_version", SCHEMA_VERSION)
-    if version != SCHEMA_VERSION:
+    if isinstance(version, bool) or version != SCHEMA_VERSION:
         raise InvalidRecord("schema_version", f"must be {SCHEMA_VERSION}")
     return SCHEMA_VERSION
 

@@ -1,0 +1,63 @@
+"""The settings object: defaults, parsing, and failing fast with the variable's name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from streamrec.errors import ConfigError
+from streamrec.settings import ENV_NAMES, Settings
+
+
+def test_defaults_match_the_documented_contract() -> None:
+    settings = Settings.from_env({})
+    assert settings.broker == "kafka://127.0.0.1:9092"
+    assert settings.data_dir == Path("./var")
+    assert settings.registry == Path("./var/registry")
+    assert settings.redis_url == "redis://127.0.0.1:6379/0"
+    assert (settings.api_host, settings.api_port, settings.partitions) == ("127.0.0.1", 8000, 8)
+    assert settings.auth is False
+
+
+def test_values_are_read_from_streamrec_variables() -> None:
+    settings = Settings.from_env(
+        {
+            "STREAMREC_BROKER": "kafka://a:1,b:2",
+            "STREAMREC_PARTITIONS": "3",
+            "STREAMREC_AUTH": "on",
+            "STREAMREC_JWT_SECRET": "s",
+            "STREAMREC_REDIS_URL": "",
+        }
+    )
+    assert settings.bootstrap_servers == ["a:1", "b:2"]
+    assert settings.partitions == 3
+    assert settings.auth and not settings.redis_enabled
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"STREAMREC_BROKER": "localhost:9092"}, "STREAMREC_BROKER: must look like"),
+        ({"STREAMREC_PARTITIONS": "many"}, "STREAMREC_PARTITIONS: must be an integer"),
+        ({"STREAMREC_PARTITIONS": "0"}, "STREAMREC_PARTITIONS: must be at least 1"),
+        ({"STREAMREC_AUTH": "maybe"}, "STREAMREC_AUTH: must be on or off"),
+        ({"STREAMREC_AUTH": "on"}, "STREAMREC_JWT_SECRET: required when STREAMREC_AUTH=on"),
+        ({"STREAMREC_BROKER_FIXES": "magic"}, "STREAMREC_BROKER_FIXES: unknown ['magic']"),
+        ({"STREAMREC_DATA_DIR": ""}, "STREAMREC_DATA_DIR: must be a directory path"),
+    ],
+)
+def test_bad_values_fail_fast_naming_the_variable(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError) as failed:
+        Settings.from_env(env)
+    assert failed.value.message.startswith(message)
+
+
+def test_every_field_has_an_environment_name() -> None:
+    assert "STREAMREC_BROKER" in ENV_NAMES and "STREAMREC_JWT_SECRET" in ENV_NAMES
+    assert len(ENV_NAMES) == len(set(ENV_NAMES))
+
+
+def test_the_advertised_url_defaults_to_the_api_address() -> None:
+    assert Settings(api_port=8123).public_url == "http://127.0.0.1:8123"
+    assert Settings(advertised_url="http://w1:8000/").public_url == "http://w1:8000"
