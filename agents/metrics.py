@@ -19,3 +19,6 @@ APPLY_LAG = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60, 600, float("inf")),
 )
 TABLE_KEYS = Gauge("streamrec_table_keys", "Keys held in local table partitions", ["table"])
+CONSUMER_LAG = Gauge(
+    "streamrec_consumer_lag", "Records behind the high watermark", ["topic", "partition"]
+)

@@ -1,11 +1,11 @@
-"""Table sizes for Prometheus: RocksDB's estimate of keys per local table, refreshed on a timer."""
+"""Table sizes and consumer lag for Prometheus, refreshed on a timer."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from agents.app import app, tables
-from agents.metrics import TABLE_KEYS
+from agents.metrics import CONSUMER_LAG, TABLE_KEYS
 
 REFRESH_S = 15.0
 
@@ -24,3 +24,15 @@ async def measure_tables() -> None:
     """Publish the estimated key count of every table."""
     for name, table in tables.all().items():
         TABLE_KEYS.labels(name).set(estimated_keys(table))
+    record_lag()
+
+
+def record_lag() -> None:
+    """Records between what this worker has read and each assigned partition's high watermark."""
+    consumer: Any = app.consumer
+    read = getattr(consumer, "_read_offset", {})
+    for tp in consumer.assignment():
+        highwater = consumer.highwater(tp)
+        position = read.get(tp)
+        if highwater is not None and position is not None:
+            CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(highwater - position - 1, 0))

@@ -193,5 +193,6 @@ def test_worker_exposes_actor_metrics_and_table_sizes(worker: Worker) -> None:
         "streamrec_events_processed_total",
         "streamrec_dead_letters_total",
         "streamrec_event_apply_lag_seconds_bucket",
+        "streamrec_consumer_lag{",
     ):
         assert name in text
