@@ -143,8 +143,19 @@ def _merits(found: SourceList, weights: dict[str, float]) -> tuple[np.ndarray, n
     count = len(found.ids)
     ranks = np.empty(count, dtype=np.float64)
     ranks[np.argsort(-found.scores, kind="stable")] = np.arange(count)
+    if len(set(found.sources)) == 1:
+        return (1.0 - ranks / count) * weights.get(found.sources[0], 1.0), ranks
     weight = np.array(list(map(weights.get, found.sources, repeat(1.0))))
     return (1.0 - ranks / count) * weight, ranks
+
+
+def _by_merit(ids: list[str], merit: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Positions sorted by merit (best first), then source order, then item id."""
+    ranked = np.lexsort((order, -merit))
+    tied = (np.diff(merit[ranked]) == 0) & (np.diff(order[ranked]) == 0)
+    if not tied.any():
+        return ranked
+    return np.lexsort((np.array(ids), order, -merit))
 
 
 def merge_lists(
@@ -158,20 +169,27 @@ def merge_lists(
     ids = [item for found in kept for item in found.ids]
     sources = [source for found in kept for source in found.sources]
     anchors = [anchor for found in kept for anchor in found.anchors]
-    merit, rank = np.concatenate(merits), np.concatenate(ranks)
+    offsets = np.cumsum([0] + [len(found.ids) for found in kept[:-1]])
+    merit = np.concatenate(merits)
+    rank = np.concatenate([r + offset for r, offset in zip(ranks, offsets, strict=True)])
     raw = np.concatenate([found.scores for found in kept])
-    order = np.fromiter(map(SOURCE_ORDER.__getitem__, sources), np.int64, len(sources))
-    allowed = ~np.fromiter(map(exclude.__contains__, ids), bool, len(ids))
+    order = np.concatenate([np.full(len(f.ids), SOURCE_ORDER[f.sources[0]]) for f in kept])
+    if any(len(set(found.sources)) > 1 for found in kept):
+        order = np.fromiter(map(SOURCE_ORDER.__getitem__, sources), np.int64, len(sources))
+    if exclude:
+        keep = np.flatnonzero(~np.fromiter(map(exclude.__contains__, ids), bool, len(ids)))
+        ids, sources, anchors = _pick(ids, keep), _pick(sources, keep), _pick(anchors, keep)
+        merit, rank, raw, order = merit[keep], rank[keep], raw[keep], order[keep]
+        if not ids:
+            return CandidateSet([], [], np.empty(0), [], np.empty((0, len(SOURCES))))
     slot = {item: position for position, item in enumerate(dict.fromkeys(ids))}
     item = np.fromiter(map(slot.__getitem__, ids), np.int64, len(ids))
-    best = np.lexsort((rank, order, -merit, ~allowed, item))
+    best = np.lexsort((rank, order, -merit, item))  # rank: the order the items were met in
     first = best[np.r_[True, item[best][1:] != item[best][:-1]]]
-    first = first[allowed[first]]
-    table = np.full((len(slot), len(SOURCES)), -np.inf)
-    np.maximum.at(table, (item[allowed], order[allowed]), raw[allowed])
-    table[np.isinf(table)] = np.nan
-    names = np.array(_pick(ids, first))
-    final = first[np.lexsort((names, order[first], -merit[first]))]
+    table = np.full((len(slot), len(SOURCES)), np.nan)
+    table[item, order] = -np.inf
+    np.fmax.at(table, (item, order), raw)
+    final = first[_by_merit(_pick(ids, first), merit[first], order[first])]
     return CandidateSet(
         _pick(ids, final),
         _pick(sources, final),

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from starlette.background import BackgroundTask
@@ -61,9 +63,8 @@ async def recommendations(request: Request) -> Response:
         await api.cache.put(key, page)
     request_id = str(uuid.uuid4())
     body = _body(request_id, user.user_id, model.version, assignment, page)
-    impression = _impression(request_id, user.user_id, model.version, assignment, page, api)
-    task = BackgroundTask(_log_impression, api, impression)
-    return JSONResponse(body, background=task)
+    impression = partial(_impression, request_id, user.user_id, model.version, assignment, page)
+    return JSONResponse(body, background=BackgroundTask(_log_impression, api, impression))
 
 
 def _model_and_config(
@@ -173,7 +174,9 @@ def _impression(
     )
 
 
-async def _log_impression(api: ApiState, impression: Impression) -> None:
+async def _log_impression(api: ApiState, build: Callable[[ApiState], Impression]) -> None:
+    """Build and publish the impression once the response is sent (off the request's latency)."""
+    impression = build(api)
     try:
         await api.publish(IMPRESSIONS_TOPIC, impression.user_id, impression.dumps())
     except RecsysError as error:
