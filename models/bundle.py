@@ -20,7 +20,8 @@ class ModelBundle:
     """ALS factors, retrieval indexes, transitions, content vectors and the ranker of a version.
 
     Item rows of `item_factors`, `popularity`, `next_items` and `next_scores` follow `item_ids`;
-    `next_items` holds row indexes (-1 pads). Content rows follow `content_ids` (every catalog
+    `next_items` holds row indexes (-1 pads); so do `similar_items` and `similar_scores`
+    (EASE neighbours, optional) when present. Content rows follow `content_ids` (every catalog
     item, cold ones included). Lookups serving needs per request (ids as Python strings, log
     popularity, rows by popularity) are computed once here, at load.
     """
@@ -42,6 +43,8 @@ class ModelBundle:
     ranker: Ranker | None = None
     weighting: EventWeighting = field(default_factory=EventWeighting)
     manifest: dict[str, Any] = field(default_factory=dict)
+    similar_items: np.ndarray | None = None
+    similar_scores: np.ndarray | None = None
     item_index: dict[str, int] = field(init=False)
     user_index: dict[str, int] = field(init=False)
     content_index: dict[str, int] = field(init=False)

@@ -42,6 +42,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     "in_stock",
     "history_length",
     "content_similarity",
+    "history_similarity",
 )
 COLUMN = {name: i for i, name in enumerate(FEATURE_NAMES)}
 SCORE_COLUMNS = [COLUMN[name] for name in SCORE_FEATURES]
@@ -141,6 +142,24 @@ def _model_columns(
         dots[known] = bundle.item_factors[item_rows[known]] @ vector
         rows[:, COLUMN["als_dot"]] = dots
     rows[:, COLUMN["content_similarity"]] = _content_similarity(bundle, user, ids)
+    rows[:, COLUMN["history_similarity"]] = _history_similarity(bundle, user, item_rows)
+
+
+def _history_similarity(bundle: ModelBundle, user: UserView, item_rows: np.ndarray) -> np.ndarray:
+    """Sum of the EASE neighbour weights from the user's distinct history items to each item."""
+    similarity = np.zeros(len(item_rows))
+    if bundle.similar_items is None or bundle.similar_scores is None:
+        return similarity
+    history = np.unique(bundle.item_rows(event.item_id for event in user.history))
+    if not len(history):
+        return similarity
+    neighbours = bundle.similar_items[history].ravel()
+    weights = bundle.similar_scores[history].ravel()
+    present = neighbours >= 0
+    totals = np.bincount(neighbours[present], weights[present], minlength=len(bundle.item_ids))
+    known = item_rows >= 0
+    similarity[known] = totals[item_rows[known]]
+    return similarity
 
 
 def _content_similarity(bundle: ModelBundle, user: UserView, ids: Sequence[str]) -> np.ndarray:

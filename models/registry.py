@@ -110,6 +110,8 @@ def load_bundle(path: Path) -> ModelBundle:
             popularity=items["popularity"],
             next_items=items["next_items"],
             next_scores=items["next_scores"],
+            similar_items=items.get("similar_items"),
+            similar_scores=items.get("similar_scores"),
             content_ids=content["ids"],
             content_vectors=content["vectors"],
             als_retriever=load_annoy(path / ALS_INDEX, als["item_factors"], "dot"),

@@ -1,4 +1,4 @@
-"""Implicit ALS factors and the "what comes next" transition table."""
+"""Implicit ALS factors, EASE item neighbours and the "what comes next" transition table."""
 
 from __future__ import annotations
 
@@ -84,6 +84,42 @@ def warm_start(
         _aligned(old_users, old[0], new_users, rng),
         _aligned(old_items, old[1], new_items, rng),
     )
+
+
+def similar_items(
+    matrix: sp.csr_matrix, top: int = 50, l2: float = 400.0, max_items: int = 8000
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each item, the `top` items its presence in a history most raises, by EASE weights
+    (Steck 2019, on the binarised matrix), as (row indexes padded with -1, weights).
+
+    A user's EASE score for item j is the sum of the weights from the items they have to j, so
+    summing these truncated rows approximates EASE. Only the `max_items` most popular items
+    take part (the solve is cubic in them); the others get no neighbours.
+    """
+    n_items = matrix.shape[1]
+    binary = (matrix > 0).astype(np.float64)
+    counts = np.asarray(binary.sum(axis=0)).ravel()
+    kept = np.sort(np.argsort(-counts, kind="stable")[:max_items])
+    part = binary[:, kept].tocsc()
+    gram = (part.T @ part).toarray()
+    gram[np.diag_indices_from(gram)] += l2
+    inverse = np.linalg.inv(gram)
+    weights = -inverse / np.diag(inverse)
+    weights[np.diag_indices_from(weights)] = -np.inf
+    width = min(top, len(kept) - 1)
+    rows = np.full((n_items, top), -1, dtype=np.int32)
+    scores = np.zeros((n_items, top), dtype=np.float32)
+    if width < 1:
+        return rows, scores
+    best = np.argpartition(-weights, width - 1, axis=1)[:, :width]
+    best_weights = np.take_along_axis(weights, best, axis=1)
+    order = np.argsort(-best_weights, axis=1, kind="stable")
+    best = np.take_along_axis(best, order, axis=1)
+    best_weights = np.take_along_axis(best_weights, order, axis=1)
+    positive = best_weights > 0
+    rows[kept, :width] = np.where(positive, kept[best], -1)
+    scores[kept, :width] = np.where(positive, best_weights, 0.0)
+    return rows, scores
 
 
 def popularity(matrix: sp.csr_matrix) -> np.ndarray:

@@ -9,7 +9,14 @@ import polars as pl
 
 from models.bundle import ModelBundle
 from models.retrieval import Retriever, build_annoy, make_retriever
-from offline.als import Factors, popularity, train_als, transitions, warm_start
+from offline.als import (
+    Factors,
+    popularity,
+    similar_items,
+    train_als,
+    transitions,
+    warm_start,
+)
 from offline.content import content_vectors
 from offline.etl import Interactions
 from offline.params import TrainParams
@@ -68,7 +75,8 @@ def build_retrieval(
     version: str = "",
     earlier: ModelBundle | None = None,
 ) -> ModelBundle:
-    """A bundle without a ranker: ALS factors, their index, popularity and transitions.
+    """A bundle without a ranker: ALS factors, their index, popularity, transitions and EASE
+    neighbours.
 
     The manifest records the data window, so folding a known user's history skips the
     events the factors already hold.
@@ -78,6 +86,10 @@ def build_retrieval(
         retriever = _retriever(item_factors, params)
     with timer.stage("transitions"):
         next_items, next_scores = transitions(data.events, data.item_ids, params.next_top)
+    with timer.stage("neighbours"):
+        similar, similar_scores = similar_items(
+            data.matrix, params.similar_top, params.similar_l2, params.similar_max_items
+        )
     return ModelBundle(
         version=version,
         item_ids=data.item_ids,
@@ -95,4 +107,6 @@ def build_retrieval(
         content_retriever=content.retriever,
         weighting=params.weighting,
         manifest={"window": {"start": data.window[0], "end": data.window[1]}},
+        similar_items=similar,
+        similar_scores=similar_scores,
     )

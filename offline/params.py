@@ -33,6 +33,9 @@ class TrainParams:
     max_events_per_day: float = 1000.0
     until: float | None = None
     next_top: int = 20
+    similar_top: int = 100
+    similar_l2: float = 400.0
+    similar_max_items: int = 8000
     content_dims: int = 48
     retriever: str = "annoy"
     annoy_trees: int = 50

@@ -36,6 +36,12 @@ def _annoy(retriever: Retriever, metric: str) -> AnnoyRetriever:
     return build_annoy(retriever.vectors, metric)
 
 
+def _similar(bundle: ModelBundle) -> dict[str, np.ndarray]:
+    if bundle.similar_items is None or bundle.similar_scores is None:
+        return {}
+    return {"similar_items": bundle.similar_items, "similar_scores": bundle.similar_scores}
+
+
 def save_artifacts(bundle: ModelBundle, directory: Path) -> list[str]:
     """Write the bundle's arrays, indexes and ranker into `directory`; return the file names."""
     np.savez(
@@ -45,12 +51,13 @@ def save_artifacts(bundle: ModelBundle, directory: Path) -> list[str]:
         item_factors=bundle.item_factors,
         user_factors=bundle.user_factors,
     )
-    np.savez(
-        directory / ITEM_ARRAYS,
-        popularity=bundle.popularity,
-        next_items=bundle.next_items,
-        next_scores=bundle.next_scores,
-    )
+    item_arrays = {
+        "popularity": bundle.popularity,
+        "next_items": bundle.next_items,
+        "next_scores": bundle.next_scores,
+        **_similar(bundle),
+    }
+    np.savez(directory / ITEM_ARRAYS, allow_pickle=False, **item_arrays)
     np.savez(
         directory / CONTENT_ARRAYS,
         ids=bundle.content_ids.astype(str),
