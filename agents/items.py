@@ -20,7 +20,8 @@ from tables.item import ItemState, apply_impression, apply_item_event
 from tables.windows import type_index
 
 BATCH_SIZE = 1000
-BATCH_WITHIN_S = 0.005
+# Messages carry many signals each; waiting a little longer lets a batch write a hot item once.
+BATCH_WITHIN_S = 0.05
 IMPRESSION = "impression"
 
 

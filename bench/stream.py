@@ -16,6 +16,7 @@ import os
 import random
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -38,7 +39,7 @@ from streamrec.topics import ensure_topics  # noqa: E402
 TYPES = ("view", "click", "add_to_cart", "purchase", "rating")
 TYPE_WEIGHTS = (60, 25, 8, 4, 3)
 START = 1_700_000_000.0
-POLL_S = 0.1
+POLL_S = 0.5
 PHASE_TIMEOUT_S = 300.0
 BATCH = 1000
 
@@ -403,6 +404,7 @@ def main() -> None:
     parser.add_argument("--phases", default="abcd", help="which of a, b, c, d to run")
     parser.add_argument("--results", type=Path, help="append the Markdown figures to this file")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop children, remove files
     started, load_before = time.monotonic(), loadavg()
     events = synthetic_events(args.events, args.users, args.items)
     figures: dict[str, dict[str, float]] = {
