@@ -63,7 +63,7 @@ class ServingConfig:
     freshness_half_life_s: float = 7 * 86_400.0
     low_exposure_boost: float = 0.05
     low_exposure_impressions: float = 20.0
-    candidate_limit: int = 360
+    candidate_limit: int = 500
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> ServingConfig:
         """A copy with the known keys of `overrides` applied (unknown keys are ignored)."""
