@@ -17,9 +17,9 @@ from streamrec.topics import ensure_topics
 TEST_PARTITIONS = 4
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]:
-    """One real broker for the session, on a free port, with streamrec's topics."""
+    """A real broker per test module (empty topics keep modules independent), on a free port."""
     log = tmp_path_factory.mktemp("broker") / "broker.log"
     running = start_broker(log_file=log)
     settings = Settings(broker=running.url, partitions=TEST_PARTITIONS)

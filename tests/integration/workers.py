@@ -35,7 +35,7 @@ class Worker:
         """GET one route of this worker."""
         return httpx.get(self.url + path, params=params, timeout=10)
 
-    def wait_ready(self, timeout: float = 60.0) -> None:
+    def wait_ready(self, timeout: float = 120.0) -> None:
         """Block until /ready answers 200, or fail with the worker's log tail."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
