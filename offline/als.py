@@ -122,6 +122,22 @@ def similar_items(
     return rows, scores
 
 
+def remap_neighbours(
+    old_ids: np.ndarray, rows: np.ndarray, scores: np.ndarray, new_ids: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Neighbour tables of `old_ids` laid out for `new_ids`: rows and targets follow the new
+    ids, items the old table lacks get no neighbours, vanished targets become -1 pads."""
+    new_row = {item: row for row, item in enumerate(new_ids.tolist())}
+    to_new = np.array([new_row.get(item, -1) for item in old_ids.tolist()], dtype=np.int32)
+    targets = np.where(rows >= 0, to_new[np.maximum(rows, 0)], -1).astype(np.int32)
+    out_rows = np.full((len(new_ids), rows.shape[1]), -1, dtype=np.int32)
+    out_scores = np.zeros((len(new_ids), rows.shape[1]), dtype=np.float32)
+    present = to_new >= 0
+    out_rows[to_new[present]] = targets[present]
+    out_scores[to_new[present]] = np.where(targets[present] >= 0, scores[present], 0.0)
+    return out_rows, out_scores
+
+
 def popularity(matrix: sp.csr_matrix) -> np.ndarray:
     """Summed interaction weight per item (matrix column sums)."""
     return np.asarray(matrix.sum(axis=0), dtype=np.float32).ravel()

@@ -12,6 +12,7 @@ from models.retrieval import Retriever, build_annoy, make_retriever
 from offline.als import (
     Factors,
     popularity,
+    remap_neighbours,
     similar_items,
     train_als,
     transitions,
@@ -67,6 +68,19 @@ def fit_factors(
         return train_als(data.matrix, params.warm_als, progress=timer.verbose, start=start)
 
 
+def neighbours(
+    data: Interactions, params: TrainParams, earlier: ModelBundle | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """EASE neighbours of `data`'s items, or an `earlier` bundle's laid out for them (the
+    cubic solve is then done once per training run)."""
+    held = None if earlier is None else (earlier.similar_items, earlier.similar_scores)
+    if earlier is not None and held is not None and held[0] is not None and held[1] is not None:
+        return remap_neighbours(earlier.item_ids, held[0], held[1], data.item_ids)
+    return similar_items(
+        data.matrix, params.similar_top, params.similar_l2, params.similar_max_items
+    )
+
+
 def build_retrieval(
     data: Interactions,
     content: Content,
@@ -87,9 +101,7 @@ def build_retrieval(
     with timer.stage("transitions"):
         next_items, next_scores = transitions(data.events, data.item_ids, params.next_top)
     with timer.stage("neighbours"):
-        similar, similar_scores = similar_items(
-            data.matrix, params.similar_top, params.similar_l2, params.similar_max_items
-        )
+        similar, similar_scores = neighbours(data, params, earlier)
     return ModelBundle(
         version=version,
         item_ids=data.item_ids,

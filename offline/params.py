@@ -43,6 +43,7 @@ class TrainParams:
     ranker: bool = True
     ranker_users: int = 600
     ranker_candidates: int = 100
+    candidate_shares: dict[str, float] | None = None
     ranker_iterations: int = 200
     ranker_threads: int = 2
     label_fraction: float = 0.1

@@ -38,9 +38,12 @@ class RankerData:
     groups: np.ndarray
 
 
-def candidate_config(signals: dict[str, ItemSignals]) -> CandidateConfig:
+def candidate_config(signals: dict[str, ItemSignals], params: TrainParams) -> CandidateConfig:
     """How candidates are generated offline, for ranker training and evaluation alike."""
-    return CandidateConfig(trending_items=trending_items(signals))
+    if params.candidate_shares is None:
+        return CandidateConfig(trending_items=trending_items(signals))
+    shares = dict(params.candidate_shares)
+    return CandidateConfig(shares=shares, trending_items=trending_items(signals))
 
 
 def label_cut(events: pl.DataFrame, fraction: float) -> float:
@@ -171,7 +174,7 @@ def train_ranker(
         seen = seen_items(past, users, cut)
     bundle = build_retrieval(history, content, replace(params, ranker=False), timer)
     with timer.stage("ranker features"):
-        config = candidate_config(signals)
+        config = candidate_config(signals, params)
         data = training_rows(
             bundle, views, labels, signals, meta, config, seen, cut, params, timer.verbose
         )

@@ -90,7 +90,7 @@ class FittedModel:
         now: float,
     ) -> dict[str, list[str]]:
         signals, items = self.signals_at(now), self.items_at(now)
-        config = candidate_config(signals)
+        config = candidate_config(signals, self.params)
         sets: list[CandidateSet] = []
         blocks: list[np.ndarray] = []
         for user in users:
