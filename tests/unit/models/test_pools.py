@@ -1,0 +1,93 @@
+"""Catalog pools swept off the request path, and the retrievers' exact path and neighbour cache."""
+
+from __future__ import annotations
+
+import random
+import threading
+
+import numpy as np
+import pytest
+
+from models.exploration import PoolCache, build_pools
+from models.retrieval import AnnoyRetriever, ExactRetriever, build_annoy
+from models.serving import PipelineStats, recommend
+from models.types import ItemMeta, ItemSignals, UserView
+
+CATALOG = {f"i{n}": ItemMeta(f"i{n}", f"Item {n}", "abcdefghij"[n % 10]) for n in range(30)}
+SIGNALS = {
+    item_id: ItemSignals(item_id, events_all=n * 10, impressions=float(30 - n))
+    for n, item_id in enumerate(CATALOG)
+}
+
+
+def test_pools_list_the_most_popular_and_the_least_shown_items() -> None:
+    pools = build_pools(CATALOG.values(), SIGNALS.get, limit=10)
+    assert pools.trending == [f"i{n}" for n in range(29, 19, -1)]
+    assert pools.unexposed == ["i29"]
+    assert [item for item, _ in pools.by_category["a"]] == ["i0", "i10", "i20"]
+    assert pools.items is not None and len(pools.items.index) == 30
+
+
+def test_pool_cache_answers_stale_pools_while_it_rebuilds_in_the_background() -> None:
+    now = [0.0]
+    signals = dict(SIGNALS)
+    cache = PoolCache(CATALOG.values, signals.get, 10, max_age_s=5.0, clock=lambda: now[0])
+    first = cache.get()
+    signals["i0"] = ItemSignals("i0", events_all=10**6)
+    assert cache.get() is first
+    now[0] = 6.0
+    assert cache.get() is first
+    for thread in threading.enumerate():
+        if thread.name == "pool-sweep":
+            thread.join()
+    assert cache.get().trending[0] == "i0"
+
+
+def test_pipeline_stats_count_candidates_ranked_and_served() -> None:
+    stats = PipelineStats()
+    page = recommend(
+        None,
+        UserView("u", purchased={"i29": 1}),
+        SIGNALS.get,
+        CATALOG.get,
+        count=5,
+        now=0.0,
+        rng=random.Random(1),
+        pools=build_pools(CATALOG.values(), SIGNALS.get, 30),
+        stats=stats,
+    )
+    assert stats.served == len(page) == 5
+    assert stats.candidates == 30 and stats.ranked == 29
+
+
+@pytest.fixture(scope="module")
+def vectors() -> np.ndarray:
+    return np.random.default_rng(0).normal(size=(300, 8)).astype(np.float32)
+
+
+def test_small_annoy_indexes_answer_exactly(vectors: np.ndarray) -> None:
+    annoy = build_annoy(vectors, "dot", trees=2)
+    exact = ExactRetriever(vectors)
+    assert annoy.exact
+    query = vectors[7] * 2.0
+    assert np.array_equal(annoy.by_vector(query, 20)[0], exact.by_vector(query, 20)[0])
+    assert np.array_equal(annoy.by_item(3, 10)[0], exact.by_item(3, 10)[0])
+
+
+def test_large_catalogs_search_the_trees_and_find_most_true_neighbours(
+    vectors: np.ndarray,
+) -> None:
+    annoy = build_annoy(vectors, "dot", trees=10)
+    approximate = AnnoyRetriever(vectors, annoy.index, exact_below=0)
+    found = set(approximate.by_vector(vectors[7], 20)[0].tolist())
+    truth = set(ExactRetriever(vectors).by_vector(vectors[7], 20)[0].tolist())
+    assert not approximate.exact
+    assert len(found & truth) >= 14
+
+
+def test_item_neighbours_are_cached_read_only_answers(vectors: np.ndarray) -> None:
+    retriever = ExactRetriever(vectors)
+    ids, scores = retriever.by_item(4, 5)
+    again, _ = retriever.by_item(4, 5)
+    assert again is ids and 4 not in ids.tolist()
+    assert not ids.flags.writeable and not scores.flags.writeable
