@@ -9,6 +9,7 @@ $STREAMREC_DATA_DIR/datasets/NAME/.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import subprocess
 import sys
@@ -67,13 +68,19 @@ def section(dataset: str, evaluation: Evaluation) -> str:
     )
 
 
-def append_results(command: str, blocks: list[str], seconds: float) -> None:
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages (fit and rank times depend on them)."""
+    return ", ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
+def append_results(command: str, blocks: list[str], seconds: float, load: str) -> None:
     """Append one dated entry to bench/RESULTS.md."""
     header = "" if RESULTS.exists() else "# Recommendation quality benchmarks\n\n"
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     entry = (
         f"{header}## {stamp}\n\nCommand: `{command}`  \nMachine: {MACHINE} "
-        f"(Python {platform.python_version()}); total {seconds:.0f} s.  \n"
+        f"(Python {platform.python_version()}); total {seconds:.0f} s; load average at "
+        f"start {load}, at end {load_average()}.  \n"
         f"{RECBOLE_REFERENCE}\n\n" + "\n".join(blocks) + "\n"
     )
     with RESULTS.open("a", encoding="utf-8") as handle:
@@ -83,13 +90,20 @@ def append_results(command: str, blocks: list[str], seconds: float) -> None:
 def main() -> int:
     """Run the benchmark and record it."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--datasets", default="ml-100k,ml-1m", help="comma-separated datasets")
-    parser.add_argument("--protocols", default="temporal,recbole", help="comma-separated")
+    parser.add_argument(
+        "--datasets", "--dataset", default="ml-100k,ml-1m", help="comma-separated datasets"
+    )
+    parser.add_argument(
+        "--protocols",
+        "--protocol",
+        default="temporal,recbole",
+        help="comma-separated protocols: temporal, recbole",
+    )
     parser.add_argument("--models", default=None, help="comma-separated models (default: all)")
     parser.add_argument("--k", type=int, default=10, help="list length (default 10)")
     parser.add_argument("--seed", type=int, default=2020, help="seed (default 2020)")
     args = parser.parse_args()
-    started = time.perf_counter()
+    started, load = time.perf_counter(), load_average()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = Settings.from_env().data_dir / "reports" / f"bench-{stamp}"
     blocks = []
@@ -99,7 +113,7 @@ def main() -> int:
             print(metrics_table(evaluation))
             blocks.append(section(dataset, evaluation))
     seconds = time.perf_counter() - started
-    append_results("python bench/quality.py " + " ".join(sys.argv[1:]), blocks, seconds)
+    append_results("python bench/quality.py " + " ".join(sys.argv[1:]), blocks, seconds, load)
     print(f"reports in {out}; appended to {RESULTS}; {seconds:.0f} s", file=sys.stderr)
     return 0
 

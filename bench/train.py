@@ -6,6 +6,7 @@ Usage: python bench/train.py EVENTS.parquet [ITEMS.parquet] [-- extra train opti
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -46,6 +47,15 @@ def time_bare_als(events: Path) -> tuple[float, int]:
     return time.perf_counter() - started, int(data.matrix.nnz)
 
 
+def stage_seconds(registry: Path) -> dict[str, float]:
+    """Per-stage seconds recorded in the manifest of the version just written."""
+    manifests = sorted(registry.glob("*/manifest.json"))
+    if not manifests:
+        return {}
+    timings: dict[str, float] = json.loads(manifests[-1].read_text()).get("timings", {})
+    return timings
+
+
 def main(argv: list[str]) -> int:
     """Print both timings and their ratio."""
     extra = argv[argv.index("--") + 1 :] if "--" in argv else []
@@ -54,9 +64,14 @@ def main(argv: list[str]) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     events, items = paths[0], (paths[1] if len(paths) > 1 else None)
+    load = os.getloadavg()
     bare, nnz = time_bare_als(events)
     with tempfile.TemporaryDirectory() as registry:
         full = time_cli(events, items, extra, Path(registry))
+        stages = stage_seconds(Path(registry))
+    for stage, seconds in stages.items():
+        print(f"  {stage:<18} {seconds:8.2f} s")
+    print(f"load average         {load[0]:.1f} at start, {os.getloadavg()[0]:.1f} at end")
     print(f"matrix nonzeros      {nnz}")
     print(f"bare implicit ALS    {bare:8.2f} s")
     print(f"streamrec train      {full:8.2f} s")
