@@ -385,6 +385,10 @@ def report(args: argparse.Namespace, figures: dict[str, dict[str, float]], load:
             f"| (e) RocksDB, whole data dir | {one['disk'] / mib:,.0f} MiB |",
             f"| (e) user_state per 1M users | {one['disk_users'] / users * 1e6 / mib:,.0f} MiB |",
             f"| (e) item_state per 100k items | {one['disk_items'] / items * 1e5 / mib:,.0f} MiB |",
+            f"| (e) live user_state data per 1M users | "
+            f"{one['live_users'] / users * 1e6 / mib:,.0f} MiB |",
+            f"| (e) live item_state data per 100k items | "
+            f"{one['live_items'] / items * 1e5 / mib:,.0f} MiB |",
             f"| (e) worker RSS idle / after the backlog | "
             f"{one['rss_idle'] / mib:,.0f} / {one['rss'] / mib:,.0f} MiB |",
             f"| (e) RSS growth per 1M users | "
