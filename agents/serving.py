@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import Iterable, Mapping
@@ -20,10 +21,11 @@ from api.model_holder import ModelHolder
 from models.types import ItemMeta, ItemSignals, UserView
 from schemas.records import ModelActivated
 from streamrec.errors import NotReady
-from streamrec.kafka import latest_record
+from streamrec.kafka import follow
 from tables.experiments import VariantTally
 
 log = logging.getLogger(__name__)
+RETRY_S = 2.0
 models = ModelHolder.from_registry(settings.registry)
 
 
@@ -118,7 +120,6 @@ class _Server(uvicorn.Server):
 @app.task
 async def serve_http() -> None:
     """Start uvicorn on STREAMREC_API_HOST:STREAMREC_API_PORT once the worker runs."""
-    await load_active_model()
     config = uvicorn.Config(
         create_app(build_deps()),
         host=settings.api_host,
@@ -129,23 +130,25 @@ async def serve_http() -> None:
     await _Server(config).serve()
 
 
-async def load_active_model() -> None:
-    """At start, load the version named by the latest record of `model-updates`, if any."""
+async def apply_activation(value: bytes | None) -> None:
+    """Load the version a `model-updates` record names beside the active one, then swap."""
+    if value is None:
+        return
     try:
-        latest = await latest_record(settings, model_updates_topic.get_topic_name())
-        if latest is not None:
-            await models.load_version(ModelActivated.loads(latest).version)
-    except Exception as error:  # serving without a model beats not serving
-        log.error("cannot load the active model at start: %r", error)
+        activated = ModelActivated.loads(value)
+        await models.load_version(activated.version)
+        log.info("model %s active", activated.version)
+    except Exception as error:  # a bad version must not stop the worker
+        log.error("cannot activate model: %r", error)
 
 
-@app.agent(model_updates_topic)
-async def swap_models(stream: Any) -> None:
-    """Load each newly activated version beside the old one and swap atomically."""
-    async for value in stream:
+@app.task
+async def follow_model_updates() -> None:
+    """Every worker follows `model-updates` on its own (not as a group member), from the latest."""
+    while True:
         try:
-            activated = ModelActivated.loads(value)
-            await models.load_version(activated.version)
-            log.info("model %s active", activated.version)
-        except Exception as error:  # a bad version must not stop the worker
-            log.error("cannot activate model: %r", error)
+            async for value in follow(settings, model_updates_topic.get_topic_name()):
+                await apply_activation(value)
+        except Exception as error:  # the broker may be away for a while: try again
+            log.warning("following model-updates failed, retrying: %r", error)
+            await asyncio.sleep(RETRY_S)

@@ -55,8 +55,9 @@ start() {
   "$BIN/streamrec" publish "$data/events.parquet" --topic events
 
   say "training a model and activating it"
-  "$BIN/streamrec" train --events "$data/events.parquet" --items "$data/items.parquet"
-  version="$("$BIN/streamrec" models list | tail -n 1 | tr -d ' *' | cut -f1 -d' ')"
+  "$BIN/streamrec" train --events "$data/events.parquet" --items "$data/items.parquet" \
+    | tee "$RUN/train.log"
+  version="$(sed -n 's/^version \([^ ]*\) written.*/\1/p' "$RUN/train.log" | tail -n 1)"
   "$BIN/streamrec" models activate "$version"
 
   say "running"

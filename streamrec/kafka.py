@@ -158,19 +158,16 @@ async def _read_highwaters(
     return found
 
 
-async def latest_record(settings: Settings, topic: str) -> bytes | None:
-    """The value of the newest record of a one-partition topic, None when it is empty."""
+async def follow(settings: Settings, topic: str) -> AsyncIterator[bytes | None]:
+    """The newest record of each partition of `topic`, then every record appended after it."""
     async with consumer(settings) as client:
         tps = await partitions_for(client, topic)
         ends = await end_offsets(settings, client, tps)
-        newest: tuple[int, bytes | None] | None = None
+        client.assign(tps)
         for tp in tps:
-            if ends[tp] == 0:
-                continue
-            client.assign([tp])
-            client.seek(tp, ends[tp] - 1)
-            batch = await client.getmany(tp, timeout_ms=2000)
-            for record in batch.get(tp, []):
-                if newest is None or record.timestamp >= newest[0]:
-                    newest = (record.timestamp, record.value)
-        return newest[1] if newest else None
+            client.seek(tp, max(ends[tp] - 1, 0))
+        while True:
+            batch = await client.getmany(timeout_ms=1000)
+            for records in batch.values():
+                for record in records:
+                    yield record.value
