@@ -35,7 +35,7 @@ class TrainParams:
 
     factors: int = 32
     regularization: float = 0.05
-    iterations: int = 15
+    iterations: int = 10
     warm_iterations: int = 4
     alpha: float = 1.0
     seed: int = 0
