@@ -70,13 +70,22 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     """Options of the benchmark (and of its server mode)."""
     settings = Settings.from_env()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--catalogs", default="ml-1m,synthetic", help="comma-separated catalogs")
+    parser.add_argument(
+        "--catalogs", default="ml-1m,synthetic", help="comma-separated: ml-1m, synthetic (both)"
+    )
     parser.add_argument("--duration", type=float, default=20.0, help="fixed-rate seconds (20)")
     parser.add_argument("--rate", type=float, default=500.0, help="fixed rate, req/s (500)")
-    parser.add_argument("--max-seconds", type=float, default=10.0, help="max-throughput seconds")
-    parser.add_argument("--connections", type=int, default=32, help="client connections (32)")
     parser.add_argument(
-        "--data-dir", type=Path, default=settings.data_dir, help="$STREAMREC_DATA_DIR"
+        "--max-seconds", type=float, default=10.0, help="seconds of each max-throughput run (10)"
+    )
+    parser.add_argument(
+        "--connections", type=int, default=32, help="keep-alive client connections (32)"
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=settings.data_dir,
+        help="datasets and bench registries (default: $STREAMREC_DATA_DIR)",
     )
     parser.add_argument(
         "--registry",
@@ -84,8 +93,12 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
         default=None,
         help="ML-1M registry (default: DATA_DIR/bench/registry-ml-1m)",
     )
-    parser.add_argument("--items", type=int, default=1_000_000, help="synthetic catalog size")
-    parser.add_argument("--results", type=Path, default=None, help="append a Markdown section")
+    parser.add_argument(
+        "--items", type=int, default=1_000_000, help="items of the synthetic catalog (1000000)"
+    )
+    parser.add_argument(
+        "--results", type=Path, default=None, help="also append the report to this Markdown file"
+    )
     parser.add_argument("--serve", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--model", type=Path, default=None, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -403,6 +416,7 @@ def bench_catalog(args: argparse.Namespace, catalog: str) -> dict[str, Any]:
         )
         rec_max, tool = max_throughput(port, recs, args.max_seconds, args.connections)
         health_max, _ = max_throughput(port, ["/health"], args.max_seconds, args.connections)
+        half = asyncio.run(fixed_rate(port, recs, rec_max / 2, args.max_seconds, args.connections))
         load_after = os.getloadavg()
     finally:
         server.terminate()
@@ -418,6 +432,7 @@ def bench_catalog(args: argparse.Namespace, catalog: str) -> dict[str, Any]:
         "tool": tool,
         "load": [load_before, load_after],
         "seconds": args.duration,
+        "half_capacity": half,
         "connections": args.connections,
     }
 
@@ -425,6 +440,7 @@ def bench_catalog(args: argparse.Namespace, catalog: str) -> dict[str, Any]:
 def report(result: dict[str, Any], rate: float) -> str:
     """Markdown lines for one catalog."""
     fixed, health, ready = result["fixed"], result["health_fixed"], result["ready"]
+    half = result["half_capacity"]
     held = fixed["p99_ms"] < 10.0 and fixed["errors"] == fixed["abandoned"] == 0
     loads = [" ".join(f"{x:.2f}" for x in load) for load in result["load"]]
     return "\n".join(
@@ -437,6 +453,9 @@ def report(result: dict[str, Any], rate: float) -> str:
             f"p99 {fixed['p99_ms']:.2f} ms (answered {fixed['achieved_rps']:.0f} req/s, "
             f"{fixed['errors']} errors, {fixed['abandoned']} abandoned): "
             f"p99 < 10 ms {'held' if held else 'NOT held'}",
+            f"  - recommendations at half the max ({result['rec_max_rps'] / 2:.0f} req/s): "
+            f"p50 {half['p50_ms']:.2f} ms, p95 {half['p95_ms']:.2f} ms, "
+            f"p99 {half['p99_ms']:.2f} ms",
             f"  - /health at {rate:.0f} req/s: p50 {health['p50_ms']:.2f} ms, "
             f"p95 {health['p95_ms']:.2f} ms, p99 {health['p99_ms']:.2f} ms",
             f"  - max throughput ({result['tool']}, {result['connections']} connections): "
