@@ -17,6 +17,7 @@ from pathlib import Path
 
 import polars as pl
 from aiokafka import AIOKafkaProducer
+from aiokafka.partitioner import DefaultPartitioner
 
 from streamrec.broker import start_broker
 from streamrec.settings import Settings
@@ -43,24 +44,36 @@ def make_file(path: Path, count: int) -> None:
 
 
 async def bare_publish(settings: Settings, path: Path) -> float:
-    """Read the file and send its rows as JSON with a plain producer; return events/s."""
+    """Read the file and send its rows as JSON with a plain producer's batch API; return events/s.
+
+    This is the fastest bare aiokafka path found here (per-partition `create_batch` /
+    `send_batch`, about 4x per-message `send`), so the ratio measures streamrec's own overhead.
+    """
     started = time.perf_counter()
     frame = pl.read_parquet(path)
     values = frame.write_ndjson().encode().splitlines()
     keys = [k.encode() for k in frame["user_id"].to_list()]
     client = AIOKafkaProducer(
-        bootstrap_servers=settings.bootstrap_servers,
-        linger_ms=20,
-        max_batch_size=256 * 1024,
-        acks=1,
+        bootstrap_servers=settings.bootstrap_servers, max_batch_size=1024 * 1024, acks=1
     )
     await client.start()
+    partitioner = DefaultPartitioner()
     try:
-        for start in range(0, len(values), 5000):
-            futures = [
-                await client.send("bench-bare", value=values[i], key=keys[i])
-                for i in range(start, min(start + 5000, len(values)))
-            ]
+        parts = sorted(await client.partitions_for("bench-bare"))
+        for start in range(0, len(values), 20_000):
+            batches = {p: client.create_batch() for p in parts}
+            futures = []
+            for i in range(start, min(start + 20_000, len(values))):
+                part = partitioner(keys[i], parts, parts)
+                if batches[part].append(key=keys[i], value=values[i], timestamp=None) is None:
+                    futures.append(
+                        await client.send_batch(batches[part], "bench-bare", partition=part)
+                    )
+                    batches[part] = client.create_batch()
+                    batches[part].append(key=keys[i], value=values[i], timestamp=None)
+            for part, batch in batches.items():
+                if batch.record_count():
+                    futures.append(await client.send_batch(batch, "bench-bare", partition=part))
             await asyncio.gather(*futures)
     finally:
         await client.stop()

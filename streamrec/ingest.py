@@ -8,6 +8,7 @@ type, timestamp and value), so publishing the same file twice cannot count an ev
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -180,7 +181,7 @@ def validate_events(frame: pl.DataFrame) -> Validated:
     bad = frame.filter(pl.col("__reason").is_not_null())
     good = _event_record(frame.filter(pl.col("__reason").is_null()))
     return Validated(
-        keys=[key.encode() for key in good["user_id"].to_list()],
+        keys=good["user_id"].cast(pl.Binary).to_list(),
         values=_json_lines(good),
         rejects=_rejects(bad),
     )
@@ -189,7 +190,10 @@ def validate_events(frame: pl.DataFrame) -> Validated:
 def _json_lines(frame: pl.DataFrame) -> list[bytes]:
     if frame.is_empty():
         return []
-    return frame.write_ndjson().encode().splitlines()
+    buffer = io.BytesIO()
+    frame.write_ndjson(buffer)
+    lines = buffer.getvalue().split(b"\n")
+    return lines[:-1] if not lines[-1] else lines
 
 
 def _rejects(bad: pl.DataFrame) -> list[dict[str, Any]]:
