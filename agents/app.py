@@ -29,7 +29,7 @@ def create_app(config: Settings) -> faust.App:
         broker_rebalance_timeout=config.session_timeout_s,
         broker_request_timeout=30.0,
         consumer_auto_offset_reset="earliest",
-        producer_linger=0.005,
+        producer_linger=config.producer_linger_ms / 1000,
         stream_buffer_maxsize=8192,
         web_enabled=False,
         canonical_url=config.public_url,

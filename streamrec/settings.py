@@ -70,6 +70,7 @@ class Settings:
     jwt_secret: str = ""
     app_id: str = "streamrec"
     fetch_wait_ms: int = 30
+    producer_linger_ms: int = 5
     session_timeout_s: float = 10.0
     history_size: int = 50
     dedupe_window: int = 256
@@ -147,6 +148,7 @@ def _parse(attr: str, name: str, raw: str) -> object:
         "fetch_wait_ms",
         "history_size",
         "dedupe_window",
+        "producer_linger_ms",
     }:
         return _int(name, raw, minimum=1 if attr != "fetch_wait_ms" else 0)
     if attr == "exploration_slots":
