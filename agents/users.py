@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from collections import Counter
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 import orjson
 from faust.types import EventT
@@ -24,16 +23,9 @@ from agents.app import (
 from agents.context import SignalBatch, write
 from agents.dead_letters import decode_json, send_dead_letter
 from agents.metrics import APPLY_LAG, DUPLICATES_DROPPED, EVENTS_PROCESSED
-from schemas.records import EVENT_TYPES
-from schemas.validate import (
-    _context,
-    _optional_number,
-    _require_mapping,
-    _schema_version,
-    parse_timestamp,
-    parse_user_command,
-    require_id,
-)
+from schemas.validate import ValidEvent as Event
+from schemas.validate import parse_user_command
+from schemas.validate import validate_interaction as parse_event
 from streamrec.errors import InvalidRecord
 from tables.consent import ConsentState, apply_command, stores_events
 from tables.experiments import CONVERSION_TYPES
@@ -42,37 +34,6 @@ from tables.user import UserState, apply_interaction
 BATCH_SIZE = 1000
 BATCH_WITHIN_S = 0.005
 TALLIED_TYPES = CONVERSION_TYPES | {"click"}
-
-
-class Event(NamedTuple):
-    """A validated interaction: the fields of `Interaction` without building a faust Record."""
-
-    event_id: str
-    user_id: str
-    item_id: str
-    type: str
-    timestamp: float
-    value: float | None
-    context: dict[str, str] | None
-
-
-def parse_event(raw: Any) -> Event:
-    """Validate a raw event with the rules and messages of `schemas.validate.parse_interaction`."""
-    raw = _require_mapping(raw)
-    missing_id = raw.get("event_id") in (None, "")
-    event_id = str(uuid.uuid4()) if missing_id else require_id(raw, "event_id")
-    user_id = require_id(raw, "user_id")
-    item_id = require_id(raw, "item_id")
-    event_type = raw.get("type")
-    if event_type not in EVENT_TYPES:
-        raise InvalidRecord("type", f"must be one of {', '.join(EVENT_TYPES)}")
-    timestamp = parse_timestamp(raw.get("timestamp"))
-    value = _optional_number(raw, "value")
-    if event_type == "rating" and value is None:
-        raise InvalidRecord("value", "is required for a rating")
-    context = _context(raw)
-    _schema_version(raw)
-    return Event(event_id, user_id, item_id, event_type, timestamp, value, context)
 
 
 def event_signal(event: Event) -> list[Any]:

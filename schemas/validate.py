@@ -6,7 +6,7 @@ import math
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from schemas.records import (
     EVENT_TYPES,
@@ -126,7 +126,19 @@ def _require_mapping(raw: Any) -> Mapping[str, Any]:
     return raw
 
 
-def parse_interaction(raw: Any) -> Interaction:
+class ValidEvent(NamedTuple):
+    """A validated interaction's fields, without building a faust Record (the actors' hot path)."""
+
+    event_id: str
+    user_id: str
+    item_id: str
+    type: str
+    timestamp: float
+    value: float | None
+    context: dict[str, str] | None
+
+
+def validate_interaction(raw: Any) -> ValidEvent:
     """Validate a raw event; a missing `event_id` is generated."""
     raw = _require_mapping(raw)
     missing_id = raw.get("event_id") in (None, "")
@@ -140,16 +152,14 @@ def parse_interaction(raw: Any) -> Interaction:
     value = _optional_number(raw, "value")
     if event_type == "rating" and value is None:
         raise InvalidRecord("value", "is required for a rating")
-    return Interaction(
-        event_id=event_id,
-        user_id=user_id,
-        item_id=item_id,
-        type=event_type,
-        timestamp=timestamp,
-        value=value,
-        context=_context(raw),
-        schema_version=_schema_version(raw),
-    )
+    context = _context(raw)
+    _schema_version(raw)
+    return ValidEvent(event_id, user_id, item_id, event_type, timestamp, value, context)
+
+
+def parse_interaction(raw: Any) -> Interaction:
+    """Validate a raw event into an `Interaction` record; a missing `event_id` is generated."""
+    return Interaction(**validate_interaction(raw)._asdict())
 
 
 def _text(raw: Mapping[str, Any], field: str) -> str:

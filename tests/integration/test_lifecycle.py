@@ -9,41 +9,25 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 
 from offline.params import TrainParams
 from offline.synthetic import blocks
 from offline.train import train_and_register
 from streamrec.broker import EmbeddedBroker
-from streamrec.settings import Settings
-from tests.conftest import TEST_PARTITIONS, redis_url, with_env
+from tests.conftest import with_env
 from tests.integration.events import wait_for
-from tests.integration.workers import Worker, start_worker
+from tests.integration.workers import Worker, module_worker, post
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 def worker(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
-    """A worker with its own consumer group and registry."""
-    root = tmp_path_factory.mktemp("lifecycle")
-    settings = Settings(
-        broker=broker.url,
-        partitions=TEST_PARTITIONS,
-        redis_url=redis_url(),
-        app_id=f"life-{uuid.uuid4().hex[:8]}",
-        registry=root / "registry",
-    )
-    running = start_worker(settings, root / "data")
-    running.wait_ready()
+    """A worker with its own consumer group, shared by the tests of this module."""
+    running = module_worker(broker.url, tmp_path_factory.mktemp("life"), "life")
     yield running
     running.stop()
-
-
-def post(worker: Worker, path: str, body: Any) -> httpx.Response:
-    """POST JSON to the worker."""
-    return httpx.post(worker.url + path, json=body, timeout=10)
 
 
 def recommend(worker: Worker, user: str, count: int = 5) -> dict[str, Any]:

@@ -16,9 +16,8 @@ import pytest
 from streamrec.broker import EmbeddedBroker
 from streamrec.kafka import consumer, end_offsets, partitions_for, producer
 from streamrec.settings import Settings
-from tests.conftest import TEST_PARTITIONS, redis_url
 from tests.integration.events import wait_for
-from tests.integration.workers import Worker, start_worker
+from tests.integration.workers import Worker, module_worker, post
 
 pytestmark = pytest.mark.integration
 
@@ -26,23 +25,9 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def worker(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
     """A worker with its own consumer group, shared by the tests of this module."""
-    root = tmp_path_factory.mktemp("api-worker")
-    settings = Settings(
-        broker=broker.url,
-        partitions=TEST_PARTITIONS,
-        redis_url=redis_url(),
-        app_id=f"api-{uuid.uuid4().hex[:8]}",
-        registry=root / "registry",
-    )
-    running = start_worker(settings, root / "data")
-    running.wait_ready()
+    running = module_worker(broker.url, tmp_path_factory.mktemp("api"), "api")
     yield running
     running.stop()
-
-
-def post(worker: Worker, path: str, body: Any) -> httpx.Response:
-    """POST JSON to the worker."""
-    return httpx.post(worker.url + path, json=body, timeout=10)
 
 
 def put(worker: Worker, path: str, body: Any) -> httpx.Response:

@@ -83,3 +83,24 @@ def start_worker(settings: Settings, data_dir: Path, **overrides: Any) -> Worker
         cwd=os.getcwd(),
     )
     return Worker(own, process, log)
+
+
+def module_worker(broker_url: str, root: Path, prefix: str) -> Worker:
+    """A ready worker with its own consumer group, registry and data dir under `root`."""
+    from tests.conftest import TEST_PARTITIONS, redis_url
+
+    settings = Settings(
+        broker=broker_url,
+        partitions=TEST_PARTITIONS,
+        redis_url=redis_url(),
+        app_id=f"{prefix}-{os.urandom(4).hex()}",
+        registry=root / "registry",
+    )
+    running = start_worker(settings, root / "data")
+    running.wait_ready()
+    return running
+
+
+def post(worker: Worker, path: str, body: Any) -> httpx.Response:
+    """POST JSON to the worker."""
+    return httpx.post(worker.url + path, json=body, timeout=10)
