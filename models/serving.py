@@ -240,13 +240,36 @@ def rank_candidates(
     return candidates.take(order), scores[order]
 
 
+def _model_neighbours(
+    bundle: ModelBundle | None, item_id: str, meta: MetaLookup, count: int
+) -> list[tuple[str, float]]:
+    if bundle is None or bundle.similar_items is None or bundle.similar_scores is None:
+        return []
+    row = bundle.item_index.get(item_id)
+    if row is None:
+        return []
+    found: list[tuple[str, float]] = []
+    for neighbour, score in zip(bundle.similar_items[row], bundle.similar_scores[row], strict=True):
+        if neighbour < 0 or len(found) == count:
+            break
+        other = bundle.item_names[int(neighbour)]
+        entry = meta(other)
+        if other != item_id and entry is not None and entry.in_stock:
+            found.append((other, round(float(score), 6)))
+    return found
+
+
 def similar_items(
     bundle: ModelBundle | None, item_id: str, meta: MetaLookup, catalog: CatalogLookup, count: int
 ) -> list[tuple[str, float]]:
-    """Items most like `item_id` with a similarity in [0, 1] (shared category and tags)."""
+    """Items most like `item_id`: the model's item neighbours when it knows the item, else
+    catalog similarity in [0, 1] (shared category and tags)."""
     target = meta(item_id)
     if target is None:
         return []
+    learned = _model_neighbours(bundle, item_id, meta, count)
+    if learned:
+        return learned
     tags = set(target.tags)
     scored: list[tuple[str, float]] = []
     for item in catalog():
