@@ -188,7 +188,7 @@ def generate_candidates(
     """Candidates of every source, and apart from them the exploration pool (unexposed items)
     so the merge never relabels an explorer as trending."""
     candidate_config = CandidateConfig(
-        shares={**DEFAULT_SHARES, "explore": 0.0},
+        shares={**version_shares(bundle), "explore": 0.0},
         rebuy=config.rebuy,
         trending_items=pools.trending[: config.candidate_limit],
         exclude=frozenset(exclude),
@@ -238,6 +238,14 @@ def rank_candidates(
         scores = ranker_of(bundle).score(features)
     order = np.argsort(-scores, kind="stable")
     return candidates.take(order), scores[order]
+
+
+def version_shares(bundle: ModelBundle | None) -> dict[str, float]:
+    """The candidate mix the version's ranker was trained on (its manifest), else the default."""
+    recorded = (bundle.manifest.get("parameters") or {}).get("candidate_shares") if bundle else None
+    if not isinstance(recorded, dict):
+        return dict(DEFAULT_SHARES)
+    return {source: float(share) for source, share in recorded.items()}
 
 
 def _model_neighbours(
