@@ -7,7 +7,7 @@ import json
 import os
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -177,8 +177,3 @@ def _config(where: str, raw: Any) -> dict[str, Any]:
         if not isinstance(value, int | float) or not 0 <= value <= MAX_CONFIG_VALUE:
             raise InvalidRecord(f"{where}.config.{key}", "must be a non-negative number or bool")
     return dict(raw)
-
-
-def variant_names(experiment: Experiment) -> Sequence[str]:
-    """Names of the experiment's variants in definition order."""
-    return [v.name for v in experiment.variants]

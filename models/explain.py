@@ -5,7 +5,6 @@ from __future__ import annotations
 from models.types import Candidate, MetaLookup, Reason, UserView
 
 NEW_ITEM_AGE_S = 14 * 86_400.0
-ANCHORED_SOURCES = frozenset({"item2item", "similar", "co_occurrence", "next", "transition"})
 PERSONAL_SOURCES = frozenset({"als", "personal", "user_vector", "retrieval"})
 BUY_AGAIN_SOURCES = frozenset({"buy_again", "rebuy"})
 FIXED_REASONS: dict[str, Reason] = {

@@ -12,7 +12,6 @@ import scipy.sparse as sp
 from models.weights import EventWeighting
 from streamrec.errors import ModelFitError
 
-EVENT_COLUMNS: tuple[str, ...] = ("event_id", "user_id", "item_id", "type", "timestamp", "value")
 ITEM_COLUMNS: tuple[str, ...] = (
     "item_id",
     "title",

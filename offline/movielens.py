@@ -28,7 +28,6 @@ import polars as pl
 
 from streamrec.errors import DatasetError
 
-EVENT_COLUMNS: tuple[str, ...] = ("event_id", "user_id", "item_id", "type", "timestamp", "value")
 ITEM_COLUMNS: tuple[str, ...] = (
     "item_id",
     "title",

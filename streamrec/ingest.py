@@ -40,11 +40,6 @@ class Validated:
     values: list[bytes]
     rejects: list[dict[str, Any]]
 
-    @property
-    def valid_count(self) -> int:
-        """Number of publishable records."""
-        return len(self.values)
-
 
 def read_frame(path: Path) -> pl.DataFrame:
     """Read a JSONL, CSV or Parquet file into a DataFrame, naming the file on failure."""

@@ -6,7 +6,8 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaError
@@ -24,8 +25,26 @@ HIGHWATER_FETCH_TIMEOUT_S = 10.0
 log = logging.getLogger(__name__)
 
 
+Client = TypeVar("Client", AIOKafkaProducer, AIOKafkaConsumer)
+
+
 @asynccontextmanager
-async def producer(settings: Settings, linger_ms: int = 20) -> AsyncIterator[AIOKafkaProducer]:
+async def _started(client: Client, settings: Settings) -> AsyncIterator[Client]:
+    """Start a client, turning an unreachable broker into a BrokerError; stop it on exit."""
+    try:
+        await client.start()
+    except KafkaError as error:
+        await client.stop()
+        raise BrokerError(f"cannot reach the broker at {settings.broker}: {error}") from error
+    try:
+        yield client
+    finally:
+        await client.stop()
+
+
+def producer(
+    settings: Settings, linger_ms: int = 20
+) -> AbstractAsyncContextManager[AIOKafkaProducer]:
     """A started producer for the configured broker; a clear error when it is unreachable."""
     client = AIOKafkaProducer(
         bootstrap_servers=settings.bootstrap_servers,
@@ -33,19 +52,10 @@ async def producer(settings: Settings, linger_ms: int = 20) -> AsyncIterator[AIO
         max_batch_size=1024 * 1024,
         acks=1,
     )
-    try:
-        await client.start()
-    except KafkaError as error:
-        await client.stop()
-        raise BrokerError(f"cannot reach the broker at {settings.broker}: {error}") from error
-    try:
-        yield client
-    finally:
-        await client.stop()
+    return _started(client, settings)
 
 
-@asynccontextmanager
-async def consumer(settings: Settings) -> AsyncIterator[AIOKafkaConsumer]:
+def consumer(settings: Settings) -> AbstractAsyncContextManager[AIOKafkaConsumer]:
     """A started group-less consumer for reading topic ranges."""
     client = AIOKafkaConsumer(
         bootstrap_servers=settings.bootstrap_servers,
@@ -53,15 +63,7 @@ async def consumer(settings: Settings) -> AsyncIterator[AIOKafkaConsumer]:
         fetch_max_wait_ms=50,
         max_poll_records=5000,
     )
-    try:
-        await client.start()
-    except KafkaError as error:
-        await client.stop()
-        raise BrokerError(f"cannot reach the broker at {settings.broker}: {error}") from error
-    try:
-        yield client
-    finally:
-        await client.stop()
+    return _started(client, settings)
 
 
 class RateLimiter:

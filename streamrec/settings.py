@@ -127,10 +127,6 @@ class Settings:
             raise ConfigError("STREAMREC_JWT_SECRET: required when STREAMREC_AUTH=on")
         return settings
 
-    def env_names(self) -> list[str]:
-        """Every environment variable this object reads."""
-        return [PREFIX + f.name.upper() for f in fields(self)]
-
 
 def _parse(attr: str, name: str, raw: str) -> object:
     if attr == "broker":

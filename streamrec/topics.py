@@ -36,7 +36,6 @@ TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(MODEL_UPDATES, keyed=False, compacted=True),
     TopicSpec(DEAD_LETTERS, keyed=False, compacted=False),
 )
-TOPIC_NAMES: tuple[str, ...] = tuple(spec.name for spec in TOPICS)
 
 
 def partitions_of(spec: TopicSpec, settings: Settings) -> int:

@@ -7,6 +7,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from models.weights import RATING_MODES
 from offline.params import TrainParams
 from offline.train import train_and_register
 from streamrec.errors import BadRequest
@@ -63,7 +64,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     parser.add_argument(
         "--rating-mode",
-        choices=("shifted", "scaled"),
+        choices=RATING_MODES,
         default=DEFAULTS.rating_mode,
         help="rating weight: shifted max(v-2,0) or scaled v/5*4 (%(default)s)",
     )

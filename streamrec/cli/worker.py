@@ -18,7 +18,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "share the partitions. A new STREAMREC_APP_ID with an empty data dir rebuilds every "
         "table from the start of the log.",
     )
-    parser.add_argument("-l", "--loglevel", default="info", help="log level (default info)")
+    parser.add_argument(
+        "-l", "--loglevel", help="log level (default: STREAMREC_LOG_LEVEL, which defaults to info)"
+    )
     parser.set_defaults(func=run)
 
 
@@ -27,9 +29,11 @@ def run(args: argparse.Namespace) -> int:
     from streamrec.settings import Settings
     from streamrec.topics import ensure_topics
 
-    asyncio.run(ensure_topics(Settings.from_env()))
+    settings = Settings.from_env()
+    asyncio.run(ensure_topics(settings))
     from agents.app import app
 
-    sys.argv = ["streamrec", "worker", "-l", args.loglevel, "--without-web"]
+    level = args.loglevel or settings.log_level
+    sys.argv = ["streamrec", "worker", "-l", level, "--without-web"]
     app.main()
     return 0

@@ -12,6 +12,7 @@ from schemas import parse_interaction
 from streamrec.kafka import RateLimiter, producer
 from streamrec.settings import Settings
 from tables.user import UserState, apply_interaction
+from tests.integration.workers import Worker
 
 
 def make_events(run: str, count: int, users: int, items: int = 30) -> list[dict[str, Any]]:
@@ -72,3 +73,17 @@ def wait_for(predicate: Any, timeout: float, interval: float = 0.5) -> bool:
             return True
         time.sleep(interval)
     return bool(predicate())
+
+
+def user_matches(worker: Worker, user_id: str, expected: UserState) -> bool:
+    """Whether the worker's view of a user equals the clean replay's."""
+    response = worker.get(f"/v1/users/{user_id}/history")
+    if response.status_code != 200:
+        return False
+    body: dict[str, Any] = response.json()
+    return body["version"] == expected.version and body["counts"] == expected.counts
+
+
+def all_match(worker: Worker, expected: dict[str, UserState]) -> bool:
+    """Whether every user equals the clean replay."""
+    return all(user_matches(worker, user, state) for user, state in expected.items())

@@ -11,8 +11,13 @@ from pathlib import Path
 import pytest
 
 from streamrec.settings import Settings
-from tests.integration.events import expected_users, make_events, publish_in_background, wait_for
-from tests.integration.test_recovery import all_match
+from tests.integration.events import (
+    all_match,
+    expected_users,
+    make_events,
+    publish_in_background,
+    wait_for,
+)
 from tests.integration.workers import Worker, start_worker
 
 pytestmark = pytest.mark.integration

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from streamrec.settings import Settings
-from tests.integration.events import expected_users, make_events, publish, wait_for
-from tests.integration.test_recovery import all_match
+from tests.integration.events import all_match, expected_users, make_events, publish, wait_for
 from tests.integration.workers import start_worker
 
 pytestmark = pytest.mark.integration

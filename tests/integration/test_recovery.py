@@ -7,13 +7,13 @@ import time
 import uuid
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from streamrec.settings import Settings
 from tables.user import UserState
 from tests.integration.events import (
+    all_match,
     expected_users,
     make_events,
     publish,
@@ -24,20 +24,6 @@ from tests.integration.workers import Worker, start_worker
 
 pytestmark = pytest.mark.integration
 COMMIT_WAIT_S = 5.0  # longer than Faust's 2.8 s commit interval
-
-
-def user_matches(worker: Worker, user_id: str, expected: UserState) -> bool:
-    """Whether the worker's view of a user equals the clean replay's."""
-    response = worker.get(f"/v1/users/{user_id}/history")
-    if response.status_code != 200:
-        return False
-    body: dict[str, Any] = response.json()
-    return body["version"] == expected.version and body["counts"] == expected.counts
-
-
-def all_match(worker: Worker, expected: dict[str, UserState]) -> bool:
-    """Whether every user equals the clean replay."""
-    return all(user_matches(worker, user, state) for user, state in expected.items())
 
 
 def crash_and_recover(
