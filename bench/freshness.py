@@ -91,6 +91,18 @@ async def trial(
         await asyncio.sleep(PAGE_POLL_S)
 
 
+async def wait_for_user(
+    client: httpx.AsyncClient, worker: Worker, user: str, timeout: float = 60.0
+) -> None:
+    """Wait until the worker holds the user's first event (its history answers 200)."""
+    deadline = time.monotonic() + timeout
+    while (await client.get(f"{worker.url}/v1/users/{user}/history")).status_code != 200:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{user}'s first event not applied after {timeout:.0f} s")
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(1.0)
+
+
 async def measure(worker: Worker, trials: int) -> tuple[list[float], list[float]]:
     """Run the trials against one worker."""
     items = [f"item-{n}" for n in range(trials + 20)]
@@ -108,7 +120,7 @@ async def measure(worker: Worker, trials: int) -> tuple[list[float], list[float]
             f"{worker.url}/v1/events",
             json={"user_id": user, "item_id": "warm", "type": "view", "timestamp": time.time()},
         )
-        await asyncio.sleep(3.0)
+        await wait_for_user(client, worker, user)
         seen, gone = [], []
         for n in range(trials):
             a, b = await trial(client, worker, user, items[n])

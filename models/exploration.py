@@ -1,8 +1,8 @@
 """The live catalog pools (trending, unexposed) and Thompson sampling over the exploration pool.
 
 Pools come from one sweep of the whole catalog, so a `PoolCache` rebuilds them in a background
-thread once they are stale, pausing between chunks so requests keep the interpreter, and
-never on the request path.
+thread once they are stale, and never on the request path. The sweep sleeps between chunks
+long enough to use at most SWEEP_DUTY of a core, so requests keep the interpreter.
 """
 
 from __future__ import annotations
@@ -17,12 +17,16 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 
-from models.features import ItemColumns, item_columns
-from models.types import Candidate, ItemMeta, ItemSignals, SignalsLookup
+import numpy as np
+
+from models.features import FIELD, ItemColumns, item_columns
+from models.types import Candidate, ItemMeta, ItemSignals, MetaLookup, SignalsLookup
 
 CatalogLookup = Callable[[], Iterable[ItemMeta]]
-SWEEP_CHUNK = 1000
+SWEEP_CHUNK = 200
 SWEEP_PAUSE_S = 0.001
+SWEEP_DUTY = 0.25
+"""Share of the interpreter a background sweep may hold while it runs."""
 SWEEP_SHARE = 0.05
 """At most this share of the time goes to sweeps: the refresh period grows with sweep time."""
 log = logging.getLogger(__name__)
@@ -31,15 +35,83 @@ EXPLORE_SOURCE = "explore"
 
 
 @dataclass(frozen=True, slots=True)
+class ItemFacts:
+    """What rules read of some items, as columns: raw values (ITEM_FIELDS), categories, and
+    whether the catalog holds the item."""
+
+    values: np.ndarray
+    categories: list[str]
+    known: np.ndarray
+
+    def column(self, name: str) -> np.ndarray:
+        """One raw value per item (NaN where unknown), by ITEM_FIELDS name."""
+        return self.values[:, FIELD[name]]
+
+    def take(self, rows: np.ndarray) -> ItemFacts:
+        """The facts of the items at `rows`, in that order."""
+        return ItemFacts(
+            self.values[rows], [self.categories[r] for r in rows.tolist()], self.known[rows]
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class LivePools:
     """Catalog-wide lists at one moment: items by live popularity (best first), items with the
-    fewest impressions (fewest first), per category its most popular (id, popularity), and
-    every item's raw feature values (read by ranking instead of one lookup per candidate)."""
+    fewest impressions (fewest first), per category its most popular (id, popularity), every
+    item's raw feature values (read by ranking instead of one lookup per candidate), and the
+    signals of the items that had any."""
 
     trending: list[str] = field(default_factory=list)
     unexposed: list[str] = field(default_factory=list)
     by_category: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
     items: ItemColumns | None = None
+    signals: dict[str, ItemSignals] = field(default_factory=dict)
+
+    def signals_or(self, live: SignalsLookup) -> SignalsLookup:
+        """Signals as the sweep saw them; `live` only for items the sweep did not meet."""
+        held, index = self.signals, self.items.index if self.items is not None else {}
+
+        def lookup(item_id: str) -> ItemSignals | None:
+            found = held.get(item_id)
+            if found is not None or item_id in index:
+                return found
+            return live(item_id)
+
+        return lookup
+
+    def facts(self, item_ids: Sequence[str], signals: SignalsLookup, meta: MetaLookup) -> ItemFacts:
+        """Facts of `item_ids` from the sweep; items it did not meet are looked up live."""
+        held = self.items
+        rows = held.rows(item_ids) if held is not None else np.full(len(item_ids), -1)
+        absent = np.flatnonzero(rows < 0).tolist()
+        if held is None or absent:
+            return _merged_facts(item_ids, rows, absent, held, signals, meta)
+        values = held.values[rows]
+        categories = list(map(held.categories.__getitem__, rows.tolist()))
+        return ItemFacts(values, categories, np.ones(len(item_ids), dtype=bool))
+
+
+def _merged_facts(
+    item_ids: Sequence[str],
+    rows: np.ndarray,
+    absent: list[int],
+    held: ItemColumns | None,
+    signals: SignalsLookup,
+    meta: MetaLookup,
+) -> ItemFacts:
+    ids = [item_ids[r] for r in absent]
+    metas = list(map(meta, ids))
+    fresh = item_columns(ids, metas, list(map(signals, ids)))
+    known = np.ones(len(item_ids), dtype=bool)
+    known[absent] = [item is not None for item in metas]
+    if held is None:
+        return ItemFacts(fresh.values, fresh.categories, known)
+    values = held.values[rows]
+    values[absent] = fresh.values
+    categories = list(map(held.categories.__getitem__, rows.tolist()))
+    for position, row in enumerate(absent):
+        categories[row] = fresh.categories[position]
+    return ItemFacts(values, categories, known)
 
 
 def live_popularity(live: ItemSignals | None) -> float:
@@ -83,6 +155,7 @@ def build_pools(
         ],
         by_category=by_category,
         items=item_columns([row[0] for row in swept], metas, lives),
+        signals={row[0]: live for row, live in zip(swept, lives, strict=True) if live is not None},
     )
 
 
@@ -121,21 +194,36 @@ class PoolCache:
         return claimed
 
     def _rebuild(self, pause: Callable[[], None] | None = None) -> LivePools:
-        started = self._clock()
+        started = time.thread_time()
         pools = build_pools(self._catalog(), self._signals, self._limit, pause)
-        took = self._clock() - started
+        worked = time.thread_time() - started
         self._pools, self._built_at = pools, self._clock()
-        self._period_s = max(self._max_age_s, took / SWEEP_SHARE)
+        self._period_s = max(self._max_age_s, worked / SWEEP_SHARE)
         return pools
 
     def _rebuild_quietly(self) -> None:
         try:
-            self._rebuild(lambda: time.sleep(SWEEP_PAUSE_S))
+            self._rebuild(Throttle(SWEEP_DUTY))
         except Exception:  # a catalog changing under the sweep: keep the old pools, retry later
             log.warning("catalog sweep failed; keeping the previous pools", exc_info=True)
             self._built_at = self._clock()
         finally:
             self._sweeping = False
+
+
+class Throttle:
+    """A pause that sleeps in proportion to the CPU time used since the last one, so the
+    calling thread holds at most `duty` of the interpreter."""
+
+    def __init__(self, duty: float) -> None:
+        self._ratio = (1.0 - duty) / duty
+        self._mark = time.thread_time()
+
+    def __call__(self) -> None:
+        """Sleep (releasing the GIL) for the worked time times (1 - duty) / duty."""
+        worked = time.thread_time() - self._mark
+        time.sleep(max(SWEEP_PAUSE_S, worked * self._ratio))
+        self._mark = time.thread_time()
 
 
 def exploration_slots(requested: int, count: int) -> int:
@@ -149,9 +237,14 @@ def sample_arm(alpha: float, beta: float, rng: random.Random) -> float:
 
 
 def thompson_pick(
-    pool: Sequence[Candidate], signals: SignalsLookup, rng: random.Random, slots: int
+    pool: Sequence[Candidate],
+    signals: SignalsLookup,
+    rng: random.Random,
+    slots: int,
+    keep: Callable[[str], bool] | None = None,
 ) -> list[Candidate]:
-    """Draw from each candidate's arm and keep the `slots` best draws, labelled explore."""
+    """Draw from each candidate's arm and keep the `slots` best draws, labelled explore
+    (skipping, best first, items `keep` turns down)."""
     if slots <= 0:
         return []
     draws: list[tuple[float, Candidate]] = []
@@ -160,10 +253,13 @@ def thompson_pick(
         alpha, beta = (item.arm_alpha, item.arm_beta) if item else (1.0, 1.0)
         draws.append((sample_arm(alpha, beta, rng), candidate))
     draws.sort(key=lambda pair: pair[0], reverse=True)
-    return [
-        Candidate(item_id=c.item_id, source=EXPLORE_SOURCE, score=draw, anchor_item_id=None)
-        for draw, c in draws[:slots]
-    ]
+    picked: list[Candidate] = []
+    for draw, c in draws:
+        if len(picked) == slots:
+            break
+        if keep is None or keep(c.item_id):
+            picked.append(Candidate(c.item_id, EXPLORE_SOURCE, draw, None))
+    return picked
 
 
 def slot_positions(slots: int, count: int) -> list[int]:

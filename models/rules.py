@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import heapq
 import itertools
 import math
 from collections import Counter
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from models.candidates import CandidateSet
 from models.types import Candidate, ItemMeta, MetaLookup, SignalsLookup, UserView
 
 DIVERSITY_MIN_PAGE = 4
@@ -60,14 +58,46 @@ def apply_filters(
     return kept
 
 
-def allowed_rows(
-    item_ids: Sequence[str], user: UserView, meta: MetaLookup, filters: Filters
+def allowed_mask(
+    item_ids: Sequence[str],
+    known: np.ndarray,
+    in_stock: np.ndarray,
+    categories: Sequence[str],
+    user: UserView,
+    filters: Filters,
 ) -> np.ndarray:
-    """Positions of the items (unique ids) that `apply_filters` would keep, in order."""
-    keep = [
-        r for r, item_id in enumerate(item_ids) if is_allowed(meta(item_id), item_id, user, filters)
-    ]
-    return np.asarray(keep, dtype=np.int64)
+    """`is_allowed` for many items at once from their catalog columns (unique ids)."""
+    keep = known & (in_stock > 0)
+    if filters.exclude:
+        keep &= ~np.fromiter(map(filters.exclude.__contains__, item_ids), bool, len(item_ids))
+    if not filters.rebuy and user.purchased:
+        bought = map(user.purchased.__contains__, item_ids)
+        keep &= ~np.fromiter(bought, bool, len(item_ids))
+    if filters.category is not None:
+        wanted = filters.category
+        keep &= np.fromiter((c == wanted for c in categories), bool, len(categories))
+    return keep
+
+
+def boosted_rows(
+    scores: np.ndarray,
+    created_at: np.ndarray,
+    impressions: np.ndarray,
+    now: float,
+    boosts: Boosts,
+) -> tuple[np.ndarray, np.ndarray]:
+    """`boosted_order` on columns: rows best first and their boosted scores (NaN: no time)."""
+    if len(scores) == 0:
+        return np.empty(0, dtype=np.int64), np.empty(0)
+    low, span = float(scores.min()), float(scores.max() - scores.min())
+    normal = (scores - low) / span if span > 0 else np.ones(len(scores))
+    age = np.maximum(0.0, now - np.nan_to_num(created_at, nan=now))
+    fresh = boosts.freshness * np.exp(-math.log(2) * age / boosts.freshness_half_life_s)
+    lift = np.where(np.isnan(created_at), 0.0, fresh)
+    lift += np.where(impressions < boosts.low_exposure_impressions, boosts.low_exposure, 0.0)
+    boosted = normal + lift
+    order = np.argsort(-boosted, kind="stable")
+    return order, boosted[order]
 
 
 def normalise(candidates: Sequence[Candidate]) -> list[Candidate]:
@@ -102,39 +132,6 @@ def boost(
         for c in normalise(candidates)
     ]
     return sorted(boosted, key=lambda c: c.score, reverse=True)
-
-
-def boosted_order(
-    ranked: CandidateSet,
-    scores: np.ndarray,
-    signals: SignalsLookup,
-    meta: MetaLookup,
-    now: float,
-    boosts: Boosts,
-) -> Iterator[Candidate]:
-    """What `boost` returns for candidates ranked best first with `scores`, lazily.
-
-    A boost lifts an item at most `reach` above its normalised score, so an item is final once
-    its boosted score beats every unread item's normalised score plus `reach`: a page reads a
-    few dozen items and only those are looked up.
-    """
-    if len(scores) == 0:
-        return
-    low, span = float(scores.min()), float(scores.max() - scores.min())
-    normal = (scores - low) / span if span > 0 else np.ones(len(scores))
-    reach = max(boosts.freshness, 0.0) + max(boosts.low_exposure, 0.0)
-    pending: list[tuple[float, int]] = []
-    read, batch = 0, 16
-    while read < len(normal) or pending:
-        stop = min(len(normal), read + batch)
-        for row in range(read, stop):
-            lift = _boost_of(ranked.ids[row], signals, meta, now, boosts)
-            heapq.heappush(pending, (-(float(normal[row]) + lift), row))
-        read, batch = stop, 2 * batch
-        bound = float(normal[read]) + reach if read < len(normal) else -math.inf
-        while pending and -pending[0][0] >= bound:
-            negative, row = heapq.heappop(pending)
-            yield Candidate(ranked.ids[row], ranked.sources[row], -negative, ranked.anchors[row])
 
 
 def _boost_of(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING, Any
@@ -23,13 +23,12 @@ from models.exploration import (
     LivePools,
     PoolCache,
     build_pools,
-    place_explorers,
-    thompson_pick,
 )
-from models.exploration import exploration_slots as slots_for
 from models.features import ItemColumns, build_features
+from models.oblivious import scorer_of
+from models.page import LiveCheck, allowed, allowed_explorers, compose_page
 from models.ranking import ranker_of
-from models.rules import Boosts, Filters, allowed_rows, apply_filters, boosted_order, diversify
+from models.rules import Boosts, Filters
 from models.types import Candidate, MetaLookup, Recommendation, SignalsLookup, UserView
 
 if TYPE_CHECKING:
@@ -121,58 +120,41 @@ def recommend(
     """A page of at most `count` recommendations, each with a reason.
 
     `pools` are the live catalog lists (a `PoolCache` keeps them); without them the catalog is
-    swept for this request alone.
+    swept for this request alone. Candidates are filtered, ranked and boosted on the sweep's
+    item values; the items a page shows are checked against the live catalog (`meta`).
     """
     personalised = not user.opted_out
     view = user if personalised else UserView(user_id=user.user_id, version=user.version)
     with _stage("candidates", observe):
         live = pools or build_pools(catalog(), signals, config.candidate_limit)
+        swept = live.signals_or(signals)
         found, unexposed = generate_candidates(
-            bundle, view, signals, meta, live, now, config, exclude
+            bundle, view, swept, meta, live, now, config, exclude
         )
     with _stage("rules", observe):
         filters = Filters(config.rebuy, frozenset(exclude), category)
-        allowed = found.take(allowed_rows(found.ids, view, meta, filters))
-        explore = apply_filters(unexposed, view, meta, filters)
-    ranked, scores = rank_candidates(
-        bundle, view, allowed, signals, meta, now, observe, items=live.items
-    )
+        facts = live.facts(found.ids, swept, meta)
+        rows = np.flatnonzero(allowed(found.ids, facts, view, filters))
+        kept, facts = found.take(rows), facts.take(rows)
+        explore = allowed_explorers(unexposed, live, swept, meta, view, filters)
+    order, scores = _rank_rows(bundle, view, kept, swept, meta, now, observe, live.items)
     with _stage("rules", observe):
-        page = _compose_page(
-            ranked, scores, explore, signals, meta, now, rng, config, count, category
+        checked = LiveCheck(meta, view, filters)
+        page = compose_page(
+            kept, order, scores, facts, explore, swept, checked, now, rng, config, count
         )
         served = [
             Recommendation(
-                c.item_id, round(c.score, 6), c.source, explain(c, view, meta, now, personalised)
+                c.item_id,
+                round(c.score, 6),
+                c.source,
+                explain(c, view, checked.meta, now, personalised),
             )
             for c in page
         ]
     if stats is not None:
-        stats.candidates, stats.ranked, stats.served = len(found), len(allowed), len(served)
+        stats.candidates, stats.ranked, stats.served = len(found), len(kept), len(served)
     return served
-
-
-def _compose_page(
-    ranked: CandidateSet,
-    scores: np.ndarray,
-    explore_pool: Sequence[Candidate],
-    signals: SignalsLookup,
-    meta: MetaLookup,
-    now: float,
-    rng: random.Random,
-    config: ServingConfig,
-    count: int,
-    category: str | None,
-) -> list[Candidate]:
-    boosted = boosted_order(ranked, scores, signals, meta, now, config.boosts)
-    explorers = thompson_pick(
-        explore_pool, signals, rng, slots_for(config.exploration_slots, count)
-    )
-    picked = {c.item_id for c in explorers}
-    rest = (c for c in boosted if c.item_id not in picked)
-    share = 1.0 if category is not None else config.max_category_share
-    body = diversify(rest, meta, count, share, reserved=explorers)
-    return place_explorers(body, explorers, count)
 
 
 def generate_candidates(
@@ -230,14 +212,29 @@ def rank_candidates(
 ) -> tuple[CandidateSet, np.ndarray]:
     """Candidates best first by the bundle's ranker (the retrieval baseline without one), with
     their scores; `items` is the sweep's snapshot of item values (see `build_features`)."""
+    order, scores = _rank_rows(bundle, user, candidates, signals, meta, now, observe, items)
+    return candidates.take(order), scores
+
+
+def _rank_rows(
+    bundle: ModelBundle | None,
+    user: UserView,
+    candidates: CandidateSet,
+    signals: SignalsLookup,
+    meta: MetaLookup,
+    now: float,
+    observe: StageObserver | None,
+    items: ItemColumns | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of `candidates` best first, and their scores in that order."""
     if not len(candidates):
-        return candidates, np.empty(0)
+        return np.empty(0, dtype=np.int64), np.empty(0)
     with _stage("features", observe):
         features, _ = build_features(bundle, user, candidates, signals, meta, now, items=items)
     with _stage("ranking", observe):
-        scores = ranker_of(bundle).score(features)
+        scores = scorer_of(ranker_of(bundle))(features)
     order = np.argsort(-scores, kind="stable")
-    return candidates.take(order), scores[order]
+    return order, scores[order]
 
 
 def version_shares(bundle: ModelBundle | None) -> dict[str, float]:

@@ -9,7 +9,7 @@ import numpy as np
 
 from models.candidates import SOURCES, CandidateSet, merge
 from models.features import build_features, item_columns
-from models.rules import Boosts, boost, boosted_order
+from models.rules import Boosts, boost, boosted_rows
 from models.types import Candidate, HistoryItem, ItemMeta, ItemSignals, UserView
 
 NOW = 1_700_000_000.0
@@ -92,28 +92,17 @@ def test_features_from_a_swept_snapshot_equal_features_from_lookups() -> None:
     assert looked_up[-1, price] == -1.0 and looked_up[:, price].max() == 9.5
 
 
-def test_lazy_boosting_reads_in_the_same_order_as_boosting_everything() -> None:
+def test_column_boosting_orders_and_scores_as_boosting_every_candidate() -> None:
     meta, signals = _catalog(200)
     rng = np.random.default_rng(1)
     scores = np.sort(rng.random(200))[::-1]
-    ranked = CandidateSet.of([Candidate(f"i{n}", "als", float(s)) for n, s in enumerate(scores)])
+    ranked = [Candidate(f"i{n}", "als", float(s)) for n, s in enumerate(scores)]
     boosts = Boosts(freshness=0.3, freshness_half_life_s=5e5, low_exposure=0.2)
-    lazy = list(boosted_order(ranked, scores, signals.get, meta.get, NOW, boosts))
-    eager = boost(ranked.candidates(), signals.get, meta.get, NOW, boosts)
-    assert [(c.item_id, c.score) for c in lazy] == [(c.item_id, c.score) for c in eager]
-
-
-def test_lazy_boosting_looks_up_only_the_items_a_short_page_reads() -> None:
-    meta, signals = _catalog(500)
-    scores = np.linspace(1.0, 0.0, 500)
-    ranked = CandidateSet.of([Candidate(f"i{n}", "als", float(s)) for n, s in enumerate(scores)])
-    looked: list[str] = []
-
-    def counting_meta(item_id: str) -> ItemMeta | None:
-        looked.append(item_id)
-        return meta.get(item_id)
-
-    order = boosted_order(ranked, scores, signals.get, counting_meta, NOW, Boosts())
-    first_ten = [next(order) for _ in range(10)]
-    assert len(first_ten) == 10
-    assert len(looked) < 100
+    created = np.array(
+        [np.nan if (m := meta[c.item_id]).created_at is None else m.created_at for c in ranked]
+    )
+    shown = np.array([s.impressions if (s := signals.get(c.item_id)) else 0.0 for c in ranked])
+    order, boosted = boosted_rows(scores, created, shown, NOW, boosts)
+    eager = boost(ranked, signals.get, meta.get, NOW, boosts)
+    assert [ranked[row].item_id for row in order.tolist()] == [c.item_id for c in eager]
+    assert np.allclose(boosted, [c.score for c in eager], rtol=0, atol=1e-12)

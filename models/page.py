@@ -1,0 +1,89 @@
+"""A page from ranked candidates: boosts, exploration slots and the diversity cap, with every
+item shown checked against the live catalog (the sweep's values may be seconds old)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from models.candidates import CandidateSet
+from models.exploration import ItemFacts, LivePools, place_explorers, thompson_pick
+from models.exploration import exploration_slots as slots_for
+from models.rules import Filters, allowed_mask, boosted_rows, diversify, is_allowed
+from models.types import Candidate, ItemMeta, MetaLookup, SignalsLookup, UserView
+
+if TYPE_CHECKING:
+    from models.serving import ServingConfig
+
+
+def allowed(item_ids: list[str], facts: ItemFacts, user: UserView, filters: Filters) -> np.ndarray:
+    """Which items the filters keep, judged on their facts (one bool per item)."""
+    in_stock = facts.column("in_stock")
+    return allowed_mask(item_ids, facts.known, in_stock, facts.categories, user, filters)
+
+
+def allowed_explorers(
+    pool: list[Candidate],
+    live: LivePools,
+    signals: SignalsLookup,
+    meta: MetaLookup,
+    user: UserView,
+    filters: Filters,
+) -> list[Candidate]:
+    """The exploration pool without the items the filters rule out (judged on the sweep)."""
+    ids = [c.item_id for c in pool]
+    keep = allowed(ids, live.facts(ids, signals, meta), user, filters)
+    return [c for c, kept in zip(pool, keep.tolist(), strict=True) if kept]
+
+
+class LiveCheck:
+    """The live catalog rows of the items a page reads, each looked up once, and whether the
+    rules still allow them (the sweep's values may be a few seconds old)."""
+
+    def __init__(self, meta: MetaLookup, user: UserView, filters: Filters) -> None:
+        self._lookup, self._user, self.filters = meta, user, filters
+        self._rows: dict[str, ItemMeta | None] = {}
+
+    def meta(self, item_id: str) -> ItemMeta | None:
+        """The item's live catalog row (memoised for this request)."""
+        if item_id not in self._rows:
+            self._rows[item_id] = self._lookup(item_id)
+        return self._rows[item_id]
+
+    def allows(self, item_id: str) -> bool:
+        """Whether the live catalog row still passes the request's filters."""
+        return is_allowed(self.meta(item_id), item_id, self._user, self.filters)
+
+
+def compose_page(
+    ranked: CandidateSet,
+    order: np.ndarray,
+    scores: np.ndarray,
+    facts: ItemFacts,
+    explore_pool: Sequence[Candidate],
+    signals: SignalsLookup,
+    checked: LiveCheck,
+    now: float,
+    rng: random.Random,
+    config: ServingConfig,
+    count: int,
+) -> list[Candidate]:
+    """`count` items: ranked rows boosted, explorers at their slots, categories capped; only
+    items the live catalog still allows (`ranked` rows best first by `order`, with `scores`)."""
+    created, shown = facts.column("created_at")[order], facts.column("impressions")[order]
+    boosted, lifted = boosted_rows(scores, created, shown, now, config.boosts)
+    rows = order[boosted]
+    slots = slots_for(config.exploration_slots, count)
+    explorers = thompson_pick(explore_pool, signals, rng, slots, keep=checked.allows)
+    picked = {c.item_id for c in explorers}
+    rest = (
+        Candidate(ranked.ids[row], ranked.sources[row], float(score), ranked.anchors[row])
+        for row, score in zip(rows.tolist(), lifted.tolist(), strict=True)
+        if ranked.ids[row] not in picked and checked.allows(ranked.ids[row])
+    )
+    share = 1.0 if checked.filters.category is not None else config.max_category_share
+    body = diversify(rest, checked.meta, count, share, reserved=explorers)
+    return place_explorers(body, explorers, count)

@@ -1,0 +1,98 @@
+"""Pages built on the sweep's item values, checked against the live catalog; compiled trees."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+from catboost import CatBoost, Pool
+
+from models.exploration import build_pools
+from models.oblivious import compile_catboost, scorer_of
+from models.rankers import CatBoostRanker
+from models.rules import Filters, allowed_mask, apply_filters
+from models.serving import recommend
+from models.types import Candidate, ItemMeta, ItemSignals, UserView
+
+NOW = 1_700_000_000.0
+CATALOG = {
+    f"i{n}": ItemMeta(f"i{n}", f"Item {n}", "abcde"[n % 5], in_stock=n % 7 != 3) for n in range(40)
+}
+SIGNALS = {i: ItemSignals(i, events_all=400 - n * 10) for n, i in enumerate(CATALOG)}
+
+
+def _page(meta: dict[str, ItemMeta], **kwargs: object) -> list[str]:
+    pools = build_pools(CATALOG.values(), SIGNALS.get, 50)
+    page = recommend(
+        None,
+        UserView("u"),
+        SIGNALS.get,
+        meta.get,
+        count=10,
+        now=NOW,
+        rng=random.Random(2),
+        pools=pools,
+        **kwargs,  # type: ignore[arg-type]
+    )
+    return [r.item_id for r in page]
+
+
+def test_column_filters_keep_what_the_object_filters_keep() -> None:
+    ids = [*CATALOG, "gone"]
+    user = UserView("u", purchased={"i1": 1, "i8": 2})
+    for filters in (Filters(), Filters(exclude={"i2"}, category="c"), Filters(rebuy=True)):
+        known = np.array([i in CATALOG for i in ids])
+        stock = np.array([float(CATALOG[i].in_stock) if i in CATALOG else 1.0 for i in ids])
+        categories = [CATALOG[i].category if i in CATALOG else "" for i in ids]
+        mask = allowed_mask(ids, known, stock, categories, user, filters)
+        kept = apply_filters([Candidate(i, "als", 1.0) for i in ids], user, CATALOG.get, filters)
+        assert [i for i, keep in zip(ids, mask.tolist(), strict=True) if keep] == [
+            c.item_id for c in kept
+        ]
+
+
+def test_an_item_deleted_or_sold_out_since_the_sweep_never_shows() -> None:
+    first = _page(CATALOG)
+    changed = dict(CATALOG)
+    del changed[first[0]]
+    changed[first[1]] = ItemMeta(first[1], "Sold out", "a", in_stock=False)
+    later = _page(changed)
+    assert len(later) == 10
+    assert first[0] not in later and first[1] not in later
+
+
+def test_an_item_added_since_the_sweep_is_judged_on_its_live_row() -> None:
+    added = {**CATALOG, "new": ItemMeta("new", "New", "z")}
+    page = _page(added, exclude=["i0"])
+    assert "i0" not in page and len(page) == 10
+
+
+def _ranker(nan_mode: str) -> CatBoostRanker:
+    rng = np.random.default_rng(4)
+    features = rng.normal(size=(400, 6))
+    features[rng.random(features.shape) < 0.1] = np.nan
+    labels = (np.nan_to_num(features[:, 0]) + features[:, 1] > 0).astype(float)
+    params = {"loss_function": "YetiRank", "iterations": 15, "depth": 4, "verbose": False}
+    model = CatBoost({**params, "nan_mode": nan_mode, "allow_writing_files": False})
+    model.fit(Pool(features, label=labels, group_id=np.repeat(np.arange(40), 10)))
+    return CatBoostRanker(model)
+
+
+def test_compiled_trees_score_exactly_as_catboost_with_missing_values() -> None:
+    rows = np.random.default_rng(5).normal(size=(300, 6))
+    rows[::7, 2] = np.nan
+    for nan_mode in ("Min", "Max"):
+        ranker = _ranker(nan_mode)
+        assert compile_catboost(ranker) is not None
+        assert np.array_equal(scorer_of(ranker)(rows), ranker.score(rows))
+
+
+def test_too_few_columns_fall_back_to_catboost_and_its_error() -> None:
+    ranker = _ranker("Min")
+    narrow = np.zeros((3, 2))
+    try:
+        scorer_of(ranker)(narrow)
+    except Exception as error:  # CatBoost's own complaint about the feature count
+        assert "feature" in str(error).lower()
+    else:
+        raise AssertionError("a matrix narrower than the model must not be scored")
