@@ -18,7 +18,7 @@ CachedPage = list[dict[str, Any]]
 
 def cache_key(
     user_id: str,
-    user_version: int,
+    user_version: int | str,
     model_version: str,
     count: int,
     exclude: Collection[str],

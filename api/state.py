@@ -15,6 +15,7 @@ from api.cache import RecCache
 from api.deps import ServingDeps
 from api.errors import as_recsys_error
 from api.metrics import ApiMetrics
+from api.pending import PendingPurchases
 from api.ratelimit import RateLimiter
 from models.serving import ServingConfig
 from streamrec.errors import BrokerError, RecsysError
@@ -31,6 +32,7 @@ class ApiState:
     limiter: RateLimiter
     cache: RecCache
     serving: ServingConfig
+    pending: PendingPurchases
 
     @classmethod
     def build(cls, deps: ServingDeps) -> ApiState:
@@ -45,6 +47,7 @@ class ApiState:
             serving=ServingConfig(
                 exploration_slots=settings.exploration_slots, rebuy=settings.rebuy
             ),
+            pending=PendingPurchases(),
         )
 
     async def publish(self, topic: str, key: str | None, value: bytes | None) -> None:

@@ -15,6 +15,7 @@ from schemas.records import Interaction
 from schemas.validate import parse_interaction
 
 EVENTS_TOPIC = "events"
+PURCHASE = "purchase"
 
 
 async def post_events(request: Request) -> Response:
@@ -34,5 +35,7 @@ async def publish_in_user_order(api: ApiState, events: list[Interaction]) -> Non
     async def one_user(user_events: list[Interaction]) -> None:
         for event in user_events:
             await api.publish(EVENTS_TOPIC, event.user_id, event.dumps())
+            if event.type == PURCHASE:
+                api.pending.add(event.user_id, event.item_id)
 
     await asyncio.gather(*(one_user(group) for group in by_user.values()))

@@ -51,11 +51,13 @@ async def recommendations(request: Request) -> Response:
     forwarded = await forward_if_remote(request, api, wanted.user_id, ROUTE)
     if forwarded is not None:
         return forwarded
-    user = api.deps.users(wanted.user_id) or UserView(wanted.user_id)
+    stored = api.deps.users(wanted.user_id) or UserView(wanted.user_id)
+    user, pending = api.pending.overlay(stored)
     assignment = api.deps.experiments.assign(user.user_id)
     model, config, cache_version = _model_and_config(api, assignment)
+    version = f"{user.version}+{','.join(pending)}" if pending else user.version
     key = cache_key(
-        user.user_id, user.version, cache_version, wanted.count, wanted.exclude, wanted.category
+        user.user_id, version, cache_version, wanted.count, wanted.exclude, wanted.category
     )
     page = await api.cache.get(key)
     if page is None:
