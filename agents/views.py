@@ -7,8 +7,12 @@ from typing import Any
 
 from models.types import HistoryItem, ItemMeta, ItemSignals, UserView
 from tables.consent import ConsentState
-from tables.item import ItemState, arm_params, trending_score, window_count, window_total
+from tables.item import ItemState, arm_params, trending_score
 from tables.user import UserState
+from tables.windows import type_index, window_spec
+
+DAY, HOUR = window_spec("24h"), window_spec("1h")
+VIEW, CLICK, PURCHASE = type_index("view"), type_index("click"), type_index("purchase")
 
 
 def user_view(
@@ -41,13 +45,14 @@ def item_signals(
     item = ItemState.from_json(state)
     now = time.time() if now is None else now
     alpha, beta = arm_params(item, now)
+    day = item.windows.per_type(DAY, now)
     return ItemSignals(
         item_id=item_id,
-        views_24h=window_count(item, "view", "24h", now),
-        clicks_24h=window_count(item, "click", "24h", now),
-        purchases_24h=window_count(item, "purchase", "24h", now),
-        events_1h=window_total(item, "1h", now),
-        events_all=window_total(item, "all", now),
+        views_24h=day[VIEW],
+        clicks_24h=day[CLICK],
+        purchases_24h=day[PURCHASE],
+        events_1h=sum(item.windows.per_type(HOUR, now)),
+        events_all=sum(item.counts.values()),
         trending=trending_score(item, now),
         arm_alpha=alpha,
         arm_beta=beta,

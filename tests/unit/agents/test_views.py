@@ -1,0 +1,26 @@
+"""Table rows as the value types serving reads."""
+
+from __future__ import annotations
+
+from agents.views import item_signals
+from tables.item import ItemState, apply_item_event, trending_score, window_count, window_total
+from tests.unit.tables.factories import event
+
+NOW = 1_700_000_000.0
+
+
+def test_item_signals_count_each_window_as_the_table_functions_do() -> None:
+    state: ItemState | None = None
+    kinds = ("view", "click", "purchase", "view", "rating", "add_to_cart")
+    for n in range(60):
+        folded = event(f"e{n}", NOW - n * 1700.0, kinds[n % len(kinds)], item_id="i")
+        state = apply_item_event(state, folded)
+    assert state is not None
+    signals = item_signals("i", state.to_json(), NOW)
+    assert signals is not None
+    assert signals.views_24h == window_count(state, "view", "24h", NOW) > 0
+    assert signals.clicks_24h == window_count(state, "click", "24h", NOW) > 0
+    assert signals.purchases_24h == window_count(state, "purchase", "24h", NOW) > 0
+    assert signals.events_1h == window_total(state, "1h", NOW) > 0
+    assert signals.events_all == window_total(state, "all", NOW) == 60
+    assert signals.trending == trending_score(state, NOW)
