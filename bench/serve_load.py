@@ -1,0 +1,154 @@
+"""HTTP load for bench/serve.py: keep-alive connections, a fixed-rate open loop, wrk."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+
+import numpy as np
+
+HOST = "127.0.0.1"
+DRAIN_LIMIT_S, DRAIN_QUIET_MS = 120.0, 20.0
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection; `get` returns (status, body)."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    async def get(self, path: str) -> tuple[int, bytes]:
+        """One request and its whole answer."""
+        self.writer.write(f"GET {path} HTTP/1.1\r\nHost: {HOST}\r\n\r\n".encode())
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        match = re.search(rb"(?i)content-length: *(\d+)", head)
+        body = await self.reader.readexactly(int(match.group(1)) if match else 0)
+        return int(head[9:12]), body
+
+
+async def _connections(port: int, count: int) -> asyncio.Queue[Connection]:
+    idle: asyncio.Queue[Connection] = asyncio.Queue()
+    for _ in range(count):
+        idle.put_nowait(Connection(*await asyncio.open_connection(HOST, port)))
+    return idle
+
+
+async def fixed_rate(
+    port: int, paths: list[str], rate: float, seconds: float, connections: int
+) -> dict[str, float]:
+    """Open loop at `rate`: latency from each request's scheduled start to its last byte.
+
+    Requests still unanswered `seconds` after the last was due are abandoned and counted at
+    the latency they had reached (so an overloaded server shows, and the run stays bounded).
+    """
+    idle = await _connections(port, connections)
+    loop = asyncio.get_running_loop()
+    latencies: list[float] = []
+    errors = 0
+
+    async def one(path: str, scheduled: float) -> None:
+        nonlocal errors
+        connection = await idle.get()
+        try:
+            status, _ = await connection.get(path)
+            errors += status != 200
+        finally:
+            idle.put_nowait(connection)
+        latencies.append(loop.time() - scheduled)
+
+    start = loop.time() + 0.05
+    tasks: list[tuple[float, asyncio.Task[None]]] = []
+    for n in range(int(rate * seconds)):
+        scheduled = start + n / rate
+        await asyncio.sleep(max(0.0, scheduled - loop.time()))
+        tasks.append((scheduled, asyncio.create_task(one(paths[n % len(paths)], scheduled))))
+    await asyncio.wait([task for _, task in tasks], timeout=seconds)
+    ended = loop.time()
+    abandoned = [ended - scheduled for scheduled, task in tasks if not task.done()]
+    for _, task in tasks:
+        task.cancel()
+    await asyncio.gather(*(task for _, task in tasks), return_exceptions=True)
+    while not idle.empty():
+        idle.get_nowait().writer.close()
+    answered = len(latencies)
+    p50, p95, p99 = np.percentile(np.array(latencies + abandoned) * 1000, [50, 95, 99])
+    return {
+        "p50_ms": p50,
+        "p95_ms": p95,
+        "p99_ms": p99,
+        "errors": errors,
+        "abandoned": len(abandoned),
+        "achieved_rps": answered / (ended - start),
+    }
+
+
+async def warm_up(port: int, paths: list[str]) -> None:
+    """First requests (the first one sweeps the catalog into pools); each page must be full."""
+    connection = (await _connections(port, 1)).get_nowait()
+    for path in paths:
+        status, body = await connection.get(path)
+        if status != 200 or len(json.loads(body)["items"]) != 10:
+            raise RuntimeError(f"{path}: {status} {body[:200]!r}")
+
+
+async def closed_loop(port: int, paths: list[str], seconds: float, connections: int) -> float:
+    """Requests per second with every connection sending back to back."""
+    idle = await _connections(port, connections)
+    done = 0
+    stop = time.perf_counter() + seconds
+
+    async def worker(offset: int) -> None:
+        nonlocal done
+        connection = await idle.get()
+        while time.perf_counter() < stop:
+            await connection.get(paths[(offset + done) % len(paths)])
+            done += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(n * 97) for n in range(connections)))
+    return done / (time.perf_counter() - started)
+
+
+def max_throughput(
+    port: int, paths: list[str], seconds: float, connections: int
+) -> tuple[float, str]:
+    """Requests per second at saturation: wrk with a path-rotating script, else a closed loop."""
+    if shutil.which("wrk") is None:
+        return asyncio.run(closed_loop(port, paths, seconds, connections)), "python closed loop"
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write("paths = {" + ",".join(json.dumps(p) for p in paths) + "}\ncounter = 0\n")
+        script.write("request = function()\n  counter = counter + 1\n")
+        script.write('  return wrk.format("GET", paths[(counter % #paths) + 1])\nend\n')
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{int(seconds)}s", "-s", script.name]
+    output = subprocess.run(
+        [*command, f"http://{HOST}:{port}/"], capture_output=True, text=True, check=True
+    ).stdout
+    os.unlink(script.name)
+    match = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    if match is None or re.search(r"Non-2xx", output):
+        raise RuntimeError(f"wrk failed or saw errors:\n{output}")
+    return float(match.group(1)), "wrk -t1"
+
+
+async def drain(port: int) -> float:
+    """Wait until the server answers /health within DRAIN_QUIET_MS three times running (requests
+    an overloaded run abandoned are still queued there); return the seconds waited."""
+    connection = (await _connections(port, 1)).get_nowait()
+    started = time.perf_counter()
+    quiet = 0
+    try:
+        while quiet < 3 and time.perf_counter() - started < DRAIN_LIMIT_S:
+            sent = time.perf_counter()
+            await connection.get("/health")
+            took_ms = (time.perf_counter() - sent) * 1000
+            quiet = quiet + 1 if took_ms < DRAIN_QUIET_MS else 0
+            await asyncio.sleep(0.05)
+    finally:
+        connection.writer.close()
+    return time.perf_counter() - started
