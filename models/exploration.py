@@ -231,9 +231,11 @@ def exploration_slots(requested: int, count: int) -> int:
     return max(0, min(requested, count // 2))
 
 
-def sample_arm(alpha: float, beta: float, rng: random.Random) -> float:
-    """One Thompson draw from Beta(alpha, beta); degenerate parameters fall back to the prior."""
-    return rng.betavariate(max(alpha, 1e-6), max(beta, 1e-6))
+def sample_arms(alpha: np.ndarray, beta: np.ndarray, rng: random.Random) -> np.ndarray:
+    """One Thompson draw per arm from Beta(alpha, beta), seeded by `rng` (parameters below
+    1e-6 are raised to it)."""
+    draws = np.random.default_rng(rng.getrandbits(64))
+    return np.asarray(draws.beta(np.maximum(alpha, 1e-6), np.maximum(beta, 1e-6)))
 
 
 def thompson_pick(
@@ -245,20 +247,20 @@ def thompson_pick(
 ) -> list[Candidate]:
     """Draw from each candidate's arm and keep the `slots` best draws, labelled explore
     (skipping, best first, items `keep` turns down)."""
-    if slots <= 0:
+    if slots <= 0 or not pool:
         return []
-    draws: list[tuple[float, Candidate]] = []
-    for candidate in pool:
+    arms = np.ones((len(pool), 2))
+    for row, candidate in enumerate(pool):
         item = signals(candidate.item_id)
-        alpha, beta = (item.arm_alpha, item.arm_beta) if item else (1.0, 1.0)
-        draws.append((sample_arm(alpha, beta, rng), candidate))
-    draws.sort(key=lambda pair: pair[0], reverse=True)
+        if item is not None:
+            arms[row] = item.arm_alpha, item.arm_beta
+    draws = sample_arms(arms[:, 0], arms[:, 1], rng)
     picked: list[Candidate] = []
-    for draw, c in draws:
+    for row in np.argsort(-draws, kind="stable").tolist():
         if len(picked) == slots:
             break
-        if keep is None or keep(c.item_id):
-            picked.append(Candidate(c.item_id, EXPLORE_SOURCE, draw, None))
+        if keep is None or keep(pool[row].item_id):
+            picked.append(Candidate(pool[row].item_id, EXPLORE_SOURCE, float(draws[row]), None))
     return picked
 
 
