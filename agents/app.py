@@ -12,6 +12,8 @@ from tables.declare import declare
 settings = Settings.from_env()
 workarounds.apply(settings)
 
+PRODUCER_MAX_BATCH_BYTES = 1024 * 1024
+
 
 def create_app(config: Settings) -> faust.App:
     """Build the Faust app for these settings (fast group joins, RocksDB tables, no Faust web)."""
@@ -30,6 +32,9 @@ def create_app(config: Settings) -> faust.App:
         broker_request_timeout=30.0,
         consumer_auto_offset_reset="earliest",
         producer_linger=config.producer_linger_ms / 1000,
+        # A partition holds one open record batch; a full one makes the next send wait for a
+        # broker round trip, so batches fit a whole agent batch of changelog records.
+        producer_max_batch_size=PRODUCER_MAX_BATCH_BYTES,
         stream_buffer_maxsize=8192,
         web_enabled=False,
         canonical_url=config.public_url,

@@ -8,12 +8,15 @@ keeps every key in its partition's database and changelog.
 from __future__ import annotations
 
 import weakref
+from functools import lru_cache
 from typing import Any
 
 import orjson
 from aiokafka.partitioner import murmur2
 from faust.streams import _current_event
 from faust.types import EventT
+
+PARTITION_CACHE_SIZE = 1 << 16
 
 
 def write(table: Any, key: str, value: Any, event: EventT[Any]) -> None:
@@ -28,6 +31,7 @@ def write(table: Any, key: str, value: Any, event: EventT[Any]) -> None:
         _current_event.reset(token)
 
 
+@lru_cache(maxsize=PARTITION_CACHE_SIZE)
 def partition_for(key: str, partitions: int) -> int:
     """The partition the producer's default partitioner picks for a raw str key (murmur2)."""
     return (int(murmur2(key.encode())) & 0x7FFFFFFF) % partitions

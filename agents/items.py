@@ -9,10 +9,11 @@ from typing import Any, NamedTuple
 import orjson
 from faust.types import EventT
 
-from agents.app import app, item_signals_topic, items_topic, tables
-from agents.context import write
+from agents.app import app, item_signals_topic, items_topic, settings, tables
+from agents.context import partition_for, write
 from agents.dead_letters import decode_json, send_dead_letter
 from agents.metrics import EVENTS_PROCESSED
+from agents.table_batch import TableBatch, kafka_producer
 from schemas.validate import parse_item
 from streamrec.errors import InvalidRecord
 from tables.catalog import CatalogEntry, apply_upsert
@@ -66,28 +67,29 @@ def fold_signal(state: ItemState | None, signal: Signal) -> ItemState:
     return apply_item_event(state, signal)
 
 
-def _load_item(item_id: str) -> ItemState | None:
-    data = tables.item_state.get(item_id)
+def _load_item(writes: TableBatch, item_id: str) -> ItemState | None:
+    data = writes.get(item_id, partition_for(item_id, settings.partitions))
     return ItemState.from_json(data) if data else None
 
 
 async def apply_item_batch(batch: list[EventT[Any]]) -> int:
     """Fold a batch of item-signal messages, writing each item once; return signals folded."""
-    pending: dict[str, tuple[ItemState, EventT[Any]]] = {}
-    folded = Counter[str]()
+    pending: dict[str, ItemState] = {}
+    writes, folded = TableBatch(tables.item_state), Counter[str]()
     for event in batch:
         try:
             signals = signal_rows(event.key, orjson.loads(event.value))
             for signal in signals:
                 item_id = signal.item_id
-                state = pending[item_id][0] if item_id in pending else _load_item(item_id)
-                pending[item_id] = (fold_signal(state, signal), event)
+                state = pending[item_id] if item_id in pending else _load_item(writes, item_id)
+                pending[item_id] = fold_signal(state, signal)
         except (ValueError, KeyError, TypeError, InvalidRecord) as error:
             await send_dead_letter(event, f"item signal: {error!r}")
             continue
         folded.update("event" if s.type != IMPRESSION else IMPRESSION for s in signals)
-    for item_id, (state, event) in pending.items():
-        write(tables.item_state, item_id, state.to_json(), event)
+    for item_id, state in pending.items():
+        writes.put(item_id, state.to_json(), partition_for(item_id, settings.partitions))
+    writes.flush(kafka_producer(app))
     for kind, count in folded.items():
         EVENTS_PROCESSED.labels("item-signals", kind).inc(count)
     return folded.total()

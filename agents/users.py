@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections import Counter
@@ -20,9 +21,12 @@ from agents.app import (
     tally_updates_topic,
     users_topic,
 )
-from agents.context import SignalBatch, write
+from agents.batching import BatchWindow, take_batches
+from agents.context import SignalBatch, partition_for, write
 from agents.dead_letters import decode_json, send_dead_letter
 from agents.metrics import APPLY_LAG, DUPLICATES_DROPPED, EVENTS_PROCESSED
+from agents.table_batch import TableBatch, kafka_producer
+from schemas.records import UserCommand
 from schemas.validate import ValidEvent as Event
 from schemas.validate import parse_user_command
 from schemas.validate import validate_interaction as parse_event
@@ -32,8 +36,9 @@ from tables.experiments import CONVERSION_TYPES
 from tables.user import UserState, apply_interaction
 
 BATCH_SIZE = 1000
-BATCH_WITHIN_S = 0.005
 TALLIED_TYPES = CONVERSION_TYPES | {"click"}
+USER_TABLES_LOCK = asyncio.Lock()
+"""Held while a batch or a command reads and writes user tables, so an erase is never undone."""
 
 
 def event_signal(event: Event) -> list[Any]:
@@ -53,8 +58,9 @@ async def _decode(event: EventT[Any]) -> Event | None:
     except (ValueError, InvalidRecord) as error:
         await send_dead_letter(event, str(error))
         return None
-    if event.key != interaction.user_id:
-        # Keyed wrongly by its producer: send it to the partition that owns the user.
+    owner = partition_for(interaction.user_id, settings.partitions)
+    if event.key != interaction.user_id or event.message.partition != owner:
+        # Keyed or partitioned wrongly by its producer: send it to the partition of the user.
         await events_topic.send(key=interaction.user_id, value=event.value)
         return None
     return interaction
@@ -72,35 +78,56 @@ async def _tally_conversion(interaction: Event) -> None:
 
 
 class UserBatch:
-    """Lookups made once per batch: user states, consents and item categories."""
+    """Lookups made once per batch (user states, consents, item categories) and its writes."""
 
     def __init__(self) -> None:
-        self.states: dict[str, tuple[UserState | None, EventT[Any] | None]] = {}
+        self.states: dict[str, UserState | None] = {}
+        self.changed: set[str] = set()
         self.consents: dict[str, ConsentState | None] = {}
         self.categories: dict[str, str | None] = {}
+        self.writes = TableBatch(tables.user_state)
 
     def state(self, user_id: str) -> UserState | None:
         """The user's state as this batch left it, else as stored."""
-        if user_id in self.states:
-            return self.states[user_id][0]
-        data = tables.user_state.get(user_id)
-        state = UserState.from_json(data) if data else None
-        self.states[user_id] = (state, None)
-        return state
+        if user_id not in self.states:
+            data = self.writes.get(user_id, partition_for(user_id, settings.partitions))
+            self.states[user_id] = UserState.from_json(data) if data else None
+        return self.states[user_id]
+
+    def update(self, user_id: str, state: UserState) -> None:
+        """Keep the user's new state; it is written when the batch ends."""
+        self.states[user_id] = state
+        self.changed.add(user_id)
 
     def stores(self, user_id: str, timestamp: float) -> bool:
         """Whether the user's consent lets an event at `timestamp` be stored."""
         if user_id not in self.consents:
-            data = tables.user_consent.get(user_id)
-            self.consents[user_id] = ConsentState.from_json(data) if data else None
+            self.consents[user_id] = _consent(user_id)
         return stores_events(self.consents[user_id], timestamp)
 
     def category(self, item_id: str) -> str | None:
         """The item's catalog category (None when unknown)."""
         if item_id not in self.categories:
-            entry: Mapping[str, Any] | None = tables.catalog.get(item_id)
+            entry: Mapping[str, Any] | None = CATALOG_READS.get(
+                item_id, partition_for(item_id, settings.partitions)
+            )
             self.categories[item_id] = (entry.get("category") or None) if entry else None
         return self.categories[item_id]
+
+    def write(self) -> None:
+        """Write every changed user state once (changelog first, then RocksDB)."""
+        now = time.time()
+        for user_id in self.changed:
+            state = self.states[user_id]
+            assert state is not None
+            self.writes.put(user_id, state.to_json(), partition_for(user_id, settings.partitions))
+            if state.last_seen is not None:
+                APPLY_LAG.observe(max(now - state.last_seen, 0.0))
+        self.writes.flush(kafka_producer(app))
+
+
+CATALOG_READS = TableBatch(tables.catalog)
+CONSENT_READS = TableBatch(tables.user_consent)
 
 
 async def apply_user_batch(batch: list[EventT[Any]]) -> int:
@@ -120,37 +147,28 @@ async def apply_user_batch(batch: list[EventT[Any]]) -> int:
         if not fresh:
             DUPLICATES_DROPPED.inc()
             continue
-        lookups.states[interaction.user_id] = (state, event)
+        lookups.update(interaction.user_id, state)
         applied[interaction.type] += 1
         signals.add(event_signal(interaction))
         await _tally_conversion(interaction)
     await signals.send(item_signals_topic)
-    _write_users(lookups)
+    lookups.write()
     for event_type, count in applied.items():
         EVENTS_PROCESSED.labels("events", event_type).inc(count)
     return applied.total()
 
 
-def _write_users(lookups: UserBatch) -> None:
-    now = time.time()
-    for user_id, (state, event) in lookups.states.items():
-        if state is None or event is None:
-            continue
-        write(tables.user_state, user_id, state.to_json(), event)
-        if state.last_seen is not None:
-            APPLY_LAG.observe(max(now - state.last_seen, 0.0))
-
-
 def _consent(user_id: str) -> ConsentState | None:
-    data = tables.user_consent.get(user_id)
+    data = CONSENT_READS.get(user_id, partition_for(user_id, settings.partitions))
     return ConsentState.from_json(data) if data else None
 
 
 @app.agent(events_topic)
 async def track_user_activity(stream: Any) -> None:
     """Drop replayed events, fold the rest into the user's state, forward them keyed by item."""
-    async for batch in stream.take_events(BATCH_SIZE, within=BATCH_WITHIN_S):
-        await apply_user_batch(list(batch))
+    async for batch in take_batches(stream, BATCH_SIZE, BatchWindow()):
+        async with USER_TABLES_LOCK:
+            await apply_user_batch(list(batch))
 
 
 @app.agent(users_topic)
@@ -162,9 +180,20 @@ async def apply_user_commands(stream: Any) -> None:
         except (ValueError, InvalidRecord) as error:
             await send_dead_letter(event, str(error))
             continue
-        consent = apply_command(_consent(command.user_id), command)
-        write(tables.user_consent, command.user_id, consent.to_json(), event)
-        if command.command in {"opt_out", "erase"}:
-            write(tables.user_state, command.user_id, None, event)
-            write(tables.user_experiments, command.user_id, None, event)
+        async with USER_TABLES_LOCK:
+            await _apply_command(command, event)
         EVENTS_PROCESSED.labels("users", command.command).inc()
+
+
+async def _apply_command(command: UserCommand, event: EventT[Any]) -> None:
+    partition = partition_for(command.user_id, settings.partitions)
+    consent = TableBatch(tables.user_consent)
+    consent.put(
+        command.user_id, apply_command(_consent(command.user_id), command).to_json(), partition
+    )
+    consent.flush(kafka_producer(app))
+    if command.command in {"opt_out", "erase"}:
+        state = TableBatch(tables.user_state)
+        state.put(command.user_id, None, partition)
+        state.flush(kafka_producer(app))
+        write(tables.user_experiments, command.user_id, None, event)

@@ -29,6 +29,9 @@ _EARLIEST = 0.0
 def require_id(raw: Mapping[str, Any], field: str) -> str:
     """A non-empty string id of bounded length (numbers are accepted and stringified)."""
     value = raw.get(field)
+    if type(value) is str and 0 < len(value) <= MAX_ID_LENGTH:
+        if not (value[0].isspace() or value[-1].isspace()):
+            return value
     if value is None:
         raise InvalidRecord(field, "is required")
     if isinstance(value, bool) or not isinstance(value, str | int):
