@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import Iterable, Mapping
 from typing import Any, cast
@@ -137,6 +138,7 @@ async def apply_activation(value: bytes | None) -> None:
     try:
         activated = ModelActivated.loads(value)
         await models.load_version(activated.version)
+        gc.freeze()  # the bundle lives until the next swap: keep it out of every GC pass
         log.info("model %s active", activated.version)
     except Exception as error:  # a bad version must not stop the worker
         log.error("cannot activate model: %r", error)

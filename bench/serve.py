@@ -8,8 +8,9 @@ latency counted from each request's scheduled time) for `--duration` seconds, th
 throughput of the recommendations route and of /health (wrk when installed, else a closed
 loop). The Redis cache is off (no Redis configured: every lookup is a miss) and user ids
 rotate over every known user. After the fixed-rate run the server may still hold requests the
-run abandoned: the next phase starts once /health answers quickly again. Catalogs: `ml-1m` (`streamrec datasets fetch ml-1m`, then
-`streamrec train ... --ranker-users 300` unless the registry has a version) and `synthetic`
+run abandoned: the next phase starts once /health answers quickly again. Catalogs: `ml-1m`
+(`streamrec datasets fetch ml-1m`, then `streamrec train ... --ranker-users 300` unless the
+registry has a version) and `synthetic`
 (1M items with random factors and the ML-1M ranker, written once with the registry writer);
 see bench/serve_world.py. The HTTP load itself is in bench/serve_load.py.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import random
@@ -162,6 +164,7 @@ def serve(catalog: str, model: Path, data_dir: Path, items: int) -> int:
         "items": len(world.meta),
         **check,
     }
+    gc.freeze()  # as the worker does after loading a model: the world and bundle stay put
     print("READY " + json.dumps(ready), flush=True)
     config = uvicorn.Config(create_app(deps), log_level="warning", access_log=False)
     asyncio.run(uvicorn.Server(config).serve(sockets=[listener]))
