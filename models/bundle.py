@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from models.rankers import Ranker
 from models.retrieval import Retriever
@@ -21,9 +22,12 @@ class ModelBundle:
 
     Item rows of `item_factors`, `popularity`, `next_items` and `next_scores` follow `item_ids`;
     `next_items` holds row indexes (-1 pads); so do `similar_items` and `similar_scores`
-    (EASE neighbours, optional) when present. Content rows follow `content_ids` (every catalog
-    item, cold ones included). Lookups serving needs per request (ids as Python strings, log
-    popularity, rows by popularity) are computed once here, at load.
+    (EASE weights, optional, strongest first: the positive ones are the item's neighbours, the
+    negative ones the items its presence makes less likely). `user_items` (optional) holds the
+    item rows each known user had in the training window. Content rows follow `content_ids`
+    (every catalog item, cold ones included). Lookups serving needs per request (ids as Python
+    strings, log popularity, rows by popularity, the EASE weights as a sparse matrix) are
+    computed once here, at load.
     """
 
     version: str
@@ -45,6 +49,7 @@ class ModelBundle:
     manifest: dict[str, Any] = field(default_factory=dict)
     similar_items: np.ndarray | None = None
     similar_scores: np.ndarray | None = None
+    user_items: sp.csr_matrix | None = None
     item_index: dict[str, int] = field(init=False)
     user_index: dict[str, int] = field(init=False)
     content_index: dict[str, int] = field(init=False)
@@ -54,7 +59,11 @@ class ModelBundle:
     log_popularity: np.ndarray = field(init=False)
     by_popularity: np.ndarray = field(init=False)
     by_rarity: np.ndarray = field(init=False)
+    ease: sp.csr_matrix | None = field(init=False)
     last_fold: tuple[UserView, float, np.ndarray | None] | None = field(
+        default=None, init=False, repr=False
+    )
+    last_ease: tuple[UserView, float, EaseScores | None] | None = field(
         default=None, init=False, repr=False
     )
 
@@ -69,11 +78,85 @@ class ModelBundle:
         self.log_popularity = np.log1p(self.popularity)
         self.by_popularity = np.argsort(-self.popularity, kind="stable")
         self.by_rarity = np.argsort(self.popularity, kind="stable")
+        self.ease = ease_matrix(self.similar_items, self.similar_scores, len(self.item_names))
 
     def item_rows(self, item_ids: Iterable[str]) -> np.ndarray:
         """Row indexes of the known items among `item_ids` (unknown ones are skipped)."""
         rows = [self.item_index[i] for i in item_ids if i in self.item_index]
         return np.asarray(rows, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class EaseScores:
+    """A user's EASE score of every item (x_u B over the whole known history) and that history."""
+
+    scores: np.ndarray
+    history: np.ndarray
+
+
+def ease_matrix(
+    rows: np.ndarray | None, scores: np.ndarray | None, n_items: int
+) -> sp.csr_matrix | None:
+    """The padded neighbour table as a sparse item x item matrix (None without one)."""
+    if rows is None or scores is None:
+        return None
+    source = np.repeat(np.arange(len(rows), dtype=np.int64), rows.shape[1])
+    target, weight = rows.ravel().astype(np.int64), scores.ravel()
+    kept = target >= 0
+    shape = (n_items, n_items)
+    return sp.csr_matrix((weight[kept], (source[kept], target[kept])), shape=shape)
+
+
+def summed_rows(matrix: sp.csr_matrix, rows: np.ndarray) -> np.ndarray:
+    """The sum of `rows` of a CSR matrix as a dense vector (one gather and one bincount)."""
+    starts, ends = matrix.indptr[rows], matrix.indptr[rows + 1]
+    lengths = ends - starts
+    total = int(lengths.sum())
+    offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+    cells = offsets + np.arange(total)
+    summed = np.bincount(matrix.indices[cells], matrix.data[cells], minlength=matrix.shape[1])
+    return summed.astype(np.float64)
+
+
+def user_items_of(arrays: dict[str, np.ndarray], n_items: int) -> sp.csr_matrix | None:
+    """Known users' training items from a version's `user_items_indptr/indices` arrays."""
+    indptr, indices = arrays.get("user_items_indptr"), arrays.get("user_items_indices")
+    if indptr is None or indices is None:
+        return None
+    ones = np.ones(len(indices), dtype=np.float32)
+    return sp.csr_matrix((ones, indices, indptr), shape=(len(indptr) - 1, n_items))
+
+
+def history_rows(bundle: ModelBundle, user: UserView, now: float) -> np.ndarray:
+    """Distinct item rows of the user's whole known history: the training window's (when the
+    bundle holds them) plus the live events after it that carry interest."""
+    known = bundle.user_index.get(user.user_id)
+    held = bundle.user_items
+    after = -math.inf
+    parts: list[np.ndarray] = []
+    if known is not None and held is not None:
+        parts.append(held.indices[held.indptr[known] : held.indptr[known + 1]])
+        after = trained_until(bundle)
+    live = history_confidences(bundle, user, now, after)
+    parts.append(np.fromiter(live.keys(), dtype=np.int64, count=len(live)))
+    return np.unique(np.concatenate(parts).astype(np.int64))
+
+
+def ease_scores(bundle: ModelBundle, user: UserView, now: float) -> EaseScores | None:
+    """The user's EASE scores (None without EASE weights or history), kept for the request like
+    the fold: candidates and features ask for the same user at the same moment."""
+    held = bundle.last_ease
+    if held is not None and held[0] is user and held[1] == now:
+        return held[2]
+    found: EaseScores | None = None
+    if bundle.ease is not None:
+        rows = history_rows(bundle, user, now)
+        if len(rows):
+            summed = summed_rows(bundle.ease, rows)
+            summed.flags.writeable = False
+            found = EaseScores(summed, rows)
+    bundle.last_ease = (user, now, found)
+    return found
 
 
 FOLD_PRIOR = 1.0

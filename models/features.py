@@ -10,7 +10,7 @@ from operator import attrgetter
 
 import numpy as np
 
-from models.bundle import ModelBundle, user_vector
+from models.bundle import ModelBundle, ease_scores, summed_rows, user_vector
 from models.candidates import SOURCES, CandidateSet, recent_items
 from models.types import Candidate, ItemMeta, ItemSignals, MetaLookup, SignalsLookup, UserView
 
@@ -43,6 +43,22 @@ FEATURE_NAMES: tuple[str, ...] = (
     "history_length",
     "content_similarity",
     "history_similarity",
+    "ease_score",
+    "ease_rank",
+    "als_rank",
+    "known_items",
+    "ease_z",
+    "als_z",
+    "ease_als_blend",
+)
+MISSING_FIRST: tuple[str, ...] = (
+    "als_dot",
+    "item_age_days",
+    "anchor_age_hours",
+    "hours_since_item_event",
+    "price",
+    "ease_rank",
+    "als_rank",
 )
 COLUMN = {name: i for i, name in enumerate(FEATURE_NAMES)}
 SCORE_COLUMNS = [COLUMN[name] for name in SCORE_FEATURES]
@@ -143,20 +159,53 @@ def _model_columns(
         rows[:, COLUMN["als_dot"]] = dots
     rows[:, COLUMN["content_similarity"]] = _content_similarity(bundle, user, ids)
     rows[:, COLUMN["history_similarity"]] = _history_similarity(bundle, user, item_rows)
+    found = ease_scores(bundle, user, now)
+    if found is not None:
+        scores = np.zeros(len(ids))
+        scores[known] = found.scores[item_rows[known]]
+        rows[:, COLUMN["ease_score"]] = scores
+        rows[:, COLUMN["ease_rank"]] = _ranks(scores)
+        rows[:, COLUMN["known_items"]] = len(found.history)
+    rows[:, COLUMN["als_rank"]] = _ranks(rows[:, COLUMN["als_dot"]])
+    _blend_columns(rows)
+
+
+BLEND_ALS = 0.3
+"""ALS weight in `ease_als_blend`: on ML-1M (RecBole split) z(EASE) + 0.3 z(ALS) over the
+whole catalog scores NDCG@10 0.290, against 0.288 for EASE and 0.263 for ALS alone."""
+
+
+def _blend_columns(rows: np.ndarray) -> None:
+    """Each candidate's EASE and ALS scores standardised over this user's candidates (a tree
+    cannot rescale per user) and their weighted sum."""
+    ease = _standardised(rows[:, COLUMN["ease_score"]])
+    als = _standardised(rows[:, COLUMN["als_dot"]])
+    rows[:, COLUMN["ease_z"]] = ease
+    rows[:, COLUMN["als_z"]] = als
+    rows[:, COLUMN["ease_als_blend"]] = ease + BLEND_ALS * als
+
+
+def _standardised(values: np.ndarray) -> np.ndarray:
+    spread = values.std()
+    return (values - values.mean()) / spread if spread > 0 else np.zeros(len(values))
+
+
+def _ranks(values: np.ndarray) -> np.ndarray:
+    """Position of each value among the candidates' when sorted high to low (0: highest)."""
+    ranks = np.empty(len(values))
+    ranks[np.argsort(-values, kind="stable")] = np.arange(len(values))
+    return ranks
 
 
 def _history_similarity(bundle: ModelBundle, user: UserView, item_rows: np.ndarray) -> np.ndarray:
-    """Sum of the EASE neighbour weights from the user's distinct history items to each item."""
+    """Sum of the EASE weights from the distinct items of the user's recent view to each item."""
     similarity = np.zeros(len(item_rows))
-    if bundle.similar_items is None or bundle.similar_scores is None:
+    if bundle.ease is None:
         return similarity
     history = np.unique(bundle.item_rows(event.item_id for event in user.history))
     if not len(history):
         return similarity
-    neighbours = bundle.similar_items[history].ravel()
-    weights = bundle.similar_scores[history].ravel()
-    present = neighbours >= 0
-    totals = np.bincount(neighbours[present], weights[present], minlength=len(bundle.item_ids))
+    totals = summed_rows(bundle.ease, history)
     known = item_rows >= 0
     similarity[known] = totals[item_rows[known]]
     return similarity
@@ -215,7 +264,7 @@ def _item_columns(
 def empty_rows(count: int) -> np.ndarray:
     """Feature rows before any value is known: scores 0, the rest MISSING where it means so."""
     rows = np.zeros((count, len(FEATURE_NAMES)), dtype=np.float64)
-    for name in ("als_dot", "item_age_days", "anchor_age_hours", "hours_since_item_event", "price"):
+    for name in MISSING_FIRST:
         rows[:, COLUMN[name]] = MISSING
     rows[:, COLUMN["ctr_estimate"]] = 0.5
     rows[:, COLUMN["in_stock"]] = 1.0

@@ -48,6 +48,11 @@ class CatBoostRanker:
     def __init__(self, model: CatBoost) -> None:
         self.model = model
 
+    @property
+    def feature_count(self) -> int:
+        """Columns the model was trained on."""
+        return len(self.model.feature_names_)
+
     def score(self, features: np.ndarray) -> np.ndarray:
         """The model's raw relevance score per row (one thread: a request is one small matrix)."""
         if len(features) == 0:
@@ -77,6 +82,7 @@ def train_catboost(
     iterations: int = 200,
     threads: int = 2,
     seed: int = 0,
+    depth: int = 4,
 ) -> CatBoostRanker:
     """Fit YetiRank; rows of one group (user) must be contiguous."""
     if len(features) == 0 or not np.any(labels > 0):
@@ -85,6 +91,7 @@ def train_catboost(
         {
             "loss_function": "YetiRank:permutations=1",
             "iterations": iterations,
+            "depth": depth,
             "thread_count": threads,
             "random_seed": seed,
             "border_count": 64,

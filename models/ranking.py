@@ -15,8 +15,11 @@ BASELINE = BaselineRanker(FEATURE_NAMES)
 
 
 def ranker_of(bundle: ModelBundle | None) -> Ranker:
-    """The bundle's trained ranker, else the retrieval-score baseline."""
+    """The bundle's trained ranker, else the retrieval-score baseline (also for a ranker
+    trained on other feature columns, as a version from before a feature change)."""
     if bundle is None or bundle.ranker is None:
+        return BASELINE
+    if getattr(bundle.ranker, "feature_count", len(FEATURE_NAMES)) != len(FEATURE_NAMES):
         return BASELINE
     return bundle.ranker
 

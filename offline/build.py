@@ -6,13 +6,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
+import scipy.sparse as sp
 
 from models.bundle import ModelBundle
 from models.retrieval import Retriever, build_annoy, make_retriever
 from offline.als import (
     Factors,
     popularity,
-    remap_neighbours,
     similar_items,
     train_als,
     transitions,
@@ -68,14 +68,9 @@ def fit_factors(
         return train_als(data.matrix, params.warm_als, progress=timer.verbose, start=start)
 
 
-def neighbours(
-    data: Interactions, params: TrainParams, earlier: ModelBundle | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """EASE neighbours of `data`'s items, or an `earlier` bundle's laid out for them (the
-    cubic solve is then done once per training run)."""
-    held = None if earlier is None else (earlier.similar_items, earlier.similar_scores)
-    if earlier is not None and held is not None and held[0] is not None and held[1] is not None:
-        return remap_neighbours(earlier.item_ids, held[0], held[1], data.item_ids)
+def neighbours(data: Interactions, params: TrainParams) -> tuple[np.ndarray, np.ndarray]:
+    """EASE weights of `data`'s items. Solved for every bundle, the final one included: weights
+    from the ranker's history alone (90% of the events) cost 0.007 NDCG@10 on ML-1M."""
     return similar_items(
         data.matrix, params.similar_top, params.similar_l2, params.similar_max_items
     )
@@ -89,8 +84,8 @@ def build_retrieval(
     version: str = "",
     earlier: ModelBundle | None = None,
 ) -> ModelBundle:
-    """A bundle without a ranker: ALS factors, their index, popularity, transitions and EASE
-    neighbours.
+    """A bundle without a ranker: ALS factors, their index, popularity, transitions, EASE
+    weights and each user's training items.
 
     The manifest records the data window, so folding a known user's history skips the
     events the factors already hold.
@@ -101,7 +96,7 @@ def build_retrieval(
     with timer.stage("transitions"):
         next_items, next_scores = transitions(data.events, data.item_ids, params.next_top)
     with timer.stage("neighbours"):
-        similar, similar_scores = neighbours(data, params, earlier)
+        similar, similar_scores = neighbours(data, params)
     return ModelBundle(
         version=version,
         item_ids=data.item_ids,
@@ -121,4 +116,12 @@ def build_retrieval(
         manifest={"window": {"start": data.window[0], "end": data.window[1]}},
         similar_items=similar,
         similar_scores=similar_scores,
+        user_items=user_items(data),
     )
+
+
+def user_items(data: Interactions) -> sp.csr_matrix:
+    """Each user's items with positive weight in the window (binary, sorted rows)."""
+    held = sp.csr_matrix(data.matrix > 0, dtype=np.float32)
+    held.sort_indices()
+    return held

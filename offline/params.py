@@ -17,6 +17,7 @@ from offline.etl import EtlParams
 
 RANKER_SHARES: dict[str, float] = {
     "als": 0.7,
+    "ease": 0.7,
     "item2item": 0.15,
     "next": 0.1,
     "content": 0.05,
@@ -25,8 +26,9 @@ RANKER_SHARES: dict[str, float] = {
     "explore": 0.05,
 }
 """Candidate mix of ranker training and offline ranking (None: the serving default). Measured
-on MovieLens (bench/quality.py), ALS-heavy sets give the ranker more relevant items to order;
-the manifest records it under `parameters.candidate_shares` for serving to use."""
+on MovieLens (bench/quality.py), sets led by ALS and user-level EASE give the ranker more
+relevant items to order; the manifest records it under `parameters.candidate_shares` for
+serving to use."""
 
 
 @dataclass(frozen=True)
@@ -46,18 +48,19 @@ class TrainParams:
     max_events_per_day: float = 1000.0
     until: float | None = None
     next_top: int = 20
-    similar_top: int = 100
-    similar_l2: float = 400.0
+    similar_top: int = 1000
+    similar_l2: float = 1000.0
     similar_max_items: int = 8000
     content_dims: int = 48
     retriever: str = "annoy"
     annoy_trees: int = 50
     history_size: int = 50
     ranker: bool = True
-    ranker_users: int = 1500
+    ranker_users: int = 6000
     ranker_candidates: int = 50
     candidate_shares: dict[str, float] | None = field(default_factory=lambda: dict(RANKER_SHARES))
     ranker_iterations: int = 100
+    ranker_depth: int = 4
     ranker_threads: int = 2
     label_fraction: float = 0.1
     label_split: str = "random"

@@ -186,6 +186,7 @@ def train_ranker(
             iterations=params.ranker_iterations,
             threads=params.ranker_threads,
             seed=params.seed,
+            depth=params.ranker_depth,
         )
     stats = {
         "cut": cut,

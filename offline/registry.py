@@ -42,14 +42,26 @@ def _similar(bundle: ModelBundle) -> dict[str, np.ndarray]:
     return {"similar_items": bundle.similar_items, "similar_scores": bundle.similar_scores}
 
 
+def _user_items(bundle: ModelBundle) -> dict[str, np.ndarray]:
+    if bundle.user_items is None:
+        return {}
+    held = bundle.user_items
+    return {
+        "user_items_indptr": held.indptr.astype(np.int64),
+        "user_items_indices": held.indices.astype(np.int32),
+    }
+
+
 def save_artifacts(bundle: ModelBundle, directory: Path) -> list[str]:
     """Write the bundle's arrays, indexes and ranker into `directory`; return the file names."""
     np.savez(
         directory / ALS_ARRAYS,
+        allow_pickle=False,
         item_ids=bundle.item_ids.astype(str),
         user_ids=bundle.user_ids.astype(str),
         item_factors=bundle.item_factors,
         user_factors=bundle.user_factors,
+        **_user_items(bundle),
     )
     item_arrays = {
         "popularity": bundle.popularity,

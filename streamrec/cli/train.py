@@ -7,6 +7,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from models.sources import SOURCES
 from models.weights import RATING_MODES
 from offline.params import TrainParams
 from offline.train import train_and_register
@@ -14,6 +15,21 @@ from streamrec.errors import BadRequest
 from streamrec.settings import Settings
 
 DEFAULTS = TrainParams()
+LABEL_SPLITS: tuple[str, ...] = ("random", "time")
+TUNING: tuple[tuple[str, type, str], ...] = (
+    ("warm_iterations", int, "ALS iterations continuing from the ranker's factors"),
+    ("next_top", int, "followers kept per item for the next-item source"),
+    ("similar_top", int, "EASE weights kept per item (fewer on large catalogs)"),
+    ("similar_l2", float, "EASE L2 regularisation"),
+    ("similar_max_items", int, "most popular items taking part in the EASE solve"),
+    ("content_dims", int, "content vector dimensions (TF-IDF + SVD)"),
+    ("annoy_trees", int, "Annoy trees per index"),
+    ("history_size", int, "latest events per user the views hold"),
+    ("ranker_candidates", int, "candidates per label user for the ranker"),
+    ("ranker_depth", int, "CatBoost tree depth"),
+    ("label_fraction", float, "share of the events held out as ranker labels"),
+)
+"""Numeric TrainParams fields exposed as `--field-name` options with the same defaults."""
 
 
 def _epoch(text: str) -> float:
@@ -89,6 +105,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default=DEFAULTS.ranker_iterations,
         help="CatBoost iterations (%(default)s)",
     )
+    _add_tuning(parser)
     parser.add_argument(
         "--threads",
         type=int,
@@ -98,6 +115,57 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--seed", type=int, default=DEFAULTS.seed, help="random seed (%(default)s)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars or timing lines")
     parser.set_defaults(func=run)
+
+
+def _add_tuning(parser: argparse.ArgumentParser) -> None:
+    for name, kind, text in TUNING:
+        flag = "--" + name.replace("_", "-")
+        parser.add_argument(flag, type=kind, default=getattr(DEFAULTS, name), help=text + PLAIN)
+    parser.add_argument(
+        "--label-split",
+        choices=LABEL_SPLITS,
+        default=DEFAULTS.label_split,
+        help="ranker labels: a random share of each user's events, or the last share of the "
+        "window (%(default)s)",
+    )
+    parser.add_argument(
+        "--candidate-shares",
+        type=shares,
+        default=DEFAULTS.candidate_shares,
+        help="candidate mix of ranker training, recorded for serving: source=share,... "
+        f"(default {_shares_text(DEFAULTS.candidate_shares)}; 'default' for serving's own)",
+    )
+    parser.add_argument(
+        "--retriever",
+        choices=("annoy", "exact"),
+        default=DEFAULTS.retriever,
+        help="ALS and content neighbour search (%(default)s)",
+    )
+
+
+PLAIN = " (%(default)s)"
+
+
+def _shares_text(mix: dict[str, float] | None) -> str:
+    if mix is None:
+        return "default"
+    return ",".join(f"{source}={share:g}" for source, share in mix.items())
+
+
+def shares(text: str) -> dict[str, float] | None:
+    """`als=0.7,ease=0.7` as a candidate mix; `default` for serving's default mix (None)."""
+    if text.strip() == "default":
+        return None
+    mix: dict[str, float] = {}
+    for part in text.split(","):
+        source, _, value = part.partition("=")
+        if source.strip() not in SOURCES:
+            raise argparse.ArgumentTypeError(f"unknown source {source.strip()!r}; one of {SOURCES}")
+        try:
+            mix[source.strip()] = float(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{part!r}: expected source=share") from None
+    return mix
 
 
 def _paths(args: argparse.Namespace) -> tuple[Path, Path | None, Path | None]:
@@ -124,6 +192,10 @@ def run(args: argparse.Namespace) -> int:
         ranker=not args.no_ranker,
         ranker_users=args.ranker_users,
         ranker_iterations=args.ranker_iterations,
+        label_split=args.label_split,
+        candidate_shares=args.candidate_shares,
+        retriever=args.retriever,
+        **{name: getattr(args, name) for name, _, _ in TUNING},
         num_threads=args.threads,
         ranker_threads=args.threads,
         seed=args.seed,

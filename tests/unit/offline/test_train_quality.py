@@ -6,7 +6,7 @@ import numpy as np
 import polars as pl
 
 from models.bundle import user_vector
-from offline.als import AlsParams, remap_neighbours, similar_items, train_als, warm_start
+from offline.als import AlsParams, similar_items, train_als, warm_start
 from offline.etl import EtlParams, build_interactions
 from offline.ranker import holdout
 from offline.synthetic import blocks
@@ -25,15 +25,6 @@ def test_ease_neighbours_of_an_item_come_from_its_own_block() -> None:
         assert len(found) > 0
         assert all(names[n].split("-")[0] == names[item].split("-")[0] for n in found)
         assert np.all(np.diff(scores[item][: len(found)]) <= 0)
-
-
-def test_remapped_neighbours_follow_the_new_item_order() -> None:
-    old_ids = np.array(["a", "b", "c"])
-    rows = np.array([[1, 2], [2, -1], [0, 1]], dtype=np.int32)
-    scores = np.array([[0.9, 0.5], [0.7, 0.0], [0.4, 0.3]], dtype=np.float32)
-    new_rows, new_scores = remap_neighbours(old_ids, rows, scores, np.array(["c", "new", "a"]))
-    assert new_rows.tolist() == [[2, -1], [-1, -1], [-1, 0]]
-    assert new_scores.tolist() == [[np.float32(0.4), 0.0], [0.0, 0.0], [0.0, np.float32(0.5)]]
 
 
 def test_warm_start_keeps_the_factors_of_ids_both_fits_share() -> None:

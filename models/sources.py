@@ -1,0 +1,282 @@
+"""Candidate sources: each answers one request with columns (ids, scores, anchors).
+
+`models.candidates` merges their lists; training (ranker labels) and serving call the same
+code, so they cannot drift.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import numpy as np
+
+from models.bundle import ModelBundle, ease_scores, user_vector
+from models.types import Candidate, SignalsLookup, UserView
+
+SOURCES: tuple[str, ...] = (
+    "next",
+    "item2item",
+    "als",
+    "ease",
+    "rebuy",
+    "content",
+    "trending",
+    "explore",
+)
+"""Every source label; earlier ones win ties in the merge (they are more specific)."""
+SOURCE_ORDER = {source: position for position, source in enumerate(SOURCES)}
+DEFAULT_SHARES: dict[str, float] = {
+    "als": 0.5,
+    "ease": 0.5,
+    "item2item": 0.2,
+    "next": 0.2,
+    "content": 0.15,
+    "trending": 0.15,
+    "rebuy": 0.05,
+    "explore": 0.05,
+}
+DEFAULT_SOURCE_WEIGHTS: dict[str, float] = {
+    "next": 1.0,
+    "item2item": 0.9,
+    "als": 1.0,
+    "ease": 1.0,
+    "rebuy": 1.0,
+    "content": 0.6,
+    "trending": 0.5,
+    "explore": 0.3,
+}
+RECENCY_STEP = 0.8
+T = TypeVar("T")
+Neighbours = Callable[[str, int], tuple[list[str], np.ndarray]]
+
+
+def pick(values: list[T], rows: np.ndarray) -> list[T]:
+    """values[row] for each row."""
+    return list(map(values.__getitem__, rows.tolist()))
+
+
+@dataclass(frozen=True, slots=True)
+class SourceList:
+    """One list to merge as columns: item ids, raw scores, source labels and anchors."""
+
+    ids: list[str]
+    scores: np.ndarray
+    sources: list[str]
+    anchors: list[str | None]
+
+    @classmethod
+    def of_source(
+        cls,
+        source: str,
+        ids: list[str],
+        scores: np.ndarray,
+        anchors: list[str | None] | None = None,
+    ) -> SourceList:
+        """Every entry from `source`; no anchors unless given."""
+        held: list[str | None] = [None] * len(ids) if anchors is None else anchors
+        return cls(ids, np.asarray(scores, dtype=np.float64), [source] * len(ids), held)
+
+    @classmethod
+    def empty(cls, source: str) -> SourceList:
+        """A source with nothing to propose."""
+        return cls.of_source(source, [], np.empty(0))
+
+    @classmethod
+    def of(cls, candidates: Sequence[Candidate]) -> SourceList:
+        """Columns of Candidate objects."""
+        scores = np.array([c.score for c in candidates], dtype=np.float64)
+        return cls(
+            [c.item_id for c in candidates],
+            scores,
+            [c.source for c in candidates],
+            [c.anchor_item_id for c in candidates],
+        )
+
+
+@dataclass(frozen=True)
+class CandidateConfig:
+    """Knobs of generation; `trending_items` and `explore_pool` are item ids the caller supplies.
+
+    Online they come from the item tables, offline from a lake snapshot. Without them trending
+    falls back to the bundle's popularity and exploration to its least popular items.
+    """
+
+    shares: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_SHARES))
+    source_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_SOURCE_WEIGHTS))
+    recent_items: int = 5
+    rebuy: bool = False
+    trending_items: Sequence[str] = ()
+    explore_pool: Sequence[str] = ()
+    explore_max_impressions: float = 50.0
+    exclude: frozenset[str] = frozenset()
+
+
+@dataclass
+class SourceContext:
+    """What every source reads for one request."""
+
+    bundle: ModelBundle | None
+    user: UserView
+    signals: SignalsLookup
+    config: CandidateConfig
+    now: float
+    recent: list[str]
+
+
+def recent_items(user: UserView, limit: int) -> list[str]:
+    """The user's most recent distinct items, newest first."""
+    ordered = sorted(user.history, key=lambda event: event.timestamp, reverse=True)
+    seen: list[str] = []
+    for event in ordered:
+        if event.item_id not in seen:
+            seen.append(event.item_id)
+            if len(seen) == limit:
+                break
+    return seen
+
+
+def _spare(ctx: SourceContext, quota: int) -> int:
+    """Extra items to fetch so that excluded ones do not empty a source."""
+    return min(len(ctx.config.exclude), 3 * quota)
+
+
+def _from_als(ctx: SourceContext, quota: int) -> SourceList:
+    if ctx.bundle is None:
+        return SourceList.empty("als")
+    vector = user_vector(ctx.bundle, ctx.user, ctx.now)
+    if vector is None:
+        return SourceList.empty("als")
+    rows, scores = ctx.bundle.als_retriever.by_vector(vector, quota + _spare(ctx, quota))
+    return SourceList.of_source("als", pick(ctx.bundle.item_names, rows), scores)
+
+
+def _from_ease(ctx: SourceContext, quota: int) -> SourceList:
+    if ctx.bundle is None:
+        return SourceList.empty("ease")
+    found = ease_scores(ctx.bundle, ctx.user, ctx.now)
+    if found is None:
+        return SourceList.empty("ease")
+    scores = found.scores.copy()
+    scores[found.history] = -np.inf
+    n = min(quota + _spare(ctx, quota), len(scores))
+    if n <= 0:
+        return SourceList.empty("ease")
+    top = np.argpartition(-scores, n - 1)[:n]
+    top = top[np.argsort(-scores[top], kind="stable")]
+    top = top[np.isfinite(scores[top])]
+    return SourceList.of_source("ease", pick(ctx.bundle.item_names, top), scores[top])
+
+
+def _per_anchor(ctx: SourceContext, quota: int, neighbours: Neighbours, source: str) -> SourceList:
+    if not ctx.recent:
+        return SourceList.empty(source)
+    per_anchor = max(quota // len(ctx.recent), 1) + 2
+    ids: list[str] = []
+    scores: list[np.ndarray] = []
+    anchors: list[str | None] = []
+    for position, anchor in enumerate(ctx.recent):
+        found, found_scores = neighbours(anchor, per_anchor)
+        ids.extend(found)
+        scores.append(found_scores.astype(np.float64) * RECENCY_STEP**position)
+        anchors.extend([anchor] * len(found))
+    return SourceList.of_source(source, ids, np.concatenate(scores), anchors)
+
+
+def _row_neighbours(
+    index: dict[str, int], names: list[str], search: Callable[[int, int], tuple[np.ndarray, ...]]
+) -> Neighbours:
+    def neighbours(anchor: str, k: int) -> tuple[list[str], np.ndarray]:
+        row = index.get(anchor)
+        if row is None:
+            return [], np.empty(0)
+        rows, scores = search(row, k)
+        return pick(names, rows), scores
+
+    return neighbours
+
+
+def _from_item2item(ctx: SourceContext, quota: int) -> SourceList:
+    bundle = ctx.bundle
+    if bundle is None:
+        return SourceList.empty("item2item")
+    search = bundle.als_retriever.by_item
+    neighbours = _row_neighbours(bundle.item_index, bundle.item_names, search)
+    return _per_anchor(ctx, quota, neighbours, "item2item")
+
+
+def _from_next(ctx: SourceContext, quota: int) -> SourceList:
+    bundle = ctx.bundle
+    if bundle is None:
+        return SourceList.empty("next")
+
+    def followers(row: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+        rows, scores = bundle.next_items[row][:k], bundle.next_scores[row][:k]
+        known = rows >= 0
+        return rows[known], scores[known]
+
+    neighbours = _row_neighbours(bundle.item_index, bundle.item_names, followers)
+    return _per_anchor(ctx, quota, neighbours, "next")
+
+
+def _from_content(ctx: SourceContext, quota: int) -> SourceList:
+    bundle = ctx.bundle
+    if bundle is None or bundle.content_retriever is None:
+        return SourceList.empty("content")
+    search = bundle.content_retriever.by_item
+    neighbours = _row_neighbours(bundle.content_index, bundle.content_names, search)
+    return _per_anchor(ctx, quota, neighbours, "content")
+
+
+def _from_rebuy(ctx: SourceContext, quota: int) -> SourceList:
+    if not ctx.config.rebuy:
+        return SourceList.empty("rebuy")
+    frequent = sorted(ctx.user.purchased.items(), key=lambda kv: (-kv[1], kv[0]))[:quota]
+    ids = [item_id for item_id, _ in frequent]
+    counts = np.array([count for _, count in frequent], dtype=np.float64)
+    return SourceList.of_source("rebuy", ids, counts, list(ids))
+
+
+def _from_trending(ctx: SourceContext, quota: int) -> SourceList:
+    ids = list(ctx.config.trending_items[:quota])
+    if ids or ctx.bundle is None:
+        scores = np.empty(len(ids))
+        for rank, item_id in enumerate(ids):
+            live = ctx.signals(item_id)
+            scores[rank] = (
+                live.trending if live is not None and live.trending > 0 else 1 / (rank + 1)
+            )
+        return SourceList.of_source("trending", ids, scores)
+    rows = ctx.bundle.by_popularity[: quota + _spare(ctx, quota)]
+    popularity = ctx.bundle.popularity[rows].astype(np.float64)
+    return SourceList.of_source("trending", pick(ctx.bundle.item_names, rows), popularity)
+
+
+def _from_explore(ctx: SourceContext, quota: int) -> SourceList:
+    pool: Sequence[str] = ctx.config.explore_pool
+    if not pool and ctx.bundle is not None:
+        pool = pick(ctx.bundle.item_names, ctx.bundle.by_rarity[: 4 * quota])
+    ids: list[str] = []
+    scores: list[float] = []
+    for item_id in pool:
+        live = ctx.signals(item_id)
+        impressions = 0.0 if live is None else live.impressions
+        if impressions < ctx.config.explore_max_impressions:
+            ids.append(item_id)
+            scores.append(1.0 / (1.0 + impressions))
+        if len(ids) == quota:
+            break
+    return SourceList.of_source("explore", ids, np.array(scores, dtype=np.float64))
+
+
+GENERATORS: dict[str, Callable[[SourceContext, int], SourceList]] = {
+    "als": _from_als,
+    "ease": _from_ease,
+    "item2item": _from_item2item,
+    "next": _from_next,
+    "content": _from_content,
+    "rebuy": _from_rebuy,
+    "trending": _from_trending,
+    "explore": _from_explore,
+}
