@@ -165,7 +165,7 @@ def _from_ease(ctx: SourceContext, quota: int) -> SourceList:
         return SourceList.empty("ease")
     top = np.argpartition(-scores, n - 1)[:n]
     top = top[np.argsort(-scores[top], kind="stable")]
-    top = top[np.isfinite(scores[top])]
+    top = top[scores[top] > 0]  # no evidence from the history: not an EASE candidate
     return SourceList.of_source("ease", pick(ctx.bundle.item_names, top), scores[top])
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import polars as pl
 
 from models.bundle import user_vector
-from offline.als import AlsParams, similar_items, train_als, warm_start
+from offline.als import AlsParams, neighbour_width, similar_items, train_als, warm_start
 from offline.etl import EtlParams, build_interactions
 from offline.ranker import holdout
 from offline.synthetic import blocks
@@ -25,6 +25,27 @@ def test_ease_neighbours_of_an_item_come_from_its_own_block() -> None:
         assert len(found) > 0
         assert all(names[n].split("-")[0] == names[item].split("-")[0] for n in found)
         assert np.all(np.diff(scores[item][: len(found)]) <= 0)
+
+
+def test_ease_weights_keep_the_strongest_negative_ones_after_the_positive_ones() -> None:
+    events, _ = blocks(groups=3, users_per_group=30, items_per_group=15)
+    data = build_interactions(events.lazy(), EtlParams())
+    rows, scores = similar_items(data.matrix, top=44, l2=10.0)
+    names = data.item_ids
+    for item in range(len(names)):
+        kept = rows[item] >= 0
+        assert np.all(np.diff(scores[item][kept]) <= 0)
+        block = names[item].split("-")[0]
+        for other, weight in zip(rows[item][kept], scores[item][kept], strict=True):
+            if names[other].split("-")[0] != block:
+                assert weight < 0
+    assert (scores < 0).any()
+
+
+def test_large_catalogs_keep_fewer_ease_weights_per_item() -> None:
+    assert neighbour_width(3_700, 1000) == 1000
+    assert neighbour_width(1_000_000, 1000) == 40
+    assert neighbour_width(10**9, 1000) == 1
 
 
 def test_warm_start_keeps_the_factors_of_ids_both_fits_share() -> None:

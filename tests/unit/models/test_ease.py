@@ -1,0 +1,113 @@
+"""User-level EASE: the whole known history scored against the bundle's sparse weights."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from models.bundle import ease_scores, history_rows, summed_rows, user_items_of
+from models.candidates import CandidateConfig, generate_set
+from models.features import COLUMN, build_features
+from models.ranking import BASELINE, ranker_of
+from models.types import HistoryItem, UserView
+from offline.registry import save_artifacts
+from offline.synthetic import blocks
+from offline.train import FittedModel, TrainParams, fit
+
+PARAMS = TrainParams(factors=8, iterations=8, retriever="exact", ranker=False, similar_top=30)
+
+
+@pytest.fixture(scope="module")
+def fitted() -> FittedModel:
+    events, items = blocks(groups=3, users_per_group=30, items_per_group=20)
+    return fit(events, items, PARAMS, progress=False)
+
+
+def no_signals(item_id: str) -> None:
+    return None
+
+
+def test_summed_rows_match_the_sparse_sum() -> None:
+    matrix = sp.random(40, 30, density=0.2, format="csr", random_state=3)
+    rows = np.array([2, 5, 5, 39])
+    expected = np.asarray(matrix[rows].sum(axis=0)).ravel()
+    assert np.allclose(summed_rows(matrix, rows), expected)
+    assert summed_rows(matrix, np.empty(0, dtype=np.int64)).tolist() == [0.0] * 30
+
+
+def test_a_known_users_history_is_the_training_window_plus_later_live_events(
+    fitted: FittedModel,
+) -> None:
+    bundle = fitted.bundle
+    assert bundle.user_items is not None
+    row = bundle.user_index["u1-4"]
+    trained = set(
+        bundle.user_items.indices[
+            bundle.user_items.indptr[row] : bundle.user_items.indptr[row + 1]
+        ].tolist()
+    )
+    end = float(bundle.manifest["window"]["end"])
+    late = HistoryItem("g2-i7", "purchase", end + 10.0)
+    early = HistoryItem("g2-i8", "purchase", end - 10.0)
+    found = history_rows(bundle, UserView("u1-4", history=[late, early]), end + 20.0)
+    assert set(found.tolist()) == trained | {bundle.item_index["g2-i7"]}
+
+
+def test_ease_scores_favour_the_users_own_block_and_are_kept_per_request(
+    fitted: FittedModel,
+) -> None:
+    bundle = fitted.bundle
+    view = UserView("u2-5")
+    scores = ease_scores(bundle, view, 0.0)
+    assert scores is not None
+    ranked = np.argsort(
+        -np.where(np.isin(np.arange(len(scores.scores)), scores.history), -np.inf, scores.scores)
+    )
+    assert all(bundle.item_names[row].startswith("g2-") for row in ranked[:5])
+    assert ease_scores(bundle, view, 0.0) is scores
+    assert ease_scores(bundle, UserView("nobody"), 0.0) is None
+
+
+def test_the_ease_source_proposes_unseen_items_of_the_users_block(fitted: FittedModel) -> None:
+    bundle = fitted.bundle
+    view = UserView("u0-2")
+    found = generate_set(
+        bundle, view, no_signals, 0.0, 8, config=CandidateConfig(shares={"ease": 1.0})
+    )
+    seen = set(history_rows(bundle, view, 0.0).tolist())
+    unseen = {item for item in bundle.item_names if item.startswith("g0-")} - {
+        bundle.item_names[row] for row in seen
+    }
+    assert set(found.ids) == unseen and set(found.sources) == {"ease"}
+    rows, _ = build_features(bundle, view, found, no_signals, lambda item: None, 0.0)
+    assert np.all(np.diff(rows[:, COLUMN["ease_score"]]) <= 0)
+    assert rows[:, COLUMN["ease_rank"]].tolist() == list(range(len(unseen)))
+    assert rows[0, COLUMN["known_items"]] == len(seen)
+    assert abs(rows[:, COLUMN["ease_z"]].mean()) < 1e-9
+
+
+def test_training_items_survive_the_saved_arrays(fitted: FittedModel, tmp_path: Path) -> None:
+    save_artifacts(fitted.bundle, tmp_path)
+    with np.load(tmp_path / "als.npz") as arrays:
+        loaded = user_items_of(dict(arrays), len(fitted.bundle.item_ids))
+    assert loaded is not None and fitted.bundle.user_items is not None
+    assert (loaded != fitted.bundle.user_items).nnz == 0
+
+
+def test_a_ranker_trained_on_other_columns_falls_back_to_the_baseline(fitted: FittedModel) -> None:
+    class Narrow:
+        kind = "catboost"
+        feature_count = 3
+
+        def score(self, features: np.ndarray) -> np.ndarray:
+            return features[:, 0]
+
+    bundle = fitted.bundle
+    bundle.ranker = Narrow()
+    try:
+        assert ranker_of(bundle) is BASELINE
+    finally:
+        bundle.ranker = None
