@@ -30,10 +30,11 @@ RECBOLE_REFERENCE = (
 
 
 def dataset_dir(name: str) -> Path:
-    """Fetch the dataset through the CLI unless its files are already there."""
+    """Fetch the dataset through the CLI (this interpreter's) unless its files are there."""
     folder = Settings.from_env().data_dir / "datasets" / name
     if not (folder / "events.parquet").exists():
-        subprocess.run(["streamrec", "datasets", "fetch", name], check=True)
+        command = [sys.executable, "-m", "streamrec.cli.main", "datasets", "fetch", name]
+        subprocess.run(command, check=True)
     return folder
 
 
