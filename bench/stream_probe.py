@@ -1,0 +1,112 @@
+"""Reading a running worker from outside: its metrics, progress, memory and disk footprint."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+POLL_S = 0.5
+PHASE_TIMEOUT_S = 900.0
+
+
+def scrape(url: str) -> str:
+    """The worker's /metrics text ("" while it is not serving)."""
+    try:
+        return httpx.get(f"{url}/metrics", timeout=2).text
+    except httpx.HTTPError:
+        return ""
+
+
+def counter(text: str, name: str, topic: str) -> float:
+    """Sum of a counter's samples whose `topic` label is `topic`."""
+    pattern = rf'^{name}{{[^}}]*topic="{re.escape(topic)}"[^}}]*}} (\S+)$'
+    return sum(float(value) for value in re.findall(pattern, text, re.M))
+
+
+def applied(urls: list[str]) -> tuple[float, float]:
+    """Events applied to user state and to item state, summed over workers."""
+    texts = [scrape(url) for url in urls]
+    name = "streamrec_events_processed_total"
+    return sum(counter(t, name, "events") for t in texts), sum(
+        counter(t, name, "item-signals") for t in texts
+    )
+
+
+def watch(urls: list[str], total: int) -> dict[str, float]:
+    """Poll until user and item tables applied `total` events; rate from the first progress."""
+    deadline = time.monotonic() + PHASE_TIMEOUT_S
+    first: tuple[float, float] | None = None
+    while time.monotonic() < deadline:
+        users, items = applied(urls)
+        now = time.monotonic()
+        if first is None and users > 0:
+            first = (now, users)
+        if users >= total and items >= total and first is not None:
+            return {
+                "events_per_s": (total - first[1]) / (now - first[0]),
+                "seconds": now - first[0],
+            }
+        time.sleep(POLL_S)
+    raise TimeoutError(f"tables applied {applied(urls)} of {total} events")
+
+
+def tail(log: Path, lines: int = 30) -> str:
+    """The end of a child's log."""
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+
+
+def rss_bytes(pid: int) -> int:
+    """Resident set size of a process."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def du_bytes(path: Path, pattern: str = "*") -> int:
+    """Disk blocks (as du counts them) of the files under the folders matching `pattern`."""
+    total = 0
+    for folder in path.rglob(pattern):
+        files = folder.rglob("*") if folder.is_dir() else [folder]
+        total += sum(file.stat().st_blocks * 512 for file in files if file.is_file())
+    return total
+
+
+def live_bytes(path: Path, table: str) -> int:
+    """Bytes of the keys and values a stopped worker's table holds (no WAL, no old versions)."""
+    from rocksdict import AccessType, Options, Rdict
+
+    total = 0
+    for folder in path.rglob(f"{table}-*.db"):
+        db = Rdict(str(folder), Options(raw_mode=True), access_type=AccessType.read_only())
+        pairs: Iterable[tuple[Any, Any]] = db.items()
+        total += sum(len(key) + len(value) for key, value in pairs)
+        db.close()
+    return total
+
+
+def lag_buckets(url: str) -> dict[float, float]:
+    """Cumulative counts of the worker's apply-lag histogram, by upper bound."""
+    name = "streamrec_event_apply_lag_seconds_bucket"
+    found = re.findall(rf'^{name}{{le="([^"]+)"}} (\S+)$', scrape(url), re.M)
+    return {float(bound): float(count) for bound, count in found}
+
+
+def quantile(buckets: dict[float, float], q: float) -> float:
+    """The q-quantile of a cumulative histogram, interpolated linearly inside its bucket."""
+    bounds = sorted(buckets)
+    target = q * buckets[bounds[-1]]
+    lower, below = 0.0, 0.0
+    for bound in bounds:
+        if buckets[bound] >= target:
+            if bound == float("inf"):
+                return lower
+            share = (target - below) / max(buckets[bound] - below, 1e-9)
+            return lower + share * (bound - lower)
+        lower, below = bound, buckets[bound]
+    return lower

@@ -1,0 +1,85 @@
+"""The Markdown section `bench/stream.py` prints and appends to bench/RESULTS.md."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+from datetime import UTC, datetime
+
+Figures = dict[str, dict[str, float]]
+
+
+def ratio_line(rounds: list[Figures]) -> str | None:
+    """The (b)/(a) ratio of every round and their median, when there was more than one."""
+    ratios = [
+        r["b"]["events_per_s"] / r["a"]["events_per_s"] for r in rounds if "a" in r and "b" in r
+    ]
+    if len(ratios) < 2:
+        return None
+    listed = ", ".join(f"{ratio:.2f}" for ratio in ratios)
+    return f"| (b)/(a) per round | {listed} (median **{statistics.median(ratios):.2f}**) |"
+
+
+def report(
+    args: argparse.Namespace, figures: Figures, load: str, rounds: list[Figures] | None = None
+) -> str:
+    """The Markdown section of the figures, with date, command, machine and load."""
+    users, items = figures["load"]["users"], figures["load"]["items"]
+    lines = [
+        f"## Worker stream throughput, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        "",
+        f"Command: `python bench/stream.py {' '.join(sys.argv[1:])}`  ",
+        f"Machine: 2 cores, 24 GiB, no GPU; load average {load}.  ",
+        f"Backlog: {args.events:,} events over {users:,.0f} users and {items:,.0f} items, "
+        f"{args.partitions} partitions, embedded broker (Tansu) on the same machine.",
+        "",
+        "| measure | value |",
+        "|---|---|",
+    ]
+    noop, one, two = figures.get("a"), figures.get("b"), figures.get("c")
+    if noop:
+        lines.append(f"| (a) do-nothing Faust agent | {noop['events_per_s']:,.0f} events/s |")
+    if one:
+        lines.append(f"| (b) one worker, every table | {one['events_per_s']:,.0f} events/s |")
+    if noop and one:
+        lines.append(f"| (b)/(a) | {one['events_per_s'] / noop['events_per_s']:.2f} |")
+    if per_round := ratio_line(rounds or []):
+        lines.append(per_round)
+    if two:
+        lines.append(f"| (c) two workers, combined | {two['events_per_s']:,.0f} events/s |")
+    if fresh := figures.get("d"):
+        lines.append(
+            f"| (d) freshness at {args.rate:,.0f} events/s, publish to applied | "
+            f"p50 {fresh['p50'] * 1000:.1f} ms, p99 {fresh['p99'] * 1000:.1f} ms |"
+        )
+    if one:
+        mib = 1024 * 1024
+        lines += [
+            f"| (e) RocksDB, whole data dir | {one['disk'] / mib:,.0f} MiB |",
+            f"| (e) user_state per 1M users | {one['disk_users'] / users * 1e6 / mib:,.0f} MiB |",
+            f"| (e) item_state per 100k items | {one['disk_items'] / items * 1e5 / mib:,.0f} MiB |",
+            f"| (e) live user_state data per 1M users | "
+            f"{one['live_users'] / users * 1e6 / mib:,.0f} MiB |",
+            f"| (e) live item_state data per 100k items | "
+            f"{one['live_items'] / items * 1e5 / mib:,.0f} MiB |",
+            f"| (e) worker RSS idle / after the backlog | "
+            f"{one['rss_idle'] / mib:,.0f} / {one['rss'] / mib:,.0f} MiB |",
+            f"| (e) RSS growth per 1M users | "
+            f"{(one['rss'] - one['rss_idle']) / users * 1e6 / mib:,.0f} MiB |",
+        ]
+    lines += [
+        "",
+        "Sizes per 1M users and per 100k items are linear extrapolations of what the backlog "
+        "loaded: on disk is du of the table folders (write-ahead logs and not yet compacted "
+        "versions included), live data is the bytes of the keys and values the tables hold; "
+        "RSS growth counts every table and cache.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def loadavg() -> str:
+    """The 1, 5 and 15 minute load averages."""
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
