@@ -10,7 +10,7 @@ from operator import attrgetter
 
 import numpy as np
 
-from models.bundle import ModelBundle, ease_scores, summed_rows, user_vector
+from models.bundle import EaseScores, ModelBundle, ease_scores, summed_rows, user_vector
 from models.candidates import SOURCES, CandidateSet, recent_items
 from models.types import Candidate, ItemMeta, ItemSignals, MetaLookup, SignalsLookup, UserView
 
@@ -158,8 +158,8 @@ def _model_columns(
         dots[known] = bundle.item_factors[item_rows[known]] @ vector
         rows[:, COLUMN["als_dot"]] = dots
     rows[:, COLUMN["content_similarity"]] = _content_similarity(bundle, user, ids)
-    rows[:, COLUMN["history_similarity"]] = _history_similarity(bundle, user, item_rows)
     found = ease_scores(bundle, user, now)
+    rows[:, COLUMN["history_similarity"]] = _history_similarity(bundle, user, item_rows, found)
     if found is not None:
         scores = np.zeros(len(ids))
         scores[known] = found.scores[item_rows[known]]
@@ -197,15 +197,20 @@ def _ranks(values: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def _history_similarity(bundle: ModelBundle, user: UserView, item_rows: np.ndarray) -> np.ndarray:
-    """Sum of the EASE weights from the distinct items of the user's recent view to each item."""
+def _history_similarity(
+    bundle: ModelBundle, user: UserView, item_rows: np.ndarray, whole: EaseScores | None
+) -> np.ndarray:
+    """Sum of the EASE weights from the distinct items of the user's recent view to each item
+    (the `whole` history's scores when that history is the same items, as for a user the
+    bundle holds no training items of)."""
     similarity = np.zeros(len(item_rows))
     if bundle.ease is None:
         return similarity
     history = np.unique(bundle.item_rows(event.item_id for event in user.history))
     if not len(history):
         return similarity
-    totals = summed_rows(bundle.ease, history)
+    same = whole is not None and np.array_equal(whole.history, history)
+    totals = whole.scores if same and whole is not None else summed_rows(bundle.ease, history)
     known = item_rows >= 0
     similarity[known] = totals[item_rows[known]]
     return similarity

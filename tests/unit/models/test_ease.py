@@ -111,3 +111,15 @@ def test_a_ranker_trained_on_other_columns_falls_back_to_the_baseline(fitted: Fi
         assert ranker_of(bundle) is BASELINE
     finally:
         bundle.ranker = None
+
+
+def test_recent_view_similarity_equals_the_ease_score_of_a_user_known_only_by_it(
+    fitted: FittedModel,
+) -> None:
+    bundle = fitted.bundle
+    history = [HistoryItem(f"g1-i{i}", "purchase", 1.0 + i) for i in range(6)]
+    view = UserView("stranger", history=history)
+    found = generate_set(bundle, view, no_signals, 10.0, 10)
+    rows, _ = build_features(bundle, view, found, no_signals, lambda item: None, 10.0)
+    assert np.any(rows[:, COLUMN["ease_score"]] != 0)
+    assert np.allclose(rows[:, COLUMN["history_similarity"]], rows[:, COLUMN["ease_score"]])
