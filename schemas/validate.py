@@ -29,9 +29,8 @@ _EARLIEST = 0.0
 def require_id(raw: Mapping[str, Any], field: str) -> str:
     """A non-empty string id of bounded length (numbers are accepted and stringified)."""
     value = raw.get(field)
-    if type(value) is str and 0 < len(value) <= MAX_ID_LENGTH:
-        if not (value[0].isspace() or value[-1].isspace()):
-            return value
+    if isinstance(value, str) and _is_clean_id(value):
+        return value
     if value is None:
         raise InvalidRecord(field, "is required")
     if isinstance(value, bool) or not isinstance(value, str | int):
@@ -42,6 +41,10 @@ def require_id(raw: Mapping[str, Any], field: str) -> str:
     if len(text) > MAX_ID_LENGTH:
         raise InvalidRecord(field, f"must be at most {MAX_ID_LENGTH} characters")
     return text
+
+
+def _is_clean_id(text: str) -> bool:
+    return 0 < len(text) <= MAX_ID_LENGTH and not (text[0].isspace() or text[-1].isspace())
 
 
 def parse_timestamp(value: Any, field: str = "timestamp") -> float:
