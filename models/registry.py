@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from models.bundle import ModelBundle
+from models.bundle import ModelBundle, user_items_of
 from models.rankers import CatBoostRanker
 from models.retrieval import load_annoy
 from models.weights import EventWeighting
@@ -105,6 +105,7 @@ def load_bundle(path: Path) -> ModelBundle:
             user_ids=als["user_ids"],
             item_factors=als["item_factors"],
             user_factors=als["user_factors"],
+            user_items=user_items_of(als, len(als["item_ids"])),
             regularization=float(params.get("regularization", 0.05)),
             alpha=float(params.get("alpha", 1.0)),
             popularity=items["popularity"],

@@ -255,7 +255,7 @@ def _model_neighbours(
         return []
     found: list[tuple[str, float]] = []
     for neighbour, score in zip(bundle.similar_items[row], bundle.similar_scores[row], strict=True):
-        if neighbour < 0 or len(found) == count:
+        if neighbour < 0 or score <= 0 or len(found) == count:
             break
         other = bundle.item_names[int(neighbour)]
         entry = meta(other)

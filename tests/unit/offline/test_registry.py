@@ -37,6 +37,14 @@ def test_written_version_loads_with_the_same_factors_and_ranker(
     )
 
 
+def test_a_loaded_version_knows_each_user_s_training_items(
+    fitted: FittedModel, tmp_path: Path
+) -> None:
+    loaded = load_bundle(tmp_path / write_version(tmp_path, fitted.bundle))
+    assert fitted.bundle.user_items is not None and loaded.user_items is not None
+    assert (loaded.user_items != fitted.bundle.user_items).nnz == 0
+
+
 def test_a_changed_file_is_refused_naming_it(fitted: FittedModel, tmp_path: Path) -> None:
     version = write_version(tmp_path, fitted.bundle)
     with (tmp_path / version / ALS_ARRAYS).open("ab") as handle:
