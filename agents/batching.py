@@ -27,7 +27,7 @@ class BatchWindow:
 
     shortest_s: float = 0.005
     longest_s: float = 0.05
-    behind_s: float = 0.25
+    behind_s: float = 0.1
     current_s: float = 0.005
 
     def observe(self, oldest_timestamp: float | None, now: float) -> float:

@@ -18,6 +18,7 @@ from agents.app import (
 from agents.context import SignalBatch, write
 from agents.dead_letters import decode_json, send_dead_letter
 from agents.metrics import EVENTS_PROCESSED
+from agents.table_batch import kafka_producer
 from schemas.records import Impression
 from tables.experiments import VariantTally, tally_event, tally_impression
 
@@ -32,7 +33,7 @@ async def _forward_impression(event: EventT[Any], impression: Impression) -> Non
     for item in impression.items:
         signal_id = impression_signal_id(impression.request_id, item.item_id)
         signals.add([item.item_id, signal_id, "impression", impression.timestamp, 1])
-    await signals.send(item_signals_topic)
+    await signals.send(kafka_producer(app), item_signals_topic.get_topic_name())
     if not impression.experiment_id or not impression.variant:
         return
     assigned = dict(tables.user_experiments.get(impression.user_id) or {})

@@ -151,7 +151,7 @@ async def apply_user_batch(batch: list[EventT[Any]]) -> int:
         applied[interaction.type] += 1
         signals.add(event_signal(interaction))
         await _tally_conversion(interaction)
-    await signals.send(item_signals_topic)
+    await signals.send(kafka_producer(app), item_signals_topic.get_topic_name())
     lookups.write()
     for event_type, count in applied.items():
         EVENTS_PROCESSED.labels("events", event_type).inc(count)
