@@ -81,7 +81,7 @@ def user_matches(worker: Worker, user_id: str, expected: UserState) -> bool:
     if response.status_code != 200:
         return False
     body: dict[str, Any] = response.json()
-    return body["version"] == expected.version and body["counts"] == expected.counts
+    return bool(body["version"] == expected.version and body["counts"] == expected.counts)
 
 
 def all_match(worker: Worker, expected: dict[str, UserState]) -> bool:
