@@ -89,6 +89,10 @@ def owner(user_id: str) -> str | None:
     return None if url.rstrip("/") == str(app.conf.canonical_url).rstrip("/") else url
 
 
+EXPERIMENTS = ExperimentStore(settings.data_dir / "experiments.json")
+"""The worker's experiments: the API assigns and lists them, the user actor tallies clicks."""
+
+
 def build_deps() -> ServingDeps:
     """Everything the API reads, backed by this worker's tables and producer."""
     return ServingDeps(
@@ -99,7 +103,7 @@ def build_deps() -> ServingDeps:
         catalog_items=catalog_items,
         publish=publish,
         models=models,
-        experiments=ExperimentStore(settings.data_dir / "experiments.json"),
+        experiments=EXPERIMENTS,
         tallies=read_tallies,
         redis=Redis.from_url(settings.redis_url) if settings.redis_enabled else None,
         readiness=readiness,

@@ -25,6 +25,7 @@ from agents.batching import BatchWindow, take_batches
 from agents.context import SignalBatch, partition_for, write
 from agents.dead_letters import decode_json, send_dead_letter
 from agents.metrics import APPLY_LAG, DUPLICATES_DROPPED, EVENTS_PROCESSED
+from agents.serving import EXPERIMENTS
 from agents.table_batch import TableBatch, kafka_producer
 from schemas.records import UserCommand
 from schemas.validate import ValidEvent as Event
@@ -66,11 +67,21 @@ async def _decode(event: EventT[Any]) -> Event | None:
     return interaction
 
 
+def _experiments_of(user_id: str) -> dict[str, str]:
+    """The user's variants as impressions recorded them, else as the running experiment assigns
+    them: a click can be applied before the impression of the page it came from."""
+    recorded = tables.user_experiments.get(user_id)
+    if recorded:
+        return dict(recorded)
+    assignment = EXPERIMENTS.assign(user_id)
+    return {} if assignment is None else {assignment.experiment_id: assignment.variant.name}
+
+
 async def _tally_conversion(interaction: Event) -> None:
     context = interaction.context or {}
     if interaction.type not in TALLIED_TYPES or not context.get("request_id"):
         return
-    for experiment_id, variant in (tables.user_experiments.get(interaction.user_id) or {}).items():
+    for experiment_id, variant in _experiments_of(interaction.user_id).items():
         payload = {"kind": interaction.type, "n_items": 0, "new_user": False}
         await tally_updates_topic.send(
             key=f"{experiment_id}|{variant}", value=json.dumps(payload).encode()
