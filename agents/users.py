@@ -126,7 +126,7 @@ class UserBatch:
         return self.categories[item_id]
 
     def write(self) -> None:
-        """Write every changed user state once (changelog first, then RocksDB)."""
+        """Write every changed user state once: RocksDB now, its changelog in the background."""
         now = time.time()
         for user_id in self.changed:
             state = self.states[user_id]
