@@ -12,23 +12,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from faust.types import TP
 
+from streamrec.kafka import record_batches
+
 Records = list[tuple[bytes, bytes | None]]
-OnSent = Callable[[TP, int], None]
-"""Called with a partition and the offset of its last record once the broker has them."""
 log = logging.getLogger(__name__)
 
 
 class PartitionQueue:
-    """Records waiting for one changelog partition, and the task that sends them in order."""
+    """Records waiting for one changelog partition, and the task that sends them in order;
+    the table's store learns the partition's last written offset from each acknowledgement."""
 
-    def __init__(self, tp: TP, producer: AIOKafkaProducer, on_sent: OnSent) -> None:
-        self.tp, self.producer, self.on_sent = tp, producer, on_sent
+    def __init__(self, tp: TP, producer: AIOKafkaProducer, store: Any) -> None:
+        self.tp, self.producer, self.store = tp, producer, store
         self.records: Records = []
         self.wake = asyncio.Event()
         self.idle = asyncio.Event()
@@ -62,7 +63,8 @@ class PartitionQueue:
         if sent.cancelled() or sent.exception() is not None:
             log.error("changelog %s: records not written: %r", self.tp, sent.exception())
             return
-        self.on_sent(self.tp, sent.result().offset + count - 1)
+        if self.tp.partition in self.store._dbs:
+            self.store.set_persisted_offset(self.tp, sent.result().offset + count - 1)
 
 
 class ChangelogSender:
@@ -74,35 +76,20 @@ class ChangelogSender:
     def send(
         self,
         producer: AIOKafkaProducer,
+        store: Any,
         tp: TP,
         records: Iterable[tuple[bytes, bytes | None]],
-        on_sent: OnSent,
     ) -> None:
-        """Queue `records` for `tp`; `on_sent` learns the last offset once they are written."""
+        """Queue `records` of `store`'s changelog partition `tp`."""
         queue = self.queues.get(tp)
         if queue is None:
-            queue = self.queues[tp] = PartitionQueue(tp, producer, on_sent)
+            queue = self.queues[tp] = PartitionQueue(tp, producer, store)
         queue.add(records)
 
     async def drain(self) -> None:
         """Wait until every queued record has been handed to the producer."""
         for queue in list(self.queues.values()):
             await queue.idle.wait()
-
-
-def record_batches(
-    producer: AIOKafkaProducer, pairs: Iterable[tuple[bytes, bytes | None]]
-) -> Iterable[tuple[int, Any]]:
-    """The records as full aiokafka record batches, each with its record count."""
-    batch, count = producer.create_batch(), 0
-    for key, value in pairs:
-        if batch.append(key=key, value=value, timestamp=None) is None:
-            yield count, batch
-            batch, count = producer.create_batch(), 0
-            batch.append(key=key, value=value, timestamp=None)
-        count += 1
-    if count:
-        yield count, batch
 
 
 def hook_producer_flush(faust_producer: Any, sender: ChangelogSender) -> None:

@@ -56,7 +56,7 @@ class TableBatch:
         written = len(self)
         for partition, records in self.pending.items():
             self._write_partition(partition, records)
-            CHANGELOG.send(producer, TP(topic, partition), records.items(), self._persist_offset)
+            CHANGELOG.send(producer, self.store, TP(topic, partition), records.items())
         self.pending = {}
         return written
 
@@ -69,10 +69,6 @@ class TableBatch:
                 batch.put(key, value)
             self.store._key_index[key] = partition
         self.store._db_for_partition(partition).write(batch)
-
-    def _persist_offset(self, tp: TP, offset: int) -> None:
-        if tp.partition in self.store._dbs:
-            self.store.set_persisted_offset(tp, offset)
 
 
 def kafka_producer(app: Any) -> AIOKafkaProducer:

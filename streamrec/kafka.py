@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TypeVar
 
@@ -118,19 +118,30 @@ async def _send_chunk(
     values: Sequence[bytes | None],
     indexes: range,
 ) -> list[asyncio.Future[object]]:
-    batches: dict[int, BatchBuilder] = {}
-    futures = []
+    by_partition: dict[int, list[tuple[bytes | None, bytes | None]]] = {}
     for i in indexes:
         partition = _partitioner(keys[i], partitions, partitions)
-        batch = batches.get(partition) or batches.setdefault(partition, client.create_batch())
-        if batch.append(key=keys[i], value=values[i], timestamp=None) is None:
-            futures.append(await client.send_batch(batch, topic, partition=partition))
-            batch = batches[partition] = client.create_batch()
-            batch.append(key=keys[i], value=values[i], timestamp=None)
-    for partition, batch in batches.items():
-        if batch.record_count():
+        by_partition.setdefault(partition, []).append((keys[i], values[i]))
+    futures = []
+    for partition, pairs in by_partition.items():
+        for _, batch in record_batches(client, pairs):
             futures.append(await client.send_batch(batch, topic, partition=partition))
     return futures
+
+
+def record_batches(
+    client: AIOKafkaProducer, pairs: Iterable[tuple[bytes | None, bytes | None]]
+) -> Iterator[tuple[int, BatchBuilder]]:
+    """The (key, value) records as full aiokafka record batches, each with its record count."""
+    batch, count = client.create_batch(), 0
+    for key, value in pairs:
+        if batch.append(key=key, value=value, timestamp=None) is None:
+            yield count, batch
+            batch, count = client.create_batch(), 0
+            batch.append(key=key, value=value, timestamp=None)
+        count += 1
+    if count:
+        yield count, batch
 
 
 async def partitions_for(client: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
