@@ -82,14 +82,17 @@ async def trial(
         await asyncio.sleep(POLL_S)
     seen = time.perf_counter() - started
     while True:
-        page = (
-            await client.get(
-                f"{worker.url}/v1/recommendations", params={"user_id": user, "count": 50}
-            )
-        ).json()
-        if item not in {entry["item_id"] for entry in page["items"]}:
+        if not await page_shows(client, worker, user, item):
             return seen, time.perf_counter() - started
         await asyncio.sleep(PAGE_POLL_S)
+
+
+async def page_shows(client: httpx.AsyncClient, worker: Worker, user: str, item: str) -> bool:
+    """Whether the user's recommendation page (50 items) still shows `item`."""
+    page = (
+        await client.get(f"{worker.url}/v1/recommendations", params={"user_id": user, "count": 50})
+    ).json()
+    return item in {entry["item_id"] for entry in page["items"]}
 
 
 async def direct_trial(
@@ -103,12 +106,7 @@ async def direct_trial(
     assert (await client.post(f"{worker.url}/v1/events", json=event)).status_code == 202
     first = True
     while True:
-        page = (
-            await client.get(
-                f"{worker.url}/v1/recommendations", params={"user_id": user, "count": 50}
-            )
-        ).json()
-        if item not in {entry["item_id"] for entry in page["items"]}:
+        if not await page_shows(client, worker, user, item):
             return time.perf_counter() - started, first
         first = False
         await asyncio.sleep(PAGE_POLL_S)

@@ -9,10 +9,21 @@ from pathlib import Path
 import pytest
 
 from streamrec.settings import Settings
+from tables.user import UserState
 from tests.integration.events import all_match, expected_users, make_events, publish, wait_for
 from tests.integration.workers import start_worker
 
 pytestmark = pytest.mark.integration
+
+
+def assert_worker_holds(settings: Settings, data: Path, expected: dict[str, UserState]) -> None:
+    """Start a worker with these settings, wait until every user matches, stop it."""
+    worker = start_worker(settings, data)
+    try:
+        worker.wait_ready()
+        assert wait_for(lambda: all_match(worker, expected), 60), worker.tail()
+    finally:
+        worker.stop()
 
 
 def test_a_new_app_id_with_an_empty_data_dir_rebuilds_state_from_the_log(
@@ -22,15 +33,5 @@ def test_a_new_app_id_with_an_empty_data_dir_rebuilds_state_from_the_log(
     events = make_events(run, 1500, users=15)
     publish(settings, events + events[:300])  # with client retries in the log
     expected = expected_users(events)
-    first = start_worker(replace(settings, app_id=f"live-{run}"), tmp_path / "live")
-    try:
-        first.wait_ready()
-        assert wait_for(lambda: all_match(first, expected), 60), first.tail()
-    finally:
-        first.stop()
-    rebuilt = start_worker(replace(settings, app_id=f"rebuilt-{run}"), tmp_path / "rebuilt")
-    try:
-        rebuilt.wait_ready()
-        assert wait_for(lambda: all_match(rebuilt, expected), 60), rebuilt.tail()
-    finally:
-        rebuilt.stop()
+    assert_worker_holds(replace(settings, app_id=f"live-{run}"), tmp_path / "live", expected)
+    assert_worker_holds(replace(settings, app_id=f"rebuilt-{run}"), tmp_path / "rebuilt", expected)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
+import pytest
 
 from models.bundle import user_vector
 from offline.als import AlsParams, neighbour_width, similar_items, train_als, warm_start
-from offline.etl import EtlParams, build_interactions
+from offline.etl import EtlParams, Interactions, build_interactions
 from offline.ranker import holdout
 from offline.synthetic import blocks
 from offline.train import TrainParams, fit
@@ -15,9 +16,14 @@ from offline.train import TrainParams, fit
 SMALL = TrainParams(factors=8, iterations=8, retriever="exact", ranker=False)
 
 
-def test_ease_neighbours_of_an_item_come_from_its_own_block() -> None:
+@pytest.fixture(scope="module")
+def data() -> Interactions:
+    """Interactions of three blocks of users, each block sharing its own items."""
     events, _ = blocks(groups=3, users_per_group=30, items_per_group=15)
-    data = build_interactions(events.lazy(), EtlParams())
+    return build_interactions(events.lazy(), EtlParams())
+
+
+def test_ease_neighbours_of_an_item_come_from_its_own_block(data: Interactions) -> None:
     rows, scores = similar_items(data.matrix, top=5, l2=10.0)
     names = data.item_ids
     for item in range(len(names)):
@@ -27,9 +33,9 @@ def test_ease_neighbours_of_an_item_come_from_its_own_block() -> None:
         assert np.all(np.diff(scores[item][: len(found)]) <= 0)
 
 
-def test_ease_weights_keep_the_strongest_negative_ones_after_the_positive_ones() -> None:
-    events, _ = blocks(groups=3, users_per_group=30, items_per_group=15)
-    data = build_interactions(events.lazy(), EtlParams())
+def test_ease_weights_keep_the_strongest_negative_ones_after_the_positive_ones(
+    data: Interactions,
+) -> None:
     rows, scores = similar_items(data.matrix, top=44, l2=10.0)
     names = data.item_ids
     for item in range(len(names)):
