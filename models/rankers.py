@@ -83,6 +83,7 @@ def train_catboost(
     threads: int = 2,
     seed: int = 0,
     depth: int = 4,
+    learning_rate: float = 0.05,
 ) -> CatBoostRanker:
     """Fit YetiRank; rows of one group (user) must be contiguous."""
     if len(features) == 0 or not np.any(labels > 0):
@@ -92,6 +93,7 @@ def train_catboost(
             "loss_function": "YetiRank:permutations=1",
             "iterations": iterations,
             "depth": depth,
+            "learning_rate": learning_rate,
             "thread_count": threads,
             "random_seed": seed,
             "border_count": 64,

@@ -187,6 +187,7 @@ def train_ranker(
             threads=params.ranker_threads,
             seed=params.seed,
             depth=params.ranker_depth,
+            learning_rate=params.ranker_learning_rate,
         )
     stats = {
         "cut": cut,

@@ -27,6 +27,7 @@ TUNING: tuple[tuple[str, type, str], ...] = (
     ("history_size", int, "latest events per user the views hold"),
     ("ranker_candidates", int, "candidates per label user for the ranker"),
     ("ranker_depth", int, "CatBoost tree depth"),
+    ("ranker_learning_rate", float, "CatBoost learning rate (step of each tree)"),
     ("label_fraction", float, "share of the events held out as ranker labels"),
 )
 """Numeric TrainParams fields exposed as `--field-name` options with the same defaults."""

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
+import pytest
 
 from models.features import COLUMN, FEATURE_NAMES, build_features
-from models.rankers import train_catboost
+from models.rankers import CatBoostRanker, train_catboost
 from models.types import Candidate, ItemMeta
 from models.weights import EventWeighting
 from offline.als import AlsParams, train_als
@@ -92,6 +93,15 @@ def test_ranker_learns_a_planted_feature() -> None:
     assert pairs_in_order > 0.9
 
 
+def test_ranker_takes_the_given_learning_rate() -> None:
+    rng = np.random.default_rng(1)
+    groups = np.repeat(np.arange(10), 5)
+    features = rng.normal(size=(len(groups), len(FEATURE_NAMES)))
+    labels = (features[:, COLUMN["price"]] > 0).astype(float)
+    ranker = train_catboost(features, labels, groups, iterations=3, threads=1, learning_rate=0.2)
+    assert ranker.model.get_all_params()["learning_rate"] == pytest.approx(0.2)
+
+
 def test_fit_trains_a_ranker_and_recommends_unseen_items_of_the_users_block() -> None:
     events, items = blocks(groups=2, users_per_group=30, items_per_group=20)
     params = TrainParams(
@@ -100,6 +110,9 @@ def test_fit_trains_a_ranker_and_recommends_unseen_items_of_the_users_block() ->
     fitted = fit(events, items, params, progress=False)
     assert fitted.bundle.ranker is not None
     assert fitted.bundle.manifest["metrics"]["ranker"]["positive_rows"] > 0
+    assert isinstance(fitted.bundle.ranker, CatBoostRanker)
+    trained = fitted.bundle.ranker.model.get_all_params()
+    assert trained["learning_rate"] == pytest.approx(params.ranker_learning_rate)
     now = float(events["timestamp"].max()) + 1.0  # type: ignore[arg-type]
     top = fitted.recommend(["u1-4", "newcomer"], 5, ranker=True, now=now)
     seen = set(events.filter(pl.col("user_id") == "u1-4")["item_id"].to_list())
