@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -27,7 +28,7 @@ class ModelBundle:
     item rows each known user had in the training window. Content rows follow `content_ids`
     (every catalog item, cold ones included). Lookups serving needs per request (ids as Python
     strings, log popularity, rows by popularity, the EASE weights as a sparse matrix) are
-    computed once here, at load.
+    computed once here, at load, as are the maps between bundle rows and content rows.
     """
 
     version: str
@@ -56,6 +57,8 @@ class ModelBundle:
     gram: np.ndarray = field(init=False)
     item_names: list[str] = field(init=False)
     content_names: list[str] = field(init=False)
+    item_row_of_content: np.ndarray = field(init=False)
+    content_row_of_item: np.ndarray = field(init=False)
     log_popularity: np.ndarray = field(init=False)
     by_popularity: np.ndarray = field(init=False)
     by_rarity: np.ndarray = field(init=False)
@@ -73,6 +76,9 @@ class ModelBundle:
         self.item_index = {item: row for row, item in enumerate(self.item_names)}
         self.user_index = {str(user): row for row, user in enumerate(self.user_ids.tolist())}
         self.content_index = {item: row for row, item in enumerate(self.content_names)}
+        self.item_row_of_content, self.content_row_of_item = _cross_rows(
+            self.item_index, self.content_names, len(self.item_names)
+        )
         factors = self.item_factors.astype(np.float64)
         self.gram = factors.T @ factors
         self.log_popularity = np.log1p(self.popularity)
@@ -84,6 +90,18 @@ class ModelBundle:
         """Row indexes of the known items among `item_ids` (unknown ones are skipped)."""
         rows = [self.item_index[i] for i in item_ids if i in self.item_index]
         return np.asarray(rows, dtype=np.int64)
+
+
+def _cross_rows(
+    item_index: dict[str, int], content_names: list[str], n_items: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Bundle row of each content row and content row of each bundle row (-1: none)."""
+    found = map(item_index.get, content_names, repeat(-1))
+    item_rows = np.fromiter(found, np.int64, len(content_names))
+    content_rows = np.full(n_items, -1, dtype=np.int64)
+    known = np.flatnonzero(item_rows >= 0)
+    content_rows[item_rows[known]] = known
+    return item_rows, content_rows
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,8 @@ class CandidateSet:
     """Merged candidates as columns, best first: what features and ranking read.
 
     `scores` is the merge's merit; `source_scores[i, j]` the raw score source SOURCES[j] gave
-    item i (NaN where it did not propose it).
+    item i (NaN where it did not propose it); `rows` each item's row in the bundle that
+    generated the set (-1: not in it), None when not known.
     """
 
     ids: list[str]
@@ -60,6 +61,7 @@ class CandidateSet:
     scores: np.ndarray
     anchors: list[str | None]
     source_scores: np.ndarray
+    rows: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -73,6 +75,7 @@ class CandidateSet:
             self.scores[picked],
             pick(self.anchors, picked),
             self.source_scores[picked],
+            None if self.rows is None else self.rows[picked],
         )
 
     def head(self, n: int) -> CandidateSet:
@@ -123,6 +126,12 @@ def _by_merit(ids: list[str], merit: np.ndarray, order: np.ndarray) -> np.ndarra
     return np.lexsort((np.array(ids), order, -merit))
 
 
+def _joined_rows(lists: Sequence[SourceList]) -> np.ndarray | None:
+    """The lists' bundle rows end to end (None unless every list has them)."""
+    held = [found.rows for found in lists if found.rows is not None]
+    return np.concatenate(held) if len(held) == len(lists) else None
+
+
 def merge_lists(
     lists: Sequence[SourceList], exclude: frozenset[str], weights: dict[str, float]
 ) -> CandidateSet:
@@ -138,6 +147,7 @@ def merge_lists(
     merit = np.concatenate(merits)
     rank = np.concatenate([r + offset for r, offset in zip(ranks, offsets, strict=True)])
     raw = np.concatenate([found.scores for found in kept])
+    rows = _joined_rows(kept)
     order = np.concatenate([np.full(len(f.ids), SOURCE_ORDER[f.sources[0]]) for f in kept])
     if any(len(set(found.sources)) > 1 for found in kept):
         order = np.fromiter(map(SOURCE_ORDER.__getitem__, sources), np.int64, len(sources))
@@ -145,6 +155,7 @@ def merge_lists(
         keep = np.flatnonzero(~np.fromiter(map(exclude.__contains__, ids), bool, len(ids)))
         ids, sources, anchors = pick(ids, keep), pick(sources, keep), pick(anchors, keep)
         merit, rank, raw, order = merit[keep], rank[keep], raw[keep], order[keep]
+        rows = None if rows is None else rows[keep]
         if not ids:
             return CandidateSet([], [], np.empty(0), [], np.empty((0, len(SOURCES))))
     slot = {item: position for position, item in enumerate(dict.fromkeys(ids))}
@@ -161,6 +172,7 @@ def merge_lists(
         merit[final],
         pick(anchors, final),
         table[item[final]],
+        None if rows is None else rows[final],
     )
 
 
@@ -186,7 +198,8 @@ def generate_set(
     *,
     config: CandidateConfig | None = None,
 ) -> CandidateSet:
-    """Up to n merged candidates from every source, best first, as columns.
+    """Up to n merged candidates from every source, best first, as columns (carrying their
+    bundle rows when there is a bundle).
 
     With `bundle=None` (before the first training) only model-free sources answer: trending from
     `config.trending_items` scored by live signals, exploration from `config.explore_pool`,
@@ -199,7 +212,8 @@ def generate_set(
     for source in SOURCES:
         share = config.shares.get(source, 0.0)
         if share > 0:
-            lists.append(GENERATORS[source](ctx, max(math.ceil(share * n), 1)))
+            found = GENERATORS[source](ctx, max(math.ceil(share * n), 1))
+            lists.append(found if bundle is None else found.with_rows(bundle))
     return merge_lists(lists, config.exclude, config.source_weights).head(n)
 
 

@@ -147,9 +147,10 @@ def _rows_of(index: dict[str, int], ids: Sequence[str]) -> np.ndarray:
 
 
 def _model_columns(
-    rows: np.ndarray, bundle: ModelBundle, user: UserView, ids: Sequence[str], now: float
+    rows: np.ndarray, bundle: ModelBundle, user: UserView, chosen: CandidateSet, now: float
 ) -> None:
-    item_rows = _rows_of(bundle.item_index, ids)
+    ids = chosen.ids
+    item_rows = _rows_of(bundle.item_index, ids) if chosen.rows is None else chosen.rows
     known = item_rows >= 0
     rows[known, COLUMN["popularity"]] = bundle.log_popularity[item_rows[known]]
     vector = user_vector(bundle, user, now)
@@ -157,7 +158,7 @@ def _model_columns(
         dots = np.full(len(ids), MISSING)
         dots[known] = bundle.item_factors[item_rows[known]] @ vector
         rows[:, COLUMN["als_dot"]] = dots
-    rows[:, COLUMN["content_similarity"]] = _content_similarity(bundle, user, ids)
+    rows[:, COLUMN["content_similarity"]] = _content_similarity(bundle, user, ids, item_rows)
     found = ease_scores(bundle, user, now)
     rows[:, COLUMN["history_similarity"]] = _history_similarity(bundle, user, item_rows, found)
     if found is not None:
@@ -216,13 +217,18 @@ def _history_similarity(
     return similarity
 
 
-def _content_similarity(bundle: ModelBundle, user: UserView, ids: Sequence[str]) -> np.ndarray:
+def _content_similarity(
+    bundle: ModelBundle, user: UserView, ids: Sequence[str], item_rows: np.ndarray
+) -> np.ndarray:
+    """Dot product of each item's content vector with the mean of the user's recent items'."""
     similarity = np.zeros(len(ids))
     recent = [bundle.content_index[i] for i in recent_items(user, 5) if i in bundle.content_index]
     if not recent:
         return similarity
     profile = bundle.content_vectors[recent].mean(axis=0)
-    content_rows = _rows_of(bundle.content_index, ids)
+    content_rows = np.where(item_rows >= 0, bundle.content_row_of_item[item_rows], -1)
+    outside = np.flatnonzero(item_rows < 0)  # items the bundle lacks may still have content
+    content_rows[outside] = _rows_of(bundle.content_index, [ids[r] for r in outside.tolist()])
     known = content_rows >= 0
     similarity[known] = bundle.content_vectors[content_rows[known]] @ profile
     return similarity
@@ -285,19 +291,21 @@ def build_features(
     now: float,
     *,
     items: ItemColumns | None = None,
+    looked_up: tuple[np.ndarray, list[str]] | None = None,
 ) -> tuple[np.ndarray, tuple[str, ...]]:
     """One row per candidate (columns FEATURE_NAMES), using only what `user`, `signals` and
     `meta` know at `now`; model columns stay MISSING/0 without a bundle. `items` is a
     snapshot of the same lookups (serving's catalog sweep) read instead of them where it
-    holds the item."""
+    holds the item; `looked_up` the candidates' raw values (ITEM_FIELDS) and categories
+    when the caller already read them, one row per candidate."""
     chosen = candidates if isinstance(candidates, CandidateSet) else CandidateSet.of(candidates)
     rows = empty_rows(len(chosen))
     if not len(chosen):
         return rows, FEATURE_NAMES
     _retrieval_columns(rows, chosen)
     if bundle is not None:
-        _model_columns(rows, bundle, user, chosen.ids, now)
+        _model_columns(rows, bundle, user, chosen, now)
     _user_columns(rows, user, chosen, now)
-    values, categories = _looked_up(chosen.ids, signals, meta, items)
+    values, categories = looked_up or _looked_up(chosen.ids, signals, meta, items)
     _item_columns(rows, values, categories, user, now)
     return rows, FEATURE_NAMES

@@ -137,7 +137,8 @@ def recommend(
         rows = np.flatnonzero(allowed(found.ids, facts, view, filters))
         kept, facts = found.take(rows), facts.take(rows)
         explore = allowed_explorers(unexposed, live, swept, meta, view, filters)
-    order, scores = _rank_rows(bundle, view, kept, swept, meta, now, observe, live.items)
+    looked_up = (facts.values, facts.categories)
+    order, scores = _rank_rows(bundle, view, kept, swept, meta, now, observe, looked_up=looked_up)
     with _stage("rules", observe):
         checked = LiveCheck(meta, view, filters)
         page = compose_page(
@@ -212,7 +213,7 @@ def rank_candidates(
 ) -> tuple[CandidateSet, np.ndarray]:
     """Candidates best first by the bundle's ranker (the retrieval baseline without one), with
     their scores; `items` is the sweep's snapshot of item values (see `build_features`)."""
-    order, scores = _rank_rows(bundle, user, candidates, signals, meta, now, observe, items)
+    order, scores = _rank_rows(bundle, user, candidates, signals, meta, now, observe, items=items)
     return candidates.take(order), scores
 
 
@@ -224,13 +225,18 @@ def _rank_rows(
     meta: MetaLookup,
     now: float,
     observe: StageObserver | None,
-    items: ItemColumns | None,
+    *,
+    items: ItemColumns | None = None,
+    looked_up: tuple[np.ndarray, list[str]] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Rows of `candidates` best first, and their scores in that order."""
+    """Rows of `candidates` best first, and their scores in that order (`items`, `looked_up`:
+    see `build_features`)."""
     if not len(candidates):
         return np.empty(0, dtype=np.int64), np.empty(0)
     with _stage("features", observe):
-        features, _ = build_features(bundle, user, candidates, signals, meta, now, items=items)
+        features, _ = build_features(
+            bundle, user, candidates, signals, meta, now, items=items, looked_up=looked_up
+        )
     with _stage("ranking", observe):
         scores = scorer_of(ranker_of(bundle))(features)
     order = np.argsort(-scores, kind="stable")

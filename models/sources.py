@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import TypeVar
 
 import numpy as np
@@ -49,7 +50,7 @@ DEFAULT_SOURCE_WEIGHTS: dict[str, float] = {
 }
 RECENCY_STEP = 0.8
 T = TypeVar("T")
-Neighbours = Callable[[str, int], tuple[list[str], np.ndarray]]
+Neighbours = Callable[[str, int], tuple[list[str], np.ndarray, np.ndarray]]
 
 
 def pick(values: list[T], rows: np.ndarray) -> list[T]:
@@ -59,12 +60,14 @@ def pick(values: list[T], rows: np.ndarray) -> list[T]:
 
 @dataclass(frozen=True, slots=True)
 class SourceList:
-    """One list to merge as columns: item ids, raw scores, source labels and anchors."""
+    """One list to merge as columns: item ids, raw scores, source labels and anchors, and the
+    items' bundle rows (-1: not in the bundle) when the source found them by row."""
 
     ids: list[str]
     scores: np.ndarray
     sources: list[str]
     anchors: list[str | None]
+    rows: np.ndarray | None = None
 
     @classmethod
     def of_source(
@@ -73,10 +76,21 @@ class SourceList:
         ids: list[str],
         scores: np.ndarray,
         anchors: list[str | None] | None = None,
+        rows: np.ndarray | None = None,
     ) -> SourceList:
         """Every entry from `source`; no anchors unless given."""
         held: list[str | None] = [None] * len(ids) if anchors is None else anchors
-        return cls(ids, np.asarray(scores, dtype=np.float64), [source] * len(ids), held)
+        values = np.asarray(scores, dtype=np.float64)
+        return cls(ids, values, [source] * len(ids), held, rows)
+
+    def with_rows(self, bundle: ModelBundle) -> SourceList:
+        """This list with its bundle rows, looked up by id where the source gave none."""
+        if self.rows is not None:
+            return self
+        rows = np.fromiter(
+            map(bundle.item_index.get, self.ids, repeat(-1)), np.int64, len(self.ids)
+        )
+        return SourceList(self.ids, self.scores, self.sources, self.anchors, rows)
 
     @classmethod
     def empty(cls, source: str) -> SourceList:
@@ -149,7 +163,7 @@ def _from_als(ctx: SourceContext, quota: int) -> SourceList:
     if vector is None:
         return SourceList.empty("als")
     rows, scores = ctx.bundle.als_retriever.by_vector(vector, quota + _spare(ctx, quota))
-    return SourceList.of_source("als", pick(ctx.bundle.item_names, rows), scores)
+    return SourceList.of_source("als", pick(ctx.bundle.item_names, rows), scores, rows=rows)
 
 
 def _from_ease(ctx: SourceContext, quota: int) -> SourceList:
@@ -166,7 +180,8 @@ def _from_ease(ctx: SourceContext, quota: int) -> SourceList:
     top = np.argpartition(-scores, n - 1)[:n]
     top = top[np.argsort(-scores[top], kind="stable")]
     top = top[scores[top] > 0]  # no evidence from the history: not an EASE candidate
-    return SourceList.of_source("ease", pick(ctx.bundle.item_names, top), scores[top])
+    names = pick(ctx.bundle.item_names, top)
+    return SourceList.of_source("ease", names, scores[top], rows=top)
 
 
 def _per_anchor(ctx: SourceContext, quota: int, neighbours: Neighbours, source: str) -> SourceList:
@@ -175,24 +190,34 @@ def _per_anchor(ctx: SourceContext, quota: int, neighbours: Neighbours, source: 
     per_anchor = max(quota // len(ctx.recent), 1) + 2
     ids: list[str] = []
     scores: list[np.ndarray] = []
+    rows: list[np.ndarray] = []
     anchors: list[str | None] = []
     for position, anchor in enumerate(ctx.recent):
-        found, found_scores = neighbours(anchor, per_anchor)
+        found, found_scores, found_rows = neighbours(anchor, per_anchor)
         ids.extend(found)
         scores.append(found_scores.astype(np.float64) * RECENCY_STEP**position)
+        rows.append(found_rows)
         anchors.extend([anchor] * len(found))
-    return SourceList.of_source(source, ids, np.concatenate(scores), anchors)
+    return SourceList.of_source(
+        source, ids, np.concatenate(scores), anchors, np.concatenate(rows).astype(np.int64)
+    )
 
 
 def _row_neighbours(
-    index: dict[str, int], names: list[str], search: Callable[[int, int], tuple[np.ndarray, ...]]
+    index: dict[str, int],
+    names: list[str],
+    search: Callable[[int, int], tuple[np.ndarray, ...]],
+    item_rows: np.ndarray | None = None,
 ) -> Neighbours:
-    def neighbours(anchor: str, k: int) -> tuple[list[str], np.ndarray]:
+    """Neighbours by row of `index`; `item_rows` turns those rows into bundle rows (None: they
+    are bundle rows)."""
+
+    def neighbours(anchor: str, k: int) -> tuple[list[str], np.ndarray, np.ndarray]:
         row = index.get(anchor)
         if row is None:
-            return [], np.empty(0)
+            return [], np.empty(0), np.empty(0, dtype=np.int64)
         rows, scores = search(row, k)
-        return pick(names, rows), scores
+        return pick(names, rows), scores, rows if item_rows is None else item_rows[rows]
 
     return neighbours
 
@@ -225,7 +250,9 @@ def _from_content(ctx: SourceContext, quota: int) -> SourceList:
     if bundle is None or bundle.content_retriever is None:
         return SourceList.empty("content")
     search = bundle.content_retriever.by_item
-    neighbours = _row_neighbours(bundle.content_index, bundle.content_names, search)
+    neighbours = _row_neighbours(
+        bundle.content_index, bundle.content_names, search, bundle.item_row_of_content
+    )
     return _per_anchor(ctx, quota, neighbours, "content")
 
 
@@ -250,7 +277,8 @@ def _from_trending(ctx: SourceContext, quota: int) -> SourceList:
         return SourceList.of_source("trending", ids, scores)
     rows = ctx.bundle.by_popularity[: quota + _spare(ctx, quota)]
     popularity = ctx.bundle.popularity[rows].astype(np.float64)
-    return SourceList.of_source("trending", pick(ctx.bundle.item_names, rows), popularity)
+    names = pick(ctx.bundle.item_names, rows)
+    return SourceList.of_source("trending", names, popularity, rows=rows)
 
 
 def _from_explore(ctx: SourceContext, quota: int) -> SourceList:

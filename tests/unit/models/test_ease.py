@@ -1,7 +1,9 @@
-"""User-level EASE: the whole known history scored against the bundle's sparse weights."""
+"""User-level EASE: the whole known history scored against the bundle's sparse weights; and the
+bundle rows candidates carry, which features read instead of mapping ids again."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -10,9 +12,10 @@ import scipy.sparse as sp
 
 from models.bundle import ease_scores, history_rows, summed_rows, user_items_of
 from models.candidates import CandidateConfig, generate_set
-from models.features import COLUMN, build_features
+from models.features import COLUMN, build_features, item_columns
 from models.ranking import BASELINE, ranker_of
-from models.types import HistoryItem, UserView
+from models.sources import SourceList
+from models.types import HistoryItem, ItemMeta, ItemSignals, UserView
 from offline.registry import save_artifacts
 from offline.synthetic import blocks
 from offline.train import FittedModel, TrainParams, fit
@@ -123,3 +126,67 @@ def test_recent_view_similarity_equals_the_ease_score_of_a_user_known_only_by_it
     rows, _ = build_features(bundle, view, found, no_signals, lambda item: None, 10.0)
     assert np.any(rows[:, COLUMN["ease_score"]] != 0)
     assert np.allclose(rows[:, COLUMN["history_similarity"]], rows[:, COLUMN["ease_score"]])
+
+
+NOW = 100.0
+
+
+def _view() -> UserView:
+    history = [HistoryItem(f"g1-i{i}", "view", 1.0 + i) for i in range(5)]
+    return UserView("stranger", history=history)
+
+
+def _config() -> CandidateConfig:
+    return CandidateConfig(trending_items=("g2-i3", "not-in-the-bundle"), rebuy=False)
+
+
+def test_bundle_and_content_rows_map_to_each_other(fitted: FittedModel) -> None:
+    bundle = fitted.bundle
+    for content_row, item in enumerate(bundle.content_names):
+        assert bundle.item_row_of_content[content_row] == bundle.item_index.get(item, -1)
+    for item_row, item in enumerate(bundle.item_names):
+        assert bundle.content_row_of_item[item_row] == bundle.content_index.get(item, -1)
+
+
+def test_a_list_without_rows_looks_them_up_and_marks_unknown_items() -> None:
+    class Bundle:
+        item_index = {"a": 4, "b": 7}
+
+    found = SourceList.of_source("trending", ["b", "zz", "a"], np.ones(3))
+    assert found.with_rows(Bundle()).rows.tolist() == [7, -1, 4]  # type: ignore[arg-type, union-attr]
+
+
+def test_every_candidate_carries_the_bundle_row_of_its_id(fitted: FittedModel) -> None:
+    bundle = fitted.bundle
+    found = generate_set(bundle, _view(), no_signals, NOW, 40, config=_config())
+    assert found.rows is not None and len(found) > 10
+    assert found.rows.tolist() == [bundle.item_index.get(item, -1) for item in found.ids]
+    assert "not-in-the-bundle" in found.ids
+    taken = found.take(np.array([3, 0, 2]))
+    assert taken.rows is not None
+    assert taken.rows.tolist() == [bundle.item_index.get(item, -1) for item in taken.ids]
+
+
+def test_features_from_carried_rows_equal_features_from_ids(fitted: FittedModel) -> None:
+    bundle, view = fitted.bundle, _view()
+    found = generate_set(bundle, view, no_signals, NOW, 40, config=_config())
+    meta = fitted.meta.get
+    by_rows, _ = build_features(bundle, view, found, no_signals, meta, NOW)
+    by_ids, _ = build_features(bundle, view, replace(found, rows=None), no_signals, meta, NOW)
+    assert np.array_equal(by_rows, by_ids)
+
+
+def test_features_from_values_already_read_equal_features_from_lookups(
+    fitted: FittedModel,
+) -> None:
+    bundle, view = fitted.bundle, _view()
+    found = generate_set(bundle, view, no_signals, NOW, 40, config=_config())
+    signals = {found.ids[0]: ItemSignals(found.ids[0], views_24h=3, last_event_at=NOW - 60)}
+    meta: dict[str, ItemMeta] = dict(fitted.meta)
+    columns = item_columns(
+        found.ids, [meta.get(i) for i in found.ids], list(map(signals.get, found.ids))
+    )
+    looked_up = (columns.values, columns.categories)
+    plain, _ = build_features(bundle, view, found, signals.get, meta.get, NOW)
+    given, _ = build_features(bundle, view, found, signals.get, meta.get, NOW, looked_up=looked_up)
+    assert np.array_equal(plain, given, equal_nan=True)
