@@ -13,6 +13,7 @@ from agents.app import app, item_signals_topic, items_topic, settings, tables
 from agents.context import partition_for, write
 from agents.dead_letters import decode_json, send_dead_letter
 from agents.metrics import EVENTS_PROCESSED
+from agents.state_cache import StateCache, apply_batch, clear_on_rebalance
 from agents.table_batch import TableBatch, kafka_producer
 from schemas.validate import parse_item
 from streamrec.errors import InvalidRecord
@@ -24,6 +25,8 @@ BATCH_SIZE = 1000
 # Messages carry many signals each; waiting a little longer lets a batch write a hot item once.
 BATCH_WITHIN_S = 0.05
 IMPRESSION = "impression"
+ITEM_STATES = StateCache[ItemState](settings.state_cache_size)
+clear_on_rebalance(app, ITEM_STATES)
 
 
 class Signal(NamedTuple):
@@ -68,14 +71,18 @@ def fold_signal(state: ItemState | None, signal: Signal) -> ItemState:
 
 
 def _load_item(writes: TableBatch, item_id: str) -> ItemState | None:
-    data = writes.get(item_id, partition_for(item_id, settings.partitions))
-    return ItemState.from_json(data) if data else None
+    state = ITEM_STATES.get(item_id)
+    if state is None:
+        data = writes.get(item_id, partition_for(item_id, settings.partitions))
+        state = ItemState.from_json(data) if data else None
+    return state
 
 
 async def apply_item_batch(batch: list[EventT[Any]]) -> int:
     """Fold a batch of item-signal messages, writing each item once; return signals folded."""
     pending: dict[str, ItemState] = {}
     writes, folded = TableBatch(tables.item_state), Counter[str]()
+    generation = ITEM_STATES.generation
     for event in batch:
         try:
             signals = signal_rows(event.key, orjson.loads(event.value))
@@ -90,6 +97,8 @@ async def apply_item_batch(batch: list[EventT[Any]]) -> int:
     for item_id, state in pending.items():
         writes.put(item_id, state.to_json(), partition_for(item_id, settings.partitions))
     writes.flush(kafka_producer(app))
+    for item_id, state in pending.items():
+        ITEM_STATES.keep(item_id, state, generation)
     for kind, count in folded.items():
         EVENTS_PROCESSED.labels("item-signals", kind).inc(count)
     return folded.total()
@@ -99,7 +108,7 @@ async def apply_item_batch(batch: list[EventT[Any]]) -> int:
 async def count_item_events(stream: Any) -> None:
     """Windowed counters, trend and Thompson arm per item, from events and impressions."""
     async for batch in stream.take_events(BATCH_SIZE, within=BATCH_WITHIN_S):
-        await apply_item_batch(list(batch))
+        await apply_batch("items", ITEM_STATES, apply_item_batch, batch)
 
 
 @app.agent(items_topic)

@@ -22,3 +22,8 @@ TABLE_KEYS = Gauge("streamrec_table_keys", "Keys held in local table partitions"
 CONSUMER_LAG = Gauge(
     "streamrec_consumer_lag", "Records behind the high watermark", ["topic", "partition"]
 )
+AGENT_CPU = Counter(
+    "streamrec_agent_cpu_seconds_total",
+    "CPU time of the actors' own batch work (decode, fold, encode, write), by agent",
+    ["agent"],
+)

@@ -26,6 +26,7 @@ from agents.context import SignalBatch, partition_for, write
 from agents.dead_letters import decode_json, send_dead_letter
 from agents.metrics import APPLY_LAG, DUPLICATES_DROPPED, EVENTS_PROCESSED
 from agents.serving import EXPERIMENTS
+from agents.state_cache import StateCache, apply_batch, clear_on_rebalance
 from agents.table_batch import TableBatch, kafka_producer
 from schemas.records import UserCommand
 from schemas.validate import ValidEvent as Event
@@ -40,6 +41,8 @@ BATCH_SIZE = 1000
 TALLIED_TYPES = CONVERSION_TYPES | {"click"}
 USER_TABLES_LOCK = asyncio.Lock()
 """Held while a batch or a command reads and writes user tables, so an erase is never undone."""
+USER_STATES = StateCache[UserState](settings.state_cache_size)
+clear_on_rebalance(app, USER_STATES)
 
 
 def event_signal(event: Event) -> list[Any]:
@@ -97,12 +100,16 @@ class UserBatch:
         self.consents: dict[str, ConsentState | None] = {}
         self.categories: dict[str, str | None] = {}
         self.writes = TableBatch(tables.user_state)
+        self.generation = USER_STATES.generation
 
     def state(self, user_id: str) -> UserState | None:
-        """The user's state as this batch left it, else as stored."""
+        """The user's state as this batch left it, else as last written, else as stored."""
         if user_id not in self.states:
-            data = self.writes.get(user_id, partition_for(user_id, settings.partitions))
-            self.states[user_id] = UserState.from_json(data) if data else None
+            state = USER_STATES.get(user_id)
+            if state is None:
+                data = self.writes.get(user_id, partition_for(user_id, settings.partitions))
+                state = UserState.from_json(data) if data else None
+            self.states[user_id] = state
         return self.states[user_id]
 
     def update(self, user_id: str, state: UserState) -> None:
@@ -132,6 +139,7 @@ class UserBatch:
             state = self.states[user_id]
             assert state is not None
             self.writes.put(user_id, state.to_json(), partition_for(user_id, settings.partitions))
+            USER_STATES.keep(user_id, state, self.generation)
             if state.last_seen is not None:
                 APPLY_LAG.observe(max(now - state.last_seen, 0.0))
         self.writes.flush(kafka_producer(app))
@@ -179,7 +187,7 @@ async def track_user_activity(stream: Any) -> None:
     """Drop replayed events, fold the rest into the user's state, forward them keyed by item."""
     async for batch in take_batches(stream, BATCH_SIZE, BatchWindow()):
         async with USER_TABLES_LOCK:
-            await apply_user_batch(list(batch))
+            await apply_batch("users", USER_STATES, apply_user_batch, batch)
 
 
 @app.agent(users_topic)
@@ -207,4 +215,5 @@ async def _apply_command(command: UserCommand, event: EventT[Any]) -> None:
         state = TableBatch(tables.user_state)
         state.put(command.user_id, None, partition)
         state.flush(kafka_producer(app))
+        USER_STATES.forget(command.user_id)
         write(tables.user_experiments, command.user_id, None, event)

@@ -7,6 +7,7 @@ Run: python -m bench.stream_noop EXPECTED_EVENTS OUT_JSON
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -45,6 +46,11 @@ def run_noop_agent(expected: int, out: Path) -> None:
     )
     topic = app.topic("events", key_type=str, value_serializer="raw")
     seen = {"count": 0, "first": 0.0, "first_batch": 0}
+
+    @app.task  # type: ignore[untyped-decorator]
+    async def settle_heap() -> None:
+        gc.collect()  # as the worker does once it is up (agents.sizes.settle)
+        gc.freeze()
 
     @app.agent(topic)
     async def do_nothing(stream: Any) -> None:

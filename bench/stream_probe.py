@@ -37,6 +37,12 @@ def applied(urls: list[str]) -> tuple[float, float]:
     )
 
 
+def agent_cpu(urls: list[str]) -> float:
+    """CPU seconds the actors spent in their own batch work, summed over agents and workers."""
+    pattern = r"^streamrec_agent_cpu_seconds_total{[^}]*} (\S+)$"
+    return sum(float(v) for url in urls for v in re.findall(pattern, scrape(url), re.M))
+
+
 def watch(urls: list[str], total: int) -> dict[str, float]:
     """Poll until user and item tables applied `total` events; rate from the first progress."""
     deadline = time.monotonic() + PHASE_TIMEOUT_S
@@ -50,6 +56,7 @@ def watch(urls: list[str], total: int) -> dict[str, float]:
             return {
                 "events_per_s": (total - first[1]) / (now - first[0]),
                 "seconds": now - first[0],
+                "agent_cpu_us": agent_cpu(urls) / total * 1e6,
             }
         time.sleep(POLL_S)
     raise TimeoutError(f"tables applied {applied(urls)} of {total} events")

@@ -43,6 +43,8 @@ def report(
         lines.append(f"| (a) do-nothing Faust agent | {noop['events_per_s']:,.0f} events/s |")
     if one:
         lines.append(f"| (b) one worker, every table | {one['events_per_s']:,.0f} events/s |")
+    if one and "agent_cpu_us" in one:
+        lines.append(f"| (b) actors' own CPU per event | {one['agent_cpu_us']:,.1f} µs |")
     if noop and one:
         lines.append(f"| (b)/(a) | {one['events_per_s'] / noop['events_per_s']:.2f} |")
     if per_round := ratio_line(rounds or []):

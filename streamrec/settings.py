@@ -74,6 +74,7 @@ class Settings:
     session_timeout_s: float = 10.0
     history_size: int = 50
     dedupe_window: int = 256
+    state_cache_size: int = 20_000
     cache_ttl_s: float = 30.0
     exploration_slots: int = 2
     rebuy: bool = False
@@ -147,7 +148,7 @@ def _parse(attr: str, name: str, raw: str) -> object:
         "producer_linger_ms",
     }:
         return _int(name, raw, minimum=1 if attr != "fetch_wait_ms" else 0)
-    if attr == "exploration_slots":
+    if attr in {"exploration_slots", "state_cache_size"}:
         return _int(name, raw)
     if attr in {"cache_ttl_s", "session_timeout_s"}:
         return _float(name, raw)

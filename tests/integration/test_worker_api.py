@@ -46,6 +46,12 @@ def history(worker: Worker, user: str) -> dict[str, Any] | None:
     return response.json() if response.status_code == 200 else None
 
 
+def item_signals(worker: Worker, item: str) -> dict[str, Any]:
+    """The item's live signals, empty while unknown (its events may land in several batches)."""
+    response = worker.get(f"/v1/items/{item}")
+    return response.json()["signals"] if response.status_code == 200 else {}
+
+
 def test_posted_events_reach_user_history_and_item_counters(worker: Worker) -> None:
     run = uuid.uuid4().hex[:8]
     user, item = f"{run}-u", f"{run}-i"
@@ -53,8 +59,8 @@ def test_posted_events_reach_user_history_and_item_counters(worker: Worker) -> N
     assert post(worker, "/v1/events", body).json() == {"accepted": 3}
     assert post(worker, "/v1/events", body).status_code == 202  # a client retry
     assert wait_for(lambda: (history(worker, user) or {}).get("version") == 3, 20)
-    assert wait_for(lambda: worker.get(f"/v1/items/{item}").status_code == 200, 20)
-    signals = worker.get(f"/v1/items/{item}").json()["signals"]
+    assert wait_for(lambda: item_signals(worker, item).get("events_all") == 3, 20)
+    signals = item_signals(worker, item)
     assert signals["events_all"] == 3
     assert signals["views_24h"] == 3
 
@@ -81,6 +87,10 @@ def test_opt_out_stops_storing_and_erase_deletes_the_user(worker: Worker) -> Non
     assert wait_for(lambda: history(worker, gone) is None, 20)
     time.sleep(1.0)
     assert (history(worker, quiet) or {}).get("items") == []
+    # An erased user who comes back starts from nothing, not from a state kept in memory.
+    post(worker, "/v1/events", {"events": [event(gone, "i3")]})
+    assert wait_for(lambda: history(worker, gone) is not None, 20)
+    assert [entry["item_id"] for entry in (history(worker, gone) or {})["items"]] == ["i3"]
 
 
 async def _dead_letters(settings_url: str, marker: str) -> list[dict[str, Any]]:

@@ -35,7 +35,7 @@ class Worker:
         """GET one route of this worker."""
         return httpx.get(self.url + path, params=params, timeout=10)
 
-    def wait_ready(self, timeout: float = 120.0) -> None:
+    def wait_ready(self, timeout: float = 300.0) -> None:
         """Block until /ready answers 200, or fail with the worker's log tail."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -47,6 +47,7 @@ class Worker:
             except httpx.HTTPError:
                 pass
             time.sleep(0.2)
+        self.kill()  # a worker that never got ready must not outlive the test that started it
         raise AssertionError(f"worker not ready after {timeout} s:\n{self.tail()}")
 
     def tail(self, lines: int = 40) -> str:
