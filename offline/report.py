@@ -77,7 +77,7 @@ def plot_metrics(evaluation: Evaluation, path: Path) -> None:
     axes.set_xticks([i + 0.4 - width / 2 for i in range(len(names))])
     axes.set_xticklabels([f"{n}@{evaluation.k}" for n in names])
     axes.set_title(f"Metrics per model ({evaluation.protocol})")
-    axes.legend()
+    axes.legend(loc="upper right")
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
@@ -93,7 +93,7 @@ def plot_recall_curves(evaluation: Evaluation, path: Path) -> None:
     axes.set_ylabel("recall@k")
     axes.set_title(f"Recall@k ({evaluation.protocol})")
     axes.grid(alpha=0.3)
-    axes.legend()
+    axes.legend(loc="lower right")  # "best" searches every point of every curve
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
