@@ -1,11 +1,13 @@
 """Time `streamrec train` next to a bare implicit ALS fit on the same matrix, in one run.
 
-Usage: python bench/train.py EVENTS.parquet [ITEMS.parquet] [-- extra train options]
-(ML-1M: `streamrec datasets fetch ml-1m` writes $STREAMREC_DATA_DIR/datasets/ml-1m/).
+Usage: python bench/train.py [EVENTS.parquet [ITEMS.parquet]] [-- extra train options]
+Without paths: the ML-1M files `streamrec datasets fetch ml-1m` writes under
+$STREAMREC_DATA_DIR/datasets/ml-1m/.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -17,6 +19,7 @@ from pathlib import Path
 from offline.als import train_als
 from offline.etl import build_interactions, scan_events
 from offline.params import TrainParams
+from streamrec.settings import Settings
 
 
 def time_cli(events: Path, items: Path | None, extra: list[str], registry: Path) -> float:
@@ -56,14 +59,28 @@ def stage_seconds(registry: Path) -> dict[str, float]:
     return timings
 
 
+def parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
+    """Paths before `--`, `streamrec train` options after it."""
+    split = argv.index("--") if "--" in argv else len(argv)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("events", type=Path, nargs="?", help="events Parquet (default: ML-1M)")
+    parser.add_argument("items", type=Path, nargs="?", help="items Parquet (default: ML-1M)")
+    args = parser.parse_args(argv[:split])
+    if args.events is None:
+        folder = Settings.from_env().data_dir / "datasets" / "ml-1m"
+        args.events, args.items = folder / "events.parquet", folder / "items.parquet"
+    return args, argv[split + 1 :]
+
+
 def main(argv: list[str]) -> int:
     """Print both timings and their ratio."""
-    extra = argv[argv.index("--") + 1 :] if "--" in argv else []
-    paths = [Path(a) for a in (argv[: argv.index("--")] if "--" in argv else argv)]
-    if not paths:
-        print(__doc__, file=sys.stderr)
+    args, extra = parse(argv)
+    events, items = args.events, args.items
+    if not events.exists():
+        print(f"{events}: not found (run `streamrec datasets fetch ml-1m`)", file=sys.stderr)
         return 2
-    events, items = paths[0], (paths[1] if len(paths) > 1 else None)
     load = os.getloadavg()
     bare, nnz = time_bare_als(events)
     with tempfile.TemporaryDirectory() as registry:

@@ -188,6 +188,7 @@ def train_ranker(
             seed=params.seed,
             depth=params.ranker_depth,
             learning_rate=params.ranker_learning_rate,
+            seeds=params.ranker_seeds,
         )
     stats = {
         "cut": cut,

@@ -28,6 +28,7 @@ TUNING: tuple[tuple[str, type, str], ...] = (
     ("ranker_candidates", int, "candidates per label user for the ranker"),
     ("ranker_depth", int, "CatBoost tree depth"),
     ("ranker_learning_rate", float, "CatBoost learning rate (step of each tree)"),
+    ("ranker_seeds", int, "CatBoost fits with consecutive seeds averaged into the ranker"),
     ("label_fraction", float, "share of the events held out as ranker labels"),
 )
 """Numeric TrainParams fields exposed as `--field-name` options with the same defaults."""

@@ -7,6 +7,7 @@ import polars as pl
 import pytest
 
 from models.features import COLUMN, FEATURE_NAMES, build_features
+from models.oblivious import compile_catboost, scorer_of
 from models.rankers import CatBoostRanker, train_catboost
 from models.types import Candidate, ItemMeta
 from models.weights import EventWeighting
@@ -15,6 +16,7 @@ from offline.etl import EtlParams, build_interactions
 from offline.synthetic import blocks
 from offline.train import TrainParams, fit
 from offline.views import signals_snapshot, user_views
+from streamrec.errors import ModelFitError
 
 
 def test_same_seed_gives_the_same_factors() -> None:
@@ -111,11 +113,48 @@ def test_fit_trains_a_ranker_and_recommends_unseen_items_of_the_users_block() ->
     assert fitted.bundle.ranker is not None
     assert fitted.bundle.manifest["metrics"]["ranker"]["positive_rows"] > 0
     assert isinstance(fitted.bundle.ranker, CatBoostRanker)
-    trained = fitted.bundle.ranker.model.get_all_params()
-    assert trained["learning_rate"] == pytest.approx(params.ranker_learning_rate)
+    trees = fitted.bundle.ranker.model.tree_count_
+    assert trees == params.ranker_iterations * params.ranker_seeds
+    recorded = fitted.bundle.manifest["parameters"]
+    assert recorded["ranker_learning_rate"] == pytest.approx(params.ranker_learning_rate)
     now = float(events["timestamp"].max()) + 1.0  # type: ignore[arg-type]
     top = fitted.recommend(["u1-4", "newcomer"], 5, ranker=True, now=now)
     seen = set(events.filter(pl.col("user_id") == "u1-4")["item_id"].to_list())
     assert len(top["u1-4"]) == 5 and not seen & set(top["u1-4"])
     assert sum(item.startswith("g1-") for item in top["u1-4"]) >= 4
     assert len(top["newcomer"]) == 5
+
+
+def _planted_rows() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(3)
+    groups = np.repeat(np.arange(30), 8)
+    features = rng.normal(size=(len(groups), len(FEATURE_NAMES)))
+    labels = (features[:, COLUMN["price"]] > 0.3).astype(float)
+    return features, labels, groups
+
+
+def test_averaged_seeds_score_the_mean_of_the_single_fits() -> None:
+    features, labels, groups = _planted_rows()
+    fit_args = {"iterations": 20, "threads": 1, "seed": 7}
+    averaged = train_catboost(features, labels, groups, seeds=3, **fit_args)
+    singles = [
+        train_catboost(features, labels, groups, iterations=20, threads=1, seed=7 + n)
+        for n in range(3)
+    ]
+    mean = np.mean([single.score(features) for single in singles], axis=0)
+    assert np.allclose(averaged.score(features), mean, atol=1e-9)
+    assert not np.allclose(singles[0].score(features), singles[1].score(features))
+    assert averaged.model.tree_count_ == 60
+
+
+def test_averaged_ranker_is_scored_exactly_by_its_compiled_trees() -> None:
+    features, labels, groups = _planted_rows()
+    averaged = train_catboost(features, labels, groups, iterations=10, threads=1, seeds=2)
+    assert compile_catboost(averaged) is not None
+    assert np.array_equal(scorer_of(averaged)(features), averaged.score(features))
+
+
+def test_ranker_refuses_fewer_than_one_seed() -> None:
+    features, labels, groups = _planted_rows()
+    with pytest.raises(ModelFitError, match="seeds"):
+        train_catboost(features, labels, groups, iterations=2, threads=1, seeds=0)
