@@ -1,10 +1,11 @@
 """Worker throughput, freshness and footprint on the embedded broker, all in one run.
 
-Run: python bench/stream.py [--events 300000] [--users 100000] [--items 20000] [--phases abcd]
+Run: python bench/stream.py [--events 300000] [--users 100000] [--items 20000] [--phases abcdr]
      [--repeat N] [--results FILE]
 Measures (a) a do-nothing Faust agent on `events` (same settings and fixes as the worker),
 (b) one `streamrec worker` folding the same backlog into every table, (c) two workers in one
-group, (d) publish-to-applied freshness at a steady rate, (e) RocksDB size and worker RSS.
+group, (d) publish-to-applied freshness at a steady rate, (e) RocksDB size and worker RSS,
+(r) a bare aiokafka consumer's publish-to-fetch lag at the same rate: the broker's floor under (d).
 Each phase gets a fresh embedded broker (internal topics are not namespaced by app id).
 """
 
@@ -41,6 +42,7 @@ from bench.stream_probe import (  # noqa: E402
     tail,
     watch,
 )
+from bench.stream_raw import phase_raw  # noqa: E402
 from bench.stream_report import loadavg, report  # noqa: E402
 from streamrec.broker import EmbeddedBroker, free_port, start_broker  # noqa: E402
 from streamrec.kafka import producer, send_all  # noqa: E402
@@ -224,7 +226,7 @@ def main() -> None:
     parser.add_argument("--partitions", type=int, default=8, help="partitions per keyed topic")
     parser.add_argument("--rate", type=float, default=1000.0, help="events/s for freshness (d)")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of the (d) run")
-    parser.add_argument("--phases", default="abcd", help="which of a, b, c, d to run")
+    parser.add_argument("--phases", default="abcdr", help="which of a, b, c, d, r to run")
     parser.add_argument(
         "--repeat", type=int, default=1, help="run the phases this many times (ratios: median)"
     )
@@ -278,7 +280,7 @@ def run_round(
     for phase in args.phases:
         broker, settings = fresh_broker(base, work, phase)
         try:
-            if phase != "d":
+            if phase not in "dr":
                 publish(settings, events)
             figures[phase] = run_phase(phase, settings, work, args)
             print(f"({phase}) {figures[phase]}", flush=True)
@@ -290,7 +292,9 @@ def run_round(
 def run_phase(
     phase: str, settings: Settings, work: Path, args: argparse.Namespace
 ) -> dict[str, float]:
-    """One measurement: a, b, c or d."""
+    """One measurement: a, b, c, d or r."""
+    if phase == "r":
+        return phase_raw(settings, args.rate, args.seconds, paced_publish)
     if phase == "a":
         return phase_noop(settings, work, args.events)
     if phase in "bc":

@@ -56,6 +56,13 @@ def report(
             f"| (d) freshness at {args.rate:,.0f} events/s, publish to applied | "
             f"p50 {fresh['p50'] * 1000:.1f} ms, p99 {fresh['p99'] * 1000:.1f} ms |"
         )
+    if raw := figures.get("r"):
+        lines.append(
+            f"| (r) bare aiokafka consumer, same rate, publish to fetched | "
+            f"p50 {raw['p50'] * 1000:.1f} ms, p99 {raw['p99'] * 1000:.1f} ms |"
+        )
+    if fresh and raw:
+        lines.append(f"| (d)/(r) p99 | {fresh['p99'] / raw['p99']:.2f} |")
     if one:
         mib = 1024 * 1024
         lines += [
