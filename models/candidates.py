@@ -14,6 +14,7 @@ from itertools import repeat
 import numpy as np
 
 from models.bundle import ModelBundle
+from models.source_list import SourceList, pick
 from models.sources import (
     DEFAULT_SHARES,
     DEFAULT_SOURCE_WEIGHTS,
@@ -23,8 +24,6 @@ from models.sources import (
     SOURCES,
     CandidateConfig,
     SourceContext,
-    SourceList,
-    pick,
     recent_items,
 )
 from models.types import Candidate, MetaLookup, SignalsLookup, UserView

@@ -10,8 +10,9 @@ from operator import attrgetter
 
 import numpy as np
 
-from models.bundle import EaseScores, ModelBundle, ease_scores, summed_rows, user_vector
-from models.candidates import SOURCES, CandidateSet, recent_items
+from models.bundle import ModelBundle, ease_scores, user_vector
+from models.candidates import SOURCES, CandidateSet
+from models.similarity import content_similarity, history_similarity, rows_of
 from models.types import Candidate, ItemMeta, ItemSignals, MetaLookup, SignalsLookup, UserView
 
 MISSING = -1.0
@@ -142,15 +143,11 @@ def _retrieval_columns(rows: np.ndarray, candidates: CandidateSet) -> None:
     rows[:, COLUMN["n_sources"]] = np.maximum(present.sum(axis=1), 1)
 
 
-def _rows_of(index: dict[str, int], ids: Sequence[str]) -> np.ndarray:
-    return np.fromiter(map(index.get, ids, repeat(-1)), np.int64, len(ids))
-
-
 def _model_columns(
     rows: np.ndarray, bundle: ModelBundle, user: UserView, chosen: CandidateSet, now: float
 ) -> None:
     ids = chosen.ids
-    item_rows = _rows_of(bundle.item_index, ids) if chosen.rows is None else chosen.rows
+    item_rows = rows_of(bundle.item_index, ids) if chosen.rows is None else chosen.rows
     known = item_rows >= 0
     rows[known, COLUMN["popularity"]] = bundle.log_popularity[item_rows[known]]
     vector = user_vector(bundle, user, now)
@@ -158,9 +155,9 @@ def _model_columns(
         dots = np.full(len(ids), MISSING)
         dots[known] = bundle.item_factors[item_rows[known]] @ vector
         rows[:, COLUMN["als_dot"]] = dots
-    rows[:, COLUMN["content_similarity"]] = _content_similarity(bundle, user, ids, item_rows)
+    rows[:, COLUMN["content_similarity"]] = content_similarity(bundle, user, ids, item_rows)
     found = ease_scores(bundle, user, now)
-    rows[:, COLUMN["history_similarity"]] = _history_similarity(bundle, user, item_rows, found)
+    rows[:, COLUMN["history_similarity"]] = history_similarity(bundle, user, item_rows, found)
     if found is not None:
         scores = np.zeros(len(ids))
         scores[known] = found.scores[item_rows[known]]
@@ -196,42 +193,6 @@ def _ranks(values: np.ndarray) -> np.ndarray:
     ranks = np.empty(len(values))
     ranks[np.argsort(-values, kind="stable")] = np.arange(len(values))
     return ranks
-
-
-def _history_similarity(
-    bundle: ModelBundle, user: UserView, item_rows: np.ndarray, whole: EaseScores | None
-) -> np.ndarray:
-    """Sum of the EASE weights from the distinct items of the user's recent view to each item
-    (the `whole` history's scores when that history is the same items, as for a user the
-    bundle holds no training items of)."""
-    similarity = np.zeros(len(item_rows))
-    if bundle.ease is None:
-        return similarity
-    history = np.unique(bundle.item_rows(event.item_id for event in user.history))
-    if not len(history):
-        return similarity
-    same = whole is not None and np.array_equal(whole.history, history)
-    totals = whole.scores if same and whole is not None else summed_rows(bundle.ease, history)
-    known = item_rows >= 0
-    similarity[known] = totals[item_rows[known]]
-    return similarity
-
-
-def _content_similarity(
-    bundle: ModelBundle, user: UserView, ids: Sequence[str], item_rows: np.ndarray
-) -> np.ndarray:
-    """Dot product of each item's content vector with the mean of the user's recent items'."""
-    similarity = np.zeros(len(ids))
-    recent = [bundle.content_index[i] for i in recent_items(user, 5) if i in bundle.content_index]
-    if not recent:
-        return similarity
-    profile = bundle.content_vectors[recent].mean(axis=0)
-    content_rows = np.where(item_rows >= 0, bundle.content_row_of_item[item_rows], -1)
-    outside = np.flatnonzero(item_rows < 0)  # items the bundle lacks may still have content
-    content_rows[outside] = _rows_of(bundle.content_index, [ids[r] for r in outside.tolist()])
-    known = content_rows >= 0
-    similarity[known] = bundle.content_vectors[content_rows[known]] @ profile
-    return similarity
 
 
 def _age(times: np.ndarray, now: float, unit: float) -> np.ndarray:

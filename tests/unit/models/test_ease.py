@@ -14,7 +14,7 @@ from models.bundle import ease_scores, history_rows, summed_rows, user_items_of
 from models.candidates import CandidateConfig, generate_set
 from models.features import COLUMN, build_features, item_columns
 from models.ranking import BASELINE, ranker_of
-from models.sources import SourceList
+from models.source_list import SourceList
 from models.types import HistoryItem, ItemMeta, ItemSignals, UserView
 from offline.registry import save_artifacts
 from offline.synthetic import blocks

@@ -1,0 +1,53 @@
+"""Similarity of each candidate to the user's history: EASE weights and content vectors."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import repeat
+
+import numpy as np
+
+from models.bundle import EaseScores, ModelBundle, summed_rows
+from models.candidates import recent_items
+from models.types import UserView
+
+
+def rows_of(index: dict[str, int], ids: Sequence[str]) -> np.ndarray:
+    """Row of each id in `index`, -1 where it has none."""
+    return np.fromiter(map(index.get, ids, repeat(-1)), np.int64, len(ids))
+
+
+def history_similarity(
+    bundle: ModelBundle, user: UserView, item_rows: np.ndarray, whole: EaseScores | None
+) -> np.ndarray:
+    """Sum of the EASE weights from the distinct items of the user's recent view to each item
+    (the `whole` history's scores when that history is the same items, as for a user the
+    bundle holds no training items of)."""
+    similarity = np.zeros(len(item_rows))
+    if bundle.ease is None:
+        return similarity
+    history = np.unique(bundle.item_rows(event.item_id for event in user.history))
+    if not len(history):
+        return similarity
+    same = whole is not None and np.array_equal(whole.history, history)
+    totals = whole.scores if same and whole is not None else summed_rows(bundle.ease, history)
+    known = item_rows >= 0
+    similarity[known] = totals[item_rows[known]]
+    return similarity
+
+
+def content_similarity(
+    bundle: ModelBundle, user: UserView, ids: Sequence[str], item_rows: np.ndarray
+) -> np.ndarray:
+    """Dot product of each item's content vector with the mean of the user's recent items'."""
+    similarity = np.zeros(len(ids))
+    recent = [bundle.content_index[i] for i in recent_items(user, 5) if i in bundle.content_index]
+    if not recent:
+        return similarity
+    profile = bundle.content_vectors[recent].mean(axis=0)
+    content_rows = np.where(item_rows >= 0, bundle.content_row_of_item[item_rows], -1)
+    outside = np.flatnonzero(item_rows < 0)  # items the bundle lacks may still have content
+    content_rows[outside] = rows_of(bundle.content_index, [ids[r] for r in outside.tolist()])
+    known = content_rows >= 0
+    similarity[known] = bundle.content_vectors[content_rows[known]] @ profile
+    return similarity

@@ -1,0 +1,71 @@
+"""One candidate source's answer as columns: ids, raw scores, labels, anchors and bundle rows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import repeat
+from typing import TypeVar
+
+import numpy as np
+
+from models.bundle import ModelBundle
+from models.types import Candidate
+
+T = TypeVar("T")
+
+
+def pick(values: list[T], rows: np.ndarray) -> list[T]:
+    """values[row] for each row."""
+    return list(map(values.__getitem__, rows.tolist()))
+
+
+@dataclass(frozen=True, slots=True)
+class SourceList:
+    """One list to merge as columns: item ids, raw scores, source labels and anchors, and the
+    items' bundle rows (-1: not in the bundle) when the source found them by row."""
+
+    ids: list[str]
+    scores: np.ndarray
+    sources: list[str]
+    anchors: list[str | None]
+    rows: np.ndarray | None = None
+
+    @classmethod
+    def of_source(
+        cls,
+        source: str,
+        ids: list[str],
+        scores: np.ndarray,
+        anchors: list[str | None] | None = None,
+        rows: np.ndarray | None = None,
+    ) -> SourceList:
+        """Every entry from `source`; no anchors unless given."""
+        held: list[str | None] = [None] * len(ids) if anchors is None else anchors
+        values = np.asarray(scores, dtype=np.float64)
+        return cls(ids, values, [source] * len(ids), held, rows)
+
+    def with_rows(self, bundle: ModelBundle) -> SourceList:
+        """This list with its bundle rows, looked up by id where the source gave none."""
+        if self.rows is not None:
+            return self
+        rows = np.fromiter(
+            map(bundle.item_index.get, self.ids, repeat(-1)), np.int64, len(self.ids)
+        )
+        return SourceList(self.ids, self.scores, self.sources, self.anchors, rows)
+
+    @classmethod
+    def empty(cls, source: str) -> SourceList:
+        """A source with nothing to propose."""
+        return cls.of_source(source, [], np.empty(0))
+
+    @classmethod
+    def of(cls, candidates: Sequence[Candidate]) -> SourceList:
+        """Columns of Candidate objects."""
+        scores = np.array([c.score for c in candidates], dtype=np.float64)
+        return cls(
+            [c.item_id for c in candidates],
+            scores,
+            [c.source for c in candidates],
+            [c.anchor_item_id for c in candidates],
+        )
