@@ -79,21 +79,32 @@ def _load_item(writes: TableBatch, item_id: str) -> ItemState | None:
 
 
 async def apply_item_batch(batch: list[EventT[Any]]) -> int:
-    """Fold a batch of item-signal messages, writing each item once; return signals folded."""
+    """Fold a batch of item-signal messages, writing each item once; return signals folded.
+    Undecodable messages go to dead-letters after the fold, so the fold never yields."""
+    signals: list[Signal] = []
+    failed: list[tuple[EventT[Any], Exception]] = []
+    for event in batch:
+        try:
+            signals += signal_rows(event.key, orjson.loads(event.value))
+        except (ValueError, KeyError, TypeError, InvalidRecord) as error:
+            failed.append((event, error))
+    folded = fold_signals(signals)
+    for event, problem in failed:
+        await send_dead_letter(event, f"item signal: {problem!r}")
+    return folded
+
+
+def fold_signals(signals: list[Signal]) -> int:
+    """Fold signals into the item states of this worker's partitions, writing each item once,
+    without yielding to the event loop (two folds never interleave); return signals folded."""
     pending: dict[str, ItemState] = {}
     writes, folded = TableBatch(tables.item_state), Counter[str]()
     generation = ITEM_STATES.generation
-    for event in batch:
-        try:
-            signals = signal_rows(event.key, orjson.loads(event.value))
-            for signal in signals:
-                item_id = signal.item_id
-                state = pending[item_id] if item_id in pending else _load_item(writes, item_id)
-                pending[item_id] = fold_signal(state, signal)
-        except (ValueError, KeyError, TypeError, InvalidRecord) as error:
-            await send_dead_letter(event, f"item signal: {error!r}")
-            continue
-        folded.update("event" if s.type != IMPRESSION else IMPRESSION for s in signals)
+    for signal in signals:
+        item_id = signal.item_id
+        state = pending[item_id] if item_id in pending else _load_item(writes, item_id)
+        pending[item_id] = fold_signal(state, signal)
+        folded["event" if signal.type != IMPRESSION else IMPRESSION] += 1
     for item_id, state in pending.items():
         writes.put(item_id, state.to_json(), partition_for(item_id, settings.partitions))
     writes.flush(kafka_producer(app))
@@ -102,6 +113,12 @@ async def apply_item_batch(batch: list[EventT[Any]]) -> int:
     for kind, count in folded.items():
         EVENTS_PROCESSED.labels("item-signals", kind).inc(count)
     return folded.total()
+
+
+def owned_signal_partitions() -> frozenset[int]:
+    """Partitions of `item-signals` (and so of the item tables) this worker owns right now."""
+    topic = item_signals_topic.get_topic_name()
+    return frozenset(tp.partition for tp in app.consumer.assignment() if tp.topic == topic)
 
 
 @app.agent(item_signals_topic)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -30,6 +31,18 @@ def metric(worker: Worker, name: str) -> float:
     return sum(float(v) for v in re.findall(rf"^{name}(?:{{[^}}]*}})? (\S+)$", text, re.M))
 
 
+def events_all(worker: Worker, item: str) -> int:
+    """The item's all-time event count in the worker's local table (0 when it holds none)."""
+    response = worker.get(f"/v1/items/{item}")
+    return int(response.json()["signals"]["events_all"]) if response.status_code == 200 else 0
+
+
+def items_match(workers: tuple[Worker, ...], expected: Counter[str]) -> bool:
+    """Whether every item's owner counts exactly its events (a copy left behind by a move
+    can only hold fewer)."""
+    return all(max(events_all(w, item) for w in workers) == n for item, n in expected.items())
+
+
 def test_a_second_worker_joining_mid_stream_counts_nothing_twice(
     settings: Settings, tmp_path: Path
 ) -> None:
@@ -48,6 +61,10 @@ def test_a_second_worker_joining_mid_stream_counts_nothing_twice(
         expected = expected_users(events)
         for worker in (first, second):
             assert wait_for(lambda w=worker: all_match(w, expected), 60), worker.tail()
+        # Item counters lose nothing across the move either: each worker folds the signals of
+        # the item partitions it owns and forwards the rest (item states drop a repeated id).
+        per_item = Counter(str(event["item_id"]) for event in events)
+        assert wait_for(lambda: items_match((first, second), per_item), 60), second.tail()
         applied = sum(metric(w, "streamrec_events_processed_total") for w in (first, second))
         duplicates = sum(metric(w, "streamrec_duplicate_events_total") for w in (first, second))
         # The gate drops redelivered events, so state is exact either way; committing before
