@@ -8,6 +8,8 @@ import statistics
 import sys
 from datetime import UTC, datetime
 
+from streamrec.settings import Settings
+
 Figures = dict[str, dict[str, float]]
 
 
@@ -86,6 +88,14 @@ def report(
         "RSS growth counts every table and cache.",
         "",
     ]
+    cached = Settings.from_env().state_cache_size
+    if one and users <= cached:
+        lines += [
+            f"The worker keeps up to {cached:,} decoded user states (and as many item states) in "
+            f"memory; all {users:,.0f} users of this backlog fit, so the RSS growth line counts "
+            "a decoded state per user, which does not scale past the cache's bound.",
+            "",
+        ]
     return "\n".join(lines)
 
 
