@@ -146,7 +146,7 @@ def _retrieval_columns(rows: np.ndarray, candidates: CandidateSet) -> None:
 def _model_columns(
     rows: np.ndarray, bundle: ModelBundle, user: UserView, chosen: CandidateSet, now: float
 ) -> None:
-    ids = chosen.ids
+    ids, reference = chosen.ids, reference_size(bundle)
     item_rows = rows_of(bundle.item_index, ids) if chosen.rows is None else chosen.rows
     known = item_rows >= 0
     rows[known, COLUMN["popularity"]] = bundle.log_popularity[item_rows[known]]
@@ -162,10 +162,10 @@ def _model_columns(
         scores = np.zeros(len(ids))
         scores[known] = found.scores[item_rows[known]]
         rows[:, COLUMN["ease_score"]] = scores
-        rows[:, COLUMN["ease_rank"]] = _ranks(scores)
+        rows[:, COLUMN["ease_rank"]] = _ranks(scores, reference)
         rows[:, COLUMN["known_items"]] = len(found.history)
-    rows[:, COLUMN["als_rank"]] = _ranks(rows[:, COLUMN["als_dot"]])
-    _blend_columns(rows)
+    rows[:, COLUMN["als_rank"]] = _ranks(rows[:, COLUMN["als_dot"]], reference)
+    _blend_columns(rows, reference)
 
 
 BLEND_ALS = 0.3
@@ -173,25 +173,41 @@ BLEND_ALS = 0.3
 whole catalog scores NDCG@10 0.290, against 0.288 for EASE and 0.263 for ALS alone."""
 
 
-def _blend_columns(rows: np.ndarray) -> None:
+def _blend_columns(rows: np.ndarray, reference: int | None) -> None:
     """Each candidate's EASE and ALS scores standardised over this user's candidates (a tree
     cannot rescale per user) and their weighted sum."""
-    ease = _standardised(rows[:, COLUMN["ease_score"]])
-    als = _standardised(rows[:, COLUMN["als_dot"]])
+    ease = _standardised(rows[:, COLUMN["ease_score"]], reference)
+    als = _standardised(rows[:, COLUMN["als_dot"]], reference)
     rows[:, COLUMN["ease_z"]] = ease
     rows[:, COLUMN["als_z"]] = als
     rows[:, COLUMN["ease_als_blend"]] = ease + BLEND_ALS * als
 
 
-def _standardised(values: np.ndarray) -> np.ndarray:
-    spread = values.std()
-    return (values - values.mean()) / spread if spread > 0 else np.zeros(len(values))
+def reference_size(bundle: ModelBundle) -> int | None:
+    """Candidates per user the bundle's ranker learned from (None when the bundle does not say).
+
+    Ranks and z-scores among the candidates depend on how many there are; past this many, they
+    are taken against the first `reference_size` candidates (best first), so a request that
+    ranks more candidates than training did gives its best ones the values training would."""
+    value = bundle.manifest.get("parameters", {}).get("ranker_candidates")
+    return int(value) if value else None
 
 
-def _ranks(values: np.ndarray) -> np.ndarray:
-    """Position of each value among the candidates' when sorted high to low (0: highest)."""
+def _standardised(values: np.ndarray, reference: int | None = None) -> np.ndarray:
+    head = values if reference is None else values[:reference]
+    spread = head.std()
+    return (values - head.mean()) / spread if spread > 0 else np.zeros(len(values))
+
+
+def _ranks(values: np.ndarray, reference: int | None = None) -> np.ndarray:
+    """Position of each value among the candidates' when sorted high to low (0: highest). Past
+    the first `reference` candidates, the number of those valued at least as high."""
+    head = values if reference is None else values[:reference]
     ranks = np.empty(len(values))
-    ranks[np.argsort(-values, kind="stable")] = np.arange(len(values))
+    ranks[np.argsort(-head, kind="stable")] = np.arange(len(head))
+    if len(values) > len(head):
+        ordered = np.sort(head)
+        ranks[len(head) :] = len(head) - np.searchsorted(ordered, values[len(head) :], "left")
     return ranks
 
 

@@ -190,3 +190,24 @@ def test_features_from_values_already_read_equal_features_from_lookups(
     plain, _ = build_features(bundle, view, found, signals.get, meta.get, NOW)
     given, _ = build_features(bundle, view, found, signals.get, meta.get, NOW, looked_up=looked_up)
     assert np.array_equal(plain, given, equal_nan=True)
+
+
+SET_RELATIVE = ("ease_rank", "als_rank", "ease_z", "als_z", "ease_als_blend")
+
+
+def test_candidates_past_the_trained_count_leave_the_best_ones_features_as_in_training(
+    fitted: FittedModel,
+) -> None:
+    trained = {**fitted.bundle.manifest.get("parameters", {}), "ranker_candidates": 10}
+    bundle = replace(fitted.bundle, manifest={**fitted.bundle.manifest, "parameters": trained})
+    view, meta = _view(), fitted.meta.get
+    found = generate_set(bundle, view, no_signals, NOW, 40, config=_config())
+    assert len(found) > 20
+    whole, _ = build_features(bundle, view, found, no_signals, meta, NOW)
+    best, _ = build_features(bundle, view, found.head(10), no_signals, meta, NOW)
+    columns = [COLUMN[name] for name in SET_RELATIVE]
+    assert np.array_equal(whole[:10][:, columns], best[:, columns])
+    later_ranks = whole[10:, COLUMN["ease_rank"]]
+    assert later_ranks.min() >= 0 and later_ranks.max() <= 10
+    unbounded, _ = build_features(fitted.bundle, view, found, no_signals, meta, NOW)
+    assert unbounded[:, COLUMN["ease_rank"]].max() > 10  # 50 trained: ranks run past 10
