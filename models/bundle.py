@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from typing import Any
@@ -92,12 +92,16 @@ class ModelBundle:
         return np.asarray(rows, dtype=np.int64)
 
 
+def rows_of(index: dict[str, int], ids: Sequence[str]) -> np.ndarray:
+    """Row of each id in `index`, -1 where it has none."""
+    return np.fromiter(map(index.get, ids, repeat(-1)), np.int64, len(ids))
+
+
 def _cross_rows(
     item_index: dict[str, int], content_names: list[str], n_items: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Bundle row of each content row and content row of each bundle row (-1: none)."""
-    found = map(item_index.get, content_names, repeat(-1))
-    item_rows = np.fromiter(found, np.int64, len(content_names))
+    item_rows = rows_of(item_index, content_names)
     content_rows = np.full(n_items, -1, dtype=np.int64)
     known = np.flatnonzero(item_rows >= 0)
     content_rows[item_rows[known]] = known

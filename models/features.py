@@ -10,9 +10,9 @@ from operator import attrgetter
 
 import numpy as np
 
-from models.bundle import ModelBundle, ease_scores, user_vector
+from models.bundle import ModelBundle, ease_scores, rows_of, user_vector
 from models.candidates import SOURCES, CandidateSet
-from models.similarity import content_similarity, history_similarity, rows_of
+from models.similarity import content_similarity, history_similarity
 from models.types import Candidate, ItemMeta, ItemSignals, MetaLookup, SignalsLookup, UserView
 
 MISSING = -1.0
@@ -97,7 +97,7 @@ class ItemColumns:
 
     def rows(self, item_ids: Sequence[str]) -> np.ndarray:
         """Row of each id, -1 for ids this snapshot does not hold."""
-        return np.fromiter(map(self.index.get, item_ids, repeat(-1)), np.int64, len(item_ids))
+        return rows_of(self.index, item_ids)
 
 
 def item_columns(
@@ -193,13 +193,13 @@ def reference_size(bundle: ModelBundle) -> int | None:
     return int(value) if value else None
 
 
-def _standardised(values: np.ndarray, reference: int | None = None) -> np.ndarray:
+def _standardised(values: np.ndarray, reference: int | None) -> np.ndarray:
     head = values if reference is None else values[:reference]
     spread = head.std()
     return (values - head.mean()) / spread if spread > 0 else np.zeros(len(values))
 
 
-def _ranks(values: np.ndarray, reference: int | None = None) -> np.ndarray:
+def _ranks(values: np.ndarray, reference: int | None) -> np.ndarray:
     """Position of each value among the candidates' when sorted high to low (0: highest). Past
     the first `reference` candidates, the number of those valued at least as high."""
     head = values if reference is None else values[:reference]

@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import repeat
 
 import numpy as np
 
-from models.bundle import EaseScores, ModelBundle, summed_rows
+from models.bundle import EaseScores, ModelBundle, rows_of, summed_rows
 from models.candidates import recent_items
 from models.types import UserView
-
-
-def rows_of(index: dict[str, int], ids: Sequence[str]) -> np.ndarray:
-    """Row of each id in `index`, -1 where it has none."""
-    return np.fromiter(map(index.get, ids, repeat(-1)), np.int64, len(ids))
 
 
 def history_similarity(

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import repeat
 from typing import TypeVar
 
 import numpy as np
 
-from models.bundle import ModelBundle
+from models.bundle import ModelBundle, rows_of
 from models.types import Candidate
 
 T = TypeVar("T")
@@ -49,9 +48,7 @@ class SourceList:
         """This list with its bundle rows, looked up by id where the source gave none."""
         if self.rows is not None:
             return self
-        rows = np.fromiter(
-            map(bundle.item_index.get, self.ids, repeat(-1)), np.int64, len(self.ids)
-        )
+        rows = rows_of(bundle.item_index, self.ids)
         return SourceList(self.ids, self.scores, self.sources, self.anchors, rows)
 
     @classmethod
