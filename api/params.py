@@ -42,6 +42,14 @@ def path_id(request: Request, name: str) -> str:
     return require_id({name: request.path_params.get(name)}, name)
 
 
+def only_query(request: Request, *names: str) -> None:
+    """422 for a query parameter the route does not take (a typo must not be ignored silently)."""
+    for name in request.query_params:
+        if name not in names:
+            allowed = ", ".join(names)
+            raise InvalidRecord(name or "(empty name)", f"is not a parameter here; use {allowed}")
+
+
 def query_id(request: Request, name: str) -> str:
     """A required query parameter validated as an id."""
     return require_id({name: request.query_params.get(name)}, name)

@@ -7,7 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from api.params import json_body, path_id, query_count
+from api.params import json_body, only_query, path_id, query_count
 from api.routes.batch import batch_of, parse_all
 from api.state import state_of
 from models.serving import similar_items
@@ -87,6 +87,7 @@ async def similar(request: Request) -> Response:
     """Items most similar to one item, with scores."""
     api = state_of(request)
     item_id = path_id(request, "item_id")
+    only_query(request, "count")
     count = query_count(request)
     if api.deps.meta(item_id) is None:
         raise NotFound(f"item {item_id!r} does not exist")

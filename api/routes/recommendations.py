@@ -17,7 +17,7 @@ from api.cache import CachedPage, cache_key
 from api.experiments import Assignment
 from api.forward import forward_if_remote
 from api.model_holder import ActiveModel
-from api.params import query_count, query_id, query_list, query_text
+from api.params import only_query, query_count, query_id, query_list, query_text
 from api.state import ApiState, state_of
 from models.serving import LivePools, PoolCache, ServingConfig, recommend
 from models.types import UserView
@@ -42,6 +42,7 @@ class PageRequest:
 async def recommendations(request: Request) -> Response:
     """A page of recommendations for a user; unknown users get cold-start results."""
     api = state_of(request)
+    only_query(request, "user_id", "count", "exclude", "category")
     wanted = PageRequest(
         query_id(request, "user_id"),
         query_count(request),

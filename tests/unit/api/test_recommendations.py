@@ -69,6 +69,16 @@ async def test_history_anchors_the_reason(world: World) -> None:
     } in reasons
 
 
+async def test_a_parameter_the_route_does_not_take_is_422(world: World) -> None:
+    async with serve(world.deps()) as client:
+        typo = await client.get("/v1/recommendations", params={"user_id": "u", "cout": "5"})
+        nameless = await client.get("/v1/recommendations?user_id=u&=null")
+        similar = await client.get("/v1/items/drama-1/similar", params={"limit": 4})
+    assert [typo.status_code, nameless.status_code, similar.status_code] == [422, 422, 422]
+    assert typo.json()["error"]["details"]["field"] == "cout"
+    assert nameless.json()["error"]["details"]["field"] == "(empty name)"
+
+
 async def test_count_outside_one_to_a_hundred_is_422(world: World) -> None:
     async with serve(world.deps()) as client:
         answers = [
