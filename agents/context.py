@@ -54,13 +54,6 @@ class SignalBatch:
         partition = partition_for(row[0], self.partitions)
         self.rows.setdefault(partition, []).append(row)
 
-    def take(self, partitions: frozenset[int]) -> list[list[Any]]:
-        """Remove and return the rows of `partitions` (those this worker folds itself)."""
-        taken: list[list[Any]] = []
-        for partition in partitions & self.rows.keys():
-            taken += self.rows.pop(partition)
-        return taken
-
     async def send(self, producer: AIOKafkaProducer, topic: str) -> int:
         """Send the queued rows (one message per partition) and return how many were sent.
 

@@ -96,7 +96,7 @@ async def apply_item_batch(batch: list[EventT[Any]]) -> int:
 
 def fold_signals(signals: list[Signal]) -> int:
     """Fold signals into the item states of this worker's partitions, writing each item once,
-    without yielding to the event loop (two folds never interleave); return signals folded."""
+    without yielding to the event loop; return signals folded."""
     pending: dict[str, ItemState] = {}
     writes, folded = TableBatch(tables.item_state), Counter[str]()
     generation = ITEM_STATES.generation
@@ -113,12 +113,6 @@ def fold_signals(signals: list[Signal]) -> int:
     for kind, count in folded.items():
         EVENTS_PROCESSED.labels("item-signals", kind).inc(count)
     return folded.total()
-
-
-def owned_signal_partitions() -> frozenset[int]:
-    """Partitions of `item-signals` (and so of the item tables) this worker owns right now."""
-    topic = item_signals_topic.get_topic_name()
-    return frozenset(tp.partition for tp in app.consumer.assignment() if tp.topic == topic)
 
 
 @app.agent(item_signals_topic)

@@ -24,7 +24,6 @@ from agents.app import (
 from agents.batching import BatchWindow, take_batches
 from agents.context import SignalBatch, partition_for, write
 from agents.dead_letters import decode_json, send_dead_letter
-from agents.items import Signal, fold_signals, owned_signal_partitions
 from agents.metrics import APPLY_LAG, DUPLICATES_DROPPED, EVENTS_PROCESSED
 from agents.serving import EXPERIMENTS
 from agents.state_cache import StateCache, apply_batch, clear_on_rebalance
@@ -171,9 +170,6 @@ async def apply_user_batch(batch: list[EventT[Any]]) -> int:
         applied[interaction.type] += 1
         signals.add(event_signal(interaction))
         await _tally_conversion(interaction)
-    local = signals.take(owned_signal_partitions())
-    if local:
-        fold_signals(list(map(Signal._make, local)))  # rows of events validated above
     await signals.send(kafka_producer(app), item_signals_topic.get_topic_name())
     lookups.write()
     for event_type, count in applied.items():

@@ -22,13 +22,13 @@ from tests.integration.events import (
 from tests.integration.workers import Worker, start_worker
 
 pytestmark = pytest.mark.integration
-MAX_REDELIVERED = 10
 
 
-def metric(worker: Worker, name: str) -> float:
-    """Sum of a Prometheus counter over its labels, from the worker's /metrics."""
+def metric(worker: Worker, name: str, labels: str = "") -> float:
+    """Sum of a Prometheus counter over the series whose labels contain `labels`."""
     text = worker.get("/metrics").text
-    return sum(float(v) for v in re.findall(rf"^{name}(?:{{[^}}]*}})? (\S+)$", text, re.M))
+    series = re.findall(rf"^{name}(?:{{([^}}]*)}})? (\S+)$", text, re.M)
+    return sum(float(value) for found, value in series if labels in found)
 
 
 def events_all(worker: Worker, item: str) -> int:
@@ -61,16 +61,18 @@ def test_a_second_worker_joining_mid_stream_counts_nothing_twice(
         expected = expected_users(events)
         for worker in (first, second):
             assert wait_for(lambda w=worker: all_match(w, expected), 60), worker.tail()
-        # Item counters lose nothing across the move either: each worker folds the signals of
-        # the item partitions it owns and forwards the rest (item states drop a repeated id).
+        # Item counters lose nothing across the move either: every signal reaches the item's
+        # owner through item-signals (item states drop a repeated id).
         per_item = Counter(str(event["item_id"]) for event in events)
         assert wait_for(lambda: items_match((first, second), per_item), 60), second.tail()
-        applied = sum(metric(w, "streamrec_events_processed_total") for w in (first, second))
-        duplicates = sum(metric(w, "streamrec_duplicate_events_total") for w in (first, second))
-        # The gate drops redelivered events, so state is exact either way; committing before
-        # revoke keeps redelivery rare (seen here: 1 with the fix, 42 without).
-        assert duplicates <= MAX_REDELIVERED
-        assert applied >= len(events)
+        workers = (first, second)
+        applied = sum(
+            metric(w, "streamrec_events_processed_total", 'topic="events"') for w in workers
+        )
+        redelivered = sum(metric(w, "streamrec_duplicate_events_total") for w in workers)
+        # At-least-once: a move may hand the next owner events the last one applied; its gate
+        # drops them, so across the group each event is applied exactly once.
+        assert applied == len(events), (applied, redelivered)
     finally:
         for worker in (first, second):
             if worker is not None:
