@@ -6,7 +6,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import scipy.sparse as sp
@@ -15,6 +15,9 @@ from models.rankers import Ranker
 from models.retrieval import Retriever
 from models.types import UserView
 from models.weights import EventWeighting
+
+EaseWeights: TypeAlias = sp.csr_matrix | np.ndarray
+"""Item x item EASE weights: a sparse matrix, or a dense one where that is small enough."""
 
 
 @dataclass
@@ -62,7 +65,7 @@ class ModelBundle:
     log_popularity: np.ndarray = field(init=False)
     by_popularity: np.ndarray = field(init=False)
     by_rarity: np.ndarray = field(init=False)
-    ease: sp.csr_matrix | None = field(init=False)
+    ease: EaseWeights | None = field(init=False)
     last_fold: tuple[UserView, float, np.ndarray | None] | None = field(
         default=None, init=False, repr=False
     )
@@ -118,19 +121,30 @@ class EaseScores:
 
 def ease_matrix(
     rows: np.ndarray | None, scores: np.ndarray | None, n_items: int
-) -> sp.csr_matrix | None:
-    """The padded neighbour table as a sparse item x item matrix (None without one)."""
+) -> EaseWeights | None:
+    """The padded neighbour table as an item x item matrix (None without one): dense when that
+    takes at most twice the sparse matrix's bytes, since summing dense rows is faster."""
     if rows is None or scores is None:
         return None
     source = np.repeat(np.arange(len(rows), dtype=np.int64), rows.shape[1])
     target, weight = rows.ravel().astype(np.int64), scores.ravel()
     kept = target >= 0
     shape = (n_items, n_items)
-    return sp.csr_matrix((weight[kept], (source[kept], target[kept])), shape=shape)
+    matrix = sp.csr_matrix((weight[kept], (source[kept], target[kept])), shape=shape)
+    sparse_bytes = matrix.data.nbytes + matrix.indices.nbytes + matrix.indptr.nbytes
+    dense_bytes = n_items * n_items * matrix.dtype.itemsize
+    if dense_bytes > 2 * sparse_bytes:
+        return matrix
+    dense: np.ndarray = matrix.toarray()
+    return dense
 
 
-def summed_rows(matrix: sp.csr_matrix, rows: np.ndarray) -> np.ndarray:
-    """The sum of `rows` of a CSR matrix as a dense vector (scipy's row gather and sum)."""
+def summed_rows(matrix: EaseWeights, rows: np.ndarray) -> np.ndarray:
+    """The sum of `rows` of the matrix as a dense float64 vector. Both forms add the rows in
+    order in the matrix's own precision, so they give the same values bit for bit."""
+    if isinstance(matrix, np.ndarray):
+        summed: np.ndarray = matrix[rows].sum(axis=0).astype(np.float64)
+        return summed
     return np.asarray(matrix[rows].sum(axis=0), dtype=np.float64).ravel()
 
 

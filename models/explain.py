@@ -5,7 +5,7 @@ from __future__ import annotations
 from models.types import Candidate, MetaLookup, Reason, UserView
 
 NEW_ITEM_AGE_S = 14 * 86_400.0
-PERSONAL_SOURCES = frozenset({"als", "personal", "user_vector", "retrieval"})
+PERSONAL_SOURCES = frozenset({"als", "ease", "personal", "user_vector", "retrieval"})
 BUY_AGAIN_SOURCES = frozenset({"buy_again", "rebuy"})
 FIXED_REASONS: dict[str, Reason] = {
     "trending": Reason("trending", "Trending now"),

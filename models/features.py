@@ -100,20 +100,29 @@ class ItemColumns:
         return rows_of(self.index, item_ids)
 
 
+def item_values(
+    items: Sequence[ItemMeta | None], found: Sequence[ItemSignals | None]
+) -> tuple[np.ndarray, list[str]]:
+    """Raw values (ITEM_FIELDS) and categories of items from their catalog rows and live
+    signals (None: unknown)."""
+    metas = [UNKNOWN_ITEM if item is None else item for item in items]
+    lives = [NO_SIGNALS if live is None else live for live in found]
+    values = np.empty((len(metas), len(ITEM_FIELDS)), dtype=np.float64)
+    if len(metas):
+        values[:, :3] = np.array(list(map(META_VALUES, metas)), dtype=np.float64)
+        values[:, 3:] = np.array(list(map(SIGNAL_VALUES, lives)), dtype=np.float64)
+    return values, [item.category for item in metas]
+
+
 def item_columns(
     item_ids: Sequence[str],
     items: Sequence[ItemMeta | None],
     found: Sequence[ItemSignals | None],
 ) -> ItemColumns:
     """Raw values of each item from its catalog row and live signals (None: unknown)."""
-    metas = [UNKNOWN_ITEM if item is None else item for item in items]
-    lives = [NO_SIGNALS if live is None else live for live in found]
-    values = np.empty((len(item_ids), len(ITEM_FIELDS)), dtype=np.float64)
-    if len(item_ids):
-        values[:, :3] = np.array(list(map(META_VALUES, metas)), dtype=np.float64)
-        values[:, 3:] = np.array(list(map(SIGNAL_VALUES, lives)), dtype=np.float64)
+    values, categories = item_values(items, found)
     index = {item_id: row for row, item_id in enumerate(item_ids)}
-    return ItemColumns(index, values, [item.category for item in metas])
+    return ItemColumns(index, values, categories)
 
 
 def _looked_up(

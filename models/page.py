@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from models.candidates import CandidateSet
-from models.exploration import ItemFacts, LivePools, place_explorers, thompson_pick
 from models.exploration import exploration_slots as slots_for
+from models.exploration import place_explorers, thompson_pick
+from models.pools import ItemFacts, LivePools
 from models.rules import Filters, allowed_mask, boosted_rows, diversify, is_allowed
 from models.types import Candidate, ItemMeta, MetaLookup, SignalsLookup, UserView
 

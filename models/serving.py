@@ -18,17 +18,13 @@ import numpy as np
 
 from models.candidates import DEFAULT_SHARES, CandidateConfig, CandidateSet, generate_set, merge
 from models.explain import explain
-from models.exploration import (
-    CatalogLookup,
-    LivePools,
-    PoolCache,
-    build_pools,
-)
 from models.features import ItemColumns, build_features
 from models.oblivious import scorer_of
 from models.page import LiveCheck, allowed, allowed_explorers, compose_page
+from models.pools import CatalogLookup, LivePools, PoolCache, build_pools
 from models.ranking import ranker_of
 from models.rules import Boosts, Filters
+from models.similarity import history_anchors
 from models.types import Candidate, MetaLookup, Recommendation, SignalsLookup, UserView
 
 if TYPE_CHECKING:
@@ -49,6 +45,8 @@ __all__ = [
 
 StageObserver = Callable[[str, float], None]
 RECENT_ANCHORS = 3
+HISTORY_SOURCES = frozenset({"als", "ease"})
+"""Sources scoring an item against the whole history rather than one anchor item."""
 
 
 CANDIDATE_LIMIT = 350
@@ -151,6 +149,8 @@ def recommend(
         page = compose_page(
             kept, order, scores, facts, explore, swept, checked, now, rng, config, count
         )
+        if bundle is not None and personalised:
+            page = _with_history_anchors(bundle, view, page, now)
         served = [
             Recommendation(
                 c.item_id,
@@ -163,6 +163,24 @@ def recommend(
     if stats is not None:
         stats.candidates, stats.ranked, stats.served = len(found), len(kept), len(served)
     return served
+
+
+def _with_history_anchors(
+    bundle: ModelBundle, user: UserView, page: list[Candidate], now: float
+) -> list[Candidate]:
+    """Candidates of whole-history sources (ALS, EASE) anchored to the history item most linked
+    to them, so their reasons can name that item."""
+    unanchored = [
+        n for n, c in enumerate(page) if c.anchor_item_id is None and c.source in HISTORY_SOURCES
+    ]
+    if not unanchored:
+        return page
+    anchors = history_anchors(bundle, user, [page[n].item_id for n in unanchored], now)
+    anchored = list(page)
+    for n, anchor in zip(unanchored, anchors, strict=True):
+        if anchor is not None:
+            anchored[n] = replace(page[n], anchor_item_id=anchor)
+    return anchored
 
 
 def generate_candidates(

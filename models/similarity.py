@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from models.bundle import EaseScores, ModelBundle, rows_of, summed_rows
+from models.bundle import EaseScores, EaseWeights, ModelBundle, ease_scores, rows_of, summed_rows
 from models.candidates import recent_items
 from models.types import UserView
 
@@ -45,3 +45,38 @@ def content_similarity(
     known = content_rows >= 0
     similarity[known] = bundle.content_vectors[content_rows[known]] @ profile
     return similarity
+
+
+def history_anchors(
+    bundle: ModelBundle, user: UserView, item_ids: Sequence[str], now: float
+) -> list[str | None]:
+    """For each item, the item of the user's history most linked to it: the largest EASE weight
+    from a history item to it, else (no EASE weights) the closest ALS factors among the recent
+    view. None where the bundle lacks the item or nothing in the history points to it."""
+    anchors: list[str | None] = [None] * len(item_ids)
+    rows = rows_of(bundle.item_index, item_ids)
+    known = np.flatnonzero(rows >= 0)
+    if not len(known):
+        return anchors
+    found = ease_scores(bundle, user, now)
+    if bundle.ease is not None and found is not None:
+        history = found.history
+        links = _weights_between(bundle.ease, history, rows[known])
+    else:
+        history = np.unique(bundle.item_rows(event.item_id for event in user.history))
+        links = bundle.item_factors[history] @ bundle.item_factors[rows[known]].T
+    if not len(history):
+        return anchors
+    links = np.where(history[:, None] == rows[known][None, :], -np.inf, links)  # never itself
+    best = np.argmax(links, axis=0)
+    for column, position in enumerate(known.tolist()):
+        if links[best[column], column] > 0:
+            anchors[position] = bundle.item_names[int(history[best[column]])]
+    return anchors
+
+
+def _weights_between(matrix: EaseWeights, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """Weights from each of `rows` (one row each) to each of `columns` (one column each)."""
+    if isinstance(matrix, np.ndarray):
+        return np.asarray(matrix[np.ix_(rows, columns)], dtype=np.float64)
+    return np.asarray(matrix[rows][:, columns].toarray(), dtype=np.float64)

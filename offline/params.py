@@ -60,9 +60,9 @@ class TrainParams:
     ranker_candidates: int = 50
     candidate_shares: dict[str, float] | None = field(default_factory=lambda: dict(RANKER_SHARES))
     ranker_iterations: int = 150
-    ranker_depth: int = 4
+    ranker_depth: int = 6
     ranker_learning_rate: float = 0.05
-    ranker_seeds: int = 3
+    ranker_seeds: int = 4
     ranker_threads: int = 2
     label_fraction: float = 0.1
     label_split: str = "random"

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from models.bundle import ease_scores, history_rows, summed_rows, user_items_of
+from models.bundle import ease_matrix, ease_scores, history_rows, summed_rows, user_items_of
 from models.candidates import CandidateConfig, generate_set
 from models.features import COLUMN, build_features, item_columns
 from models.ranking import BASELINE, ranker_of
@@ -39,6 +39,19 @@ def test_summed_rows_match_the_sparse_sum() -> None:
     expected = np.asarray(matrix[rows].sum(axis=0)).ravel()
     assert np.allclose(summed_rows(matrix, rows), expected)
     assert summed_rows(matrix, np.empty(0, dtype=np.int64)).tolist() == [0.0] * 30
+
+
+def test_dense_and_sparse_weights_sum_to_the_same_bits() -> None:
+    rng = np.random.default_rng(5)
+    neighbours = np.stack([rng.choice(50, 20, replace=False) for _ in range(50)])
+    neighbours[:, -3:] = -1  # padding
+    scores = rng.normal(size=neighbours.shape).astype(np.float32)
+    dense = ease_matrix(neighbours, scores, 50)
+    sparse = ease_matrix(neighbours[:, :2], scores[:, :2], 50)
+    assert isinstance(dense, np.ndarray) and isinstance(sparse, sp.csr_matrix)
+    as_sparse = sp.csr_matrix(dense)
+    for rows in (np.array([0, 3, 7, 49]), np.arange(50), np.empty(0, dtype=np.int64)):
+        assert np.array_equal(summed_rows(dense, rows), summed_rows(as_sparse, rows))
 
 
 def test_a_known_users_history_is_the_training_window_plus_later_live_events(

@@ -7,8 +7,8 @@ import random
 import numpy as np
 from catboost import CatBoost, Pool
 
-from models.exploration import build_pools
-from models.oblivious import compile_catboost, scorer_of
+from models.oblivious import NATIVE_WORK, compile_catboost, scorer_of
+from models.pools import build_pools
 from models.rankers import CatBoostRanker
 from models.rules import Filters, allowed_mask, apply_filters
 from models.serving import recommend
@@ -85,6 +85,28 @@ def test_compiled_trees_score_exactly_as_catboost_with_missing_values() -> None:
         ranker = _ranker(nan_mode)
         assert compile_catboost(ranker) is not None
         assert np.array_equal(scorer_of(ranker)(rows), ranker.score(rows))
+
+
+def test_large_matrices_are_scored_by_catboost_itself_small_ones_by_the_trees() -> None:
+    class Counting(CatBoostRanker):
+        calls = 0
+
+        def score(self, features: np.ndarray) -> np.ndarray:
+            Counting.calls += 1
+            return super().score(features)
+
+    ranker = Counting(_ranker("Min").model)
+    scorer = scorer_of(ranker)
+    rows_of_work = NATIVE_WORK // (15 * 4)  # 15 trees of depth 4
+    small = np.random.default_rng(6).normal(size=(rows_of_work - 1, 6))
+    large = np.random.default_rng(7).normal(size=(rows_of_work + 1, 6))
+    before = Counting.calls
+    small_scores = scorer(small)
+    assert Counting.calls == before
+    large_scores = scorer(large)
+    assert Counting.calls == before + 1
+    assert np.array_equal(small_scores, ranker.score(small))
+    assert np.array_equal(large_scores, ranker.score(large))
 
 
 def test_too_few_columns_fall_back_to_catboost_and_its_error() -> None:

@@ -8,7 +8,8 @@ import threading
 import numpy as np
 import pytest
 
-from models.exploration import PoolCache, build_pools
+from models.features import item_columns
+from models.pools import SWEEP_CHUNK, PoolCache, build_pools
 from models.retrieval import AnnoyRetriever, ExactRetriever, build_annoy
 from models.serving import PipelineStats, recommend
 from models.types import ItemMeta, ItemSignals, UserView
@@ -26,6 +27,19 @@ def test_pools_list_the_most_popular_and_the_least_shown_items() -> None:
     assert pools.unexposed == ["i29"]
     assert [item for item, _ in pools.by_category["a"]] == ["i0", "i10", "i20"]
     assert pools.items is not None and len(pools.items.index) == 30
+
+
+def test_a_sweep_pauses_after_every_chunk_and_builds_the_same_columns() -> None:
+    items = [ItemMeta(f"i{n}", f"Item {n}", "abc"[n % 3], price=float(n)) for n in range(1050)]
+    signals = {item.item_id: ItemSignals(item.item_id, events_all=7) for item in items[::2]}
+    pauses = []
+    pools = build_pools(items, signals.get, limit=10, pause=lambda: pauses.append(1))
+    assert len(pauses) == -(-len(items) // SWEEP_CHUNK)
+    whole = item_columns([i.item_id for i in items], items, [signals.get(i.item_id) for i in items])
+    assert pools.items is not None
+    assert pools.items.index == whole.index and pools.items.categories == whole.categories
+    assert np.array_equal(pools.items.values, whole.values, equal_nan=True)
+    assert pools.signals == signals
 
 
 def test_pool_cache_answers_stale_pools_while_it_rebuilds_in_the_background() -> None:

@@ -150,7 +150,9 @@ def test_averaged_seeds_score_the_mean_of_the_single_fits() -> None:
 def test_averaged_ranker_is_scored_exactly_by_its_compiled_trees() -> None:
     features, labels, groups = _planted_rows()
     averaged = train_catboost(features, labels, groups, iterations=10, threads=1, seeds=2)
-    assert compile_catboost(averaged) is not None
+    compiled = compile_catboost(averaged)
+    assert compiled is not None
+    assert np.array_equal(compiled.score(features), averaged.score(features))
     assert np.array_equal(scorer_of(averaged)(features), averaged.score(features))
 
 
