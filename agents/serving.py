@@ -16,7 +16,7 @@ from redis.asyncio import Redis
 from agents.app import app, events_topic, model_updates_topic, settings, tables
 from agents.views import item_meta, item_signals, user_view
 from api.app import create_app
-from api.deps import ServingDeps
+from api.deps import RateLimitPolicy, ServingDeps
 from api.experiments import ExperimentStore
 from api.model_holder import ModelHolder
 from models.types import ItemMeta, ItemSignals, UserView
@@ -106,6 +106,7 @@ def build_deps() -> ServingDeps:
         experiments=EXPERIMENTS,
         tallies=read_tallies,
         redis=Redis.from_url(settings.redis_url) if settings.redis_enabled else None,
+        rate_limit=RateLimitPolicy(settings.rate_limit_burst, settings.rate_limit_per_s),
         readiness=readiness,
         owner=owner,
         registry=REGISTRY,

@@ -31,8 +31,8 @@ Owner = Callable[[str], str | None]
 class RateLimitPolicy:
     """A token bucket per client: `burst` requests at once, refilled at `per_second`."""
 
-    burst: int = 200
-    per_second: float = 100.0
+    burst: int = Settings.rate_limit_burst
+    per_second: float = Settings.rate_limit_per_s
 
 
 def _always_ready() -> tuple[bool, list[str]]:

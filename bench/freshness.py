@@ -74,11 +74,11 @@ async def trial(
     asked for, again every 20 ms if the item is still there. Polling recommendations from the
     start would keep the worker busy computing pages and delay the very update being timed.
     """
-    before = (await client.get(f"{worker.url}/v1/users/{user}/history")).json()["version"]
+    before = await history_version(client, worker, user)
     event = {"user_id": user, "item_id": item, "type": "purchase", "timestamp": time.time()}
     started = time.perf_counter()
-    assert (await client.post(f"{worker.url}/v1/events", json=event)).status_code == 202
-    while (await client.get(f"{worker.url}/v1/users/{user}/history")).json()["version"] <= before:
+    await post_event(client, worker, event)
+    while await history_version(client, worker, user) <= before:
         await asyncio.sleep(POLL_S)
     seen = time.perf_counter() - started
     while True:
@@ -87,12 +87,30 @@ async def trial(
         await asyncio.sleep(PAGE_POLL_S)
 
 
+def expect(response: httpx.Response, status: int) -> httpx.Response:
+    """The response when it has `status`; otherwise the run stops with the worker's answer."""
+    if response.status_code != status:
+        request = f"{response.request.method} {response.request.url.path}"
+        raise RuntimeError(f"{request} answered {response.status_code}: {response.text}")
+    return response
+
+
+async def history_version(client: httpx.AsyncClient, worker: Worker, user: str) -> int:
+    """The version of the user's state as its history answers it."""
+    response = expect(await client.get(f"{worker.url}/v1/users/{user}/history"), 200)
+    return int(response.json()["version"])
+
+
+async def post_event(client: httpx.AsyncClient, worker: Worker, event: dict[str, object]) -> None:
+    """POST one event; anything but 202 stops the run with the worker's answer."""
+    expect(await client.post(f"{worker.url}/v1/events", json=event), 202)
+
+
 async def page_shows(client: httpx.AsyncClient, worker: Worker, user: str, item: str) -> bool:
     """Whether the user's recommendation page (50 items) still shows `item`."""
-    page = (
-        await client.get(f"{worker.url}/v1/recommendations", params={"user_id": user, "count": 50})
-    ).json()
-    return item in {entry["item_id"] for entry in page["items"]}
+    params = {"user_id": user, "count": 50}
+    response = expect(await client.get(f"{worker.url}/v1/recommendations", params=params), 200)
+    return item in {entry["item_id"] for entry in response.json()["items"]}
 
 
 async def direct_trial(
@@ -103,7 +121,7 @@ async def direct_trial(
     Recommendations are asked for as soon as the POST answers, then every 20 ms."""
     event = {"user_id": user, "item_id": item, "type": "purchase", "timestamp": time.time()}
     started = time.perf_counter()
-    assert (await client.post(f"{worker.url}/v1/events", json=event)).status_code == 202
+    await post_event(client, worker, event)
     first = True
     while True:
         if not await page_shows(client, worker, user, item):
@@ -189,6 +207,9 @@ def main() -> None:
                 redis_url="redis://127.0.0.1:6379/0",
                 app_id=f"fresh-{uuid.uuid4().hex[:6]}",
                 api_port=free_port(),
+                # The trials poll every 5 ms, above one client's default allowance.
+                rate_limit_burst=100_000,
+                rate_limit_per_s=100_000.0,
             )
             worker = start_worker(
                 replace(settings, registry=Path(tmp) / "registry"), Path(tmp) / "worker"

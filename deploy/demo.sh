@@ -59,6 +59,10 @@ start() {
     | tee "$RUN/train.log"
   version="$(sed -n 's/^version \([^ ]*\) written.*/\1/p' "$RUN/train.log" | tail -n 1)"
   "$BIN/streamrec" models activate "$version"
+  serving() { curl -fsS "$API/v1/models" 2>/dev/null | grep -q "\"active\":\"$version\""; }
+  for _ in $(seq 1 60); do serving && break; sleep 1; done
+  serving || { echo "the worker did not load $version; see $RUN/worker.log" >&2; return 1; }
+  echo "the worker serves $version"
 
   say "running"
   cat <<MSG

@@ -76,6 +76,8 @@ class Settings:
     dedupe_window: int = 256
     state_cache_size: int = 20_000
     cache_ttl_s: float = 30.0
+    rate_limit_burst: int = 200
+    rate_limit_per_s: float = 100.0
     exploration_slots: int = 2
     rebuy: bool = False
     log_level: str = "info"
@@ -146,11 +148,12 @@ def _parse(attr: str, name: str, raw: str) -> object:
         "history_size",
         "dedupe_window",
         "producer_linger_ms",
+        "rate_limit_burst",
     }:
         return _int(name, raw, minimum=1 if attr != "fetch_wait_ms" else 0)
     if attr in {"exploration_slots", "state_cache_size"}:
         return _int(name, raw)
-    if attr in {"cache_ttl_s", "session_timeout_s"}:
+    if attr in {"cache_ttl_s", "session_timeout_s", "rate_limit_per_s"}:
         return _float(name, raw)
     return raw
 

@@ -74,6 +74,8 @@ def with_env(settings: Settings) -> dict[str, str]:
         ("STREAMREC_APP_ID", settings.app_id),
         ("STREAMREC_API_PORT", str(settings.api_port)),
         ("STREAMREC_BROKER_FIXES", settings.broker_fixes),
+        ("STREAMREC_RATE_LIMIT_BURST", str(settings.rate_limit_burst)),
+        ("STREAMREC_RATE_LIMIT_PER_S", str(settings.rate_limit_per_s)),
     ):
         env[name] = value
     return env

@@ -28,11 +28,14 @@ def test_values_are_read_from_streamrec_variables() -> None:
             "STREAMREC_AUTH": "on",
             "STREAMREC_JWT_SECRET": "s",
             "STREAMREC_REDIS_URL": "",
+            "STREAMREC_RATE_LIMIT_BURST": "50",
+            "STREAMREC_RATE_LIMIT_PER_S": "12.5",
         }
     )
     assert settings.bootstrap_servers == ["a:1", "b:2"]
     assert settings.partitions == 3
     assert settings.auth and not settings.redis_enabled
+    assert (settings.rate_limit_burst, settings.rate_limit_per_s) == (50, 12.5)
 
 
 @pytest.mark.parametrize(
@@ -45,6 +48,8 @@ def test_values_are_read_from_streamrec_variables() -> None:
         ({"STREAMREC_AUTH": "on"}, "STREAMREC_JWT_SECRET: required when STREAMREC_AUTH=on"),
         ({"STREAMREC_BROKER_FIXES": "magic"}, "STREAMREC_BROKER_FIXES: unknown ['magic']"),
         ({"STREAMREC_DATA_DIR": ""}, "STREAMREC_DATA_DIR: must be a directory path"),
+        ({"STREAMREC_RATE_LIMIT_BURST": "0"}, "STREAMREC_RATE_LIMIT_BURST: must be at least 1"),
+        ({"STREAMREC_RATE_LIMIT_PER_S": "0"}, "STREAMREC_RATE_LIMIT_PER_S: must be positive"),
     ],
 )
 def test_bad_values_fail_fast_naming_the_variable(env: dict[str, str], message: str) -> None:
