@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from collections import Counter as Tally
+from collections.abc import Sequence
+
 from prometheus_client import Counter, Gauge, Histogram
 
 EVENTS_PROCESSED = Counter(
@@ -29,3 +33,14 @@ AGENT_CPU = Counter(
     "CPU time of the actors' own batch work (decode, fold, encode, write), by agent",
     ["agent"],
 )
+
+
+def observe_all(histogram: Histogram, amounts: Sequence[float]) -> None:
+    """Observe many amounts of an unlabelled histogram at once, leaving its buckets and sum as
+    `observe` would (which takes a lock and walks the buckets for every amount)."""
+    if not amounts:
+        return
+    bounds = histogram._upper_bounds
+    for index, count in Tally(bisect_left(bounds, amount) for amount in amounts).items():
+        histogram._buckets[index].inc(count)
+    histogram._sum.inc(sum(amounts))

@@ -24,7 +24,7 @@ from agents.app import (
 from agents.batching import BatchWindow, take_batches
 from agents.context import SignalBatch, partition_for, write
 from agents.dead_letters import decode_json, send_dead_letter
-from agents.metrics import APPLY_LAG, DUPLICATES_DROPPED, EVENTS_PROCESSED
+from agents.metrics import APPLY_LAG, DUPLICATES_DROPPED, EVENTS_PROCESSED, observe_all
 from agents.serving import EXPERIMENTS
 from agents.state_cache import StateCache, apply_batch, clear_on_rebalance
 from agents.table_batch import TableBatch, kafka_producer
@@ -56,18 +56,43 @@ def _loads(raw: Any) -> Any:
     return orjson.loads(raw)
 
 
-async def _decode(event: EventT[Any]) -> Event | None:
-    try:
-        interaction = parse_event(_loads(event.value))
-    except (ValueError, InvalidRecord) as error:
-        await send_dead_letter(event, str(error))
-        return None
-    owner = partition_for(interaction.user_id, settings.partitions)
-    if event.key != interaction.user_id or event.message.partition != owner:
-        # Keyed or partitioned wrongly by its producer: send it to the partition of the user.
-        await events_topic.send(key=interaction.user_id, value=event.value)
-        return None
-    return interaction
+class Outbox:
+    """What a batch sends besides its table writes: dead letters, misrouted events and tallies,
+    sent once the fold is done so the fold never yields."""
+
+    def __init__(self) -> None:
+        self.rejected: list[tuple[EventT[Any], str]] = []
+        self.misrouted: list[tuple[str, Any]] = []
+        self.conversions: list[Event] = []
+
+    def decode(self, event: EventT[Any]) -> Event | None:
+        """The event's interaction; None (and queued to go elsewhere) when invalid or misrouted."""
+        try:
+            interaction = parse_event(_loads(event.value))
+        except (ValueError, InvalidRecord) as error:
+            self.rejected.append((event, str(error)))
+            return None
+        owner = partition_for(interaction.user_id, settings.partitions)
+        if event.key != interaction.user_id or event.message.partition != owner:
+            # Keyed or partitioned wrongly by its producer: send it to the partition of the user.
+            self.misrouted.append((interaction.user_id, event.value))
+            return None
+        return interaction
+
+    def tally(self, interaction: Event) -> None:
+        """Queue a click or conversion that came from a served page for its experiments."""
+        context = interaction.context
+        if interaction.type in TALLIED_TYPES and context and context.get("request_id"):
+            self.conversions.append(interaction)
+
+    async def send(self) -> None:
+        """Send what the batch queued."""
+        for event, reason in self.rejected:
+            await send_dead_letter(event, reason)
+        for user_id, value in self.misrouted:
+            await events_topic.send(key=user_id, value=value)
+        for interaction in self.conversions:
+            await _tally_conversion(interaction)
 
 
 def _experiments_of(user_id: str) -> dict[str, str]:
@@ -81,9 +106,6 @@ def _experiments_of(user_id: str) -> dict[str, str]:
 
 
 async def _tally_conversion(interaction: Event) -> None:
-    context = interaction.context or {}
-    if interaction.type not in TALLIED_TYPES or not context.get("request_id"):
-        return
     for experiment_id, variant in _experiments_of(interaction.user_id).items():
         payload = {"kind": interaction.type, "n_items": 0, "new_user": False}
         await tally_updates_topic.send(
@@ -134,15 +156,16 @@ class UserBatch:
 
     def write(self) -> None:
         """Write every changed user state once: RocksDB now, its changelog in the background."""
-        now = time.time()
+        now, lags = time.time(), []
         for user_id in self.changed:
             state = self.states[user_id]
             assert state is not None
             self.writes.put(user_id, state.to_json(), partition_for(user_id, settings.partitions))
             USER_STATES.keep(user_id, state, self.generation)
             if state.last_seen is not None:
-                APPLY_LAG.observe(max(now - state.last_seen, 0.0))
+                lags.append(max(now - state.last_seen, 0.0))
         self.writes.flush(kafka_producer(app))
+        observe_all(APPLY_LAG, lags)
 
 
 CATALOG_READS = TableBatch(tables.catalog)
@@ -152,8 +175,9 @@ CONSENT_READS = TableBatch(tables.user_consent)
 async def apply_user_batch(batch: list[EventT[Any]]) -> int:
     """Fold a batch into user states (each user written once); return the events applied."""
     lookups, signals, applied = UserBatch(), SignalBatch(settings.partitions), Counter[str]()
+    outbox = Outbox()
     for event in batch:
-        interaction = await _decode(event)
+        interaction = outbox.decode(event)
         if interaction is None or not lookups.stores(interaction.user_id, interaction.timestamp):
             continue
         state, fresh = apply_interaction(
@@ -169,9 +193,10 @@ async def apply_user_batch(batch: list[EventT[Any]]) -> int:
         lookups.update(interaction.user_id, state)
         applied[interaction.type] += 1
         signals.add(event_signal(interaction))
-        await _tally_conversion(interaction)
+        outbox.tally(interaction)
     await signals.send(kafka_producer(app), item_signals_topic.get_topic_name())
     lookups.write()
+    await outbox.send()
     for event_type, count in applied.items():
         EVENTS_PROCESSED.labels("events", event_type).inc(count)
     return applied.total()
