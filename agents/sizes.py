@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import gc
 from typing import Any
 
 from agents.app import app, tables
 from agents.metrics import CONSUMER_LAG, TABLE_KEYS
+from streamrec.heap import settle
 
 REFRESH_S = 15.0
 
@@ -41,11 +41,6 @@ def record_lag() -> None:
 
 @app.task
 async def settle_heap() -> None:
-    """Once the worker is up, move what startup built out of the collector's way."""
+    """Once the worker is up, move what startup built out of the collector's way and space
+    later collections out (`streamrec.heap`)."""
     settle()
-
-
-def settle() -> None:
-    """Collect once, then freeze the survivors (modules, app, tables) out of every later pass."""
-    gc.collect()
-    gc.freeze()

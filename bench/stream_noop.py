@@ -7,7 +7,6 @@ Run: python -m bench.stream_noop EXPECTED_EVENTS OUT_JSON
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import sys
@@ -19,6 +18,7 @@ import faust
 
 from agents import workarounds
 from agents.batching import BatchWindow, take_batches
+from streamrec.heap import settle
 from streamrec.settings import Settings
 
 BATCH = 1000
@@ -49,8 +49,7 @@ def run_noop_agent(expected: int, out: Path) -> None:
 
     @app.task  # type: ignore[untyped-decorator]
     async def settle_heap() -> None:
-        gc.collect()  # as the worker does once it is up (agents.sizes.settle)
-        gc.freeze()
+        settle()  # the worker's collector policy, applied as the worker applies it once up
 
     @app.agent(topic)
     async def do_nothing(stream: Any) -> None:
