@@ -1,7 +1,7 @@
 """Worker throughput, freshness and footprint on the embedded broker, all in one run.
 
-Run: python bench/stream.py [--events 300000] [--users 100000] [--items 20000] [--phases abcdr]
-     [--repeat N] [--results FILE]
+Run: python bench/stream.py [--events 300000] [--users 100000] [--items 20000] [--skew 0]
+     [--phases abcdr] [--repeat N] [--results FILE]
 Measures (a) a do-nothing Faust agent on `events` (same settings and fixes as the worker),
 (b) one `streamrec worker` folding the same backlog into every table, (c) two workers in one
 group, (d) publish-to-applied freshness at a steady rate, (e) RocksDB size and worker RSS,
@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import json
 import os
-import random
 import shutil
 import signal
 import subprocess
@@ -29,6 +28,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.stream_events import synthetic_events  # noqa: E402
 from bench.stream_probe import (  # noqa: E402
     PHASE_TIMEOUT_S,
     POLL_S,
@@ -48,27 +48,6 @@ from streamrec.broker import EmbeddedBroker, free_port, start_broker  # noqa: E4
 from streamrec.kafka import producer, send_all  # noqa: E402
 from streamrec.settings import Settings  # noqa: E402
 from streamrec.topics import ensure_topics  # noqa: E402
-
-TYPES = ("view", "click", "add_to_cart", "purchase", "rating")
-TYPE_WEIGHTS = (60, 25, 8, 4, 3)
-START = 1_700_000_000.0
-
-
-def synthetic_events(count: int, users: int, items: int, seed: int = 7) -> list[dict[str, Any]]:
-    """`count` valid events over `users` users and `items` items, ten per event-time second."""
-    rng = random.Random(seed)
-    types = rng.choices(TYPES, weights=TYPE_WEIGHTS, k=count)
-    return [
-        {
-            "event_id": f"b{n}",
-            "user_id": f"u{rng.randrange(users)}",
-            "item_id": f"i{rng.randrange(items)}",
-            "type": kind,
-            "timestamp": START + n / 10,
-            **({"value": float(rng.randint(1, 5))} if kind == "rating" else {}),
-        }
-        for n, kind in enumerate(types)
-    ]
 
 
 def publish(settings: Settings, events: list[dict[str, Any]], rate: float | None = None) -> None:
@@ -223,6 +202,9 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=300_000, help="backlog size")
     parser.add_argument("--users", type=int, default=100_000, help="distinct user ids drawn from")
     parser.add_argument("--items", type=int, default=20_000, help="distinct item ids drawn from")
+    parser.add_argument(
+        "--skew", type=float, default=0.0, help="Zipf exponent of user and item draws (0: uniform)"
+    )
     parser.add_argument("--partitions", type=int, default=8, help="partitions per keyed topic")
     parser.add_argument("--rate", type=float, default=1000.0, help="events/s for freshness (d)")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of the (d) run")
@@ -234,7 +216,7 @@ def main() -> None:
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop children, remove files
     started, load_before = time.monotonic(), loadavg()
-    events = synthetic_events(args.events, args.users, args.items)
+    events = synthetic_events(args.events, args.users, args.items, args.skew)
     figures: dict[str, dict[str, float]] = {
         "load": {
             "users": len({e["user_id"] for e in events}),
