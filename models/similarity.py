@@ -51,8 +51,8 @@ def history_anchors(
     bundle: ModelBundle, user: UserView, item_ids: Sequence[str], now: float
 ) -> list[str | None]:
     """For each item, the item of the user's history most linked to it: the largest EASE weight
-    from a history item to it, else (no EASE weights) the closest ALS factors among the recent
-    view. None where the bundle lacks the item or nothing in the history points to it."""
+    from a history item to it, else (no EASE weights) the closest ALS factors among the history
+    items. None where the bundle lacks the item or nothing in the history points to it."""
     anchors: list[str | None] = [None] * len(item_ids)
     rows = rows_of(bundle.item_index, item_ids)
     known = np.flatnonzero(rows >= 0)
