@@ -9,6 +9,8 @@ Each fix is applied once by `apply(settings)`; the first two have tests that fai
   (faust-streaming issue #502); commit them first so a rebalance replays few processed events.
   Replays are harmless either way (the user gate drops a seen event_id); the rebalance test
   checks that each event is applied once across the group.
+- direct_delivery: faust-streaming's drain loop spends four tasks on every message; deliver
+  directly when nothing can make the delivery wait (agents/delivery.py).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from faust.transport import consumer as faust_consumer
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 
+from agents.delivery import patch_direct_delivery
 from streamrec.kafka import true_highwaters
 from streamrec.settings import Settings
 
@@ -100,6 +103,7 @@ FIXES: dict[str, Callable[[Settings], None]] = {
     "true_highwaters": _patch_highwaters,
     "fast_fetch": _patch_fetch_wait,
     "commit_before_revoke": _patch_commit_before_revoke,
+    "direct_delivery": lambda _settings: patch_direct_delivery(),
 }
 
 

@@ -1,9 +1,12 @@
 """Worker throughput, freshness and footprint on the embedded broker, all in one run.
 
 Run: python bench/stream.py [--events 300000] [--users 100000] [--items 20000] [--skew 0]
-     [--phases abcdr] [--repeat N] [--results FILE]
-Measures (a) a do-nothing Faust agent on `events` (same settings and fixes as the worker),
-(b) one `streamrec worker` folding the same backlog into every table, (c) two workers in one
+     [--phases anbcdr] [--repeat N] [--results FILE]
+Measures (a) a do-nothing Faust agent on `events` with the worker's settings and broker fixes
+but Faust's own per-message delivery, (n) the same agent on the worker's delivery path
+(agents/delivery.py), (b) one `streamrec worker` folding the same backlog into every table:
+(b)/(a) compares the worker with what Faust delivers, (b)/(n) is the cost of the worker's own
+work on the same delivery path; (c) two workers in one
 group, (d) publish-to-applied freshness at a steady rate, (e) RocksDB size and worker RSS,
 (r) a bare aiokafka consumer's publish-to-fetch lag at the same rate: the broker's floor under (d).
 Each phase gets a fresh embedded broker (internal topics are not namespaced by app id).
@@ -46,7 +49,7 @@ from bench.stream_raw import phase_raw  # noqa: E402
 from bench.stream_report import loadavg, report  # noqa: E402
 from streamrec.broker import EmbeddedBroker, free_port, start_broker  # noqa: E402
 from streamrec.kafka import producer, send_all  # noqa: E402
-from streamrec.settings import Settings  # noqa: E402
+from streamrec.settings import BROKER_FIXES, Settings  # noqa: E402
 from streamrec.topics import ensure_topics  # noqa: E402
 
 
@@ -113,10 +116,13 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(10)
 
 
-def phase_noop(settings: Settings, work: Path, total: int) -> dict[str, float]:
-    """(a) the do-nothing agent's rate over the backlog."""
+def phase_noop(
+    settings: Settings, work: Path, total: int, fixes: tuple[str, ...]
+) -> dict[str, float]:
+    """(a) or (n): the do-nothing agent's rate over the backlog, with these broker fixes."""
     out = work / "noop.json"
     env = child_env(settings, work / "noop", free_port(), "bench-noop")
+    env["STREAMREC_BROKER_FIXES"] = ",".join(fixes)
     command = [sys.executable, "-m", "bench.stream_noop", str(total), str(out)]
     with (work / "noop.log").open("wb") as log:
         process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=log)
@@ -196,6 +202,10 @@ def phase_freshness(
         stop(process)
 
 
+# (a): every fix but the worker's own delivery path, so Faust delivers each message its way.
+FAUST_DELIVERY_FIXES = tuple(name for name in BROKER_FIXES if name != "direct_delivery")
+
+
 def main() -> None:
     """Run the selected phases on fresh brokers and print (optionally append) the figures."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -208,7 +218,7 @@ def main() -> None:
     parser.add_argument("--partitions", type=int, default=8, help="partitions per keyed topic")
     parser.add_argument("--rate", type=float, default=1000.0, help="events/s for freshness (d)")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of the (d) run")
-    parser.add_argument("--phases", default="abcdr", help="which of a, b, c, d, r to run")
+    parser.add_argument("--phases", default="anbcdr", help="which of a, n, b, c, d, r to run")
     parser.add_argument(
         "--repeat", type=int, default=1, help="run the phases this many times (ratios: median)"
     )
@@ -274,11 +284,12 @@ def run_round(
 def run_phase(
     phase: str, settings: Settings, work: Path, args: argparse.Namespace
 ) -> dict[str, float]:
-    """One measurement: a, b, c, d or r."""
+    """One measurement: a, n, b, c, d or r."""
     if phase == "r":
         return phase_raw(settings, args.rate, args.seconds, paced_publish)
-    if phase == "a":
-        return phase_noop(settings, work, args.events)
+    if phase in "an":
+        fixes = FAUST_DELIVERY_FIXES if phase == "a" else BROKER_FIXES
+        return phase_noop(settings, work, args.events, fixes)
     if phase in "bc":
         return phase_workers(settings, work, args.events, 1 if phase == "b" else 2)
     return phase_freshness(settings, work, args.rate, args.seconds)

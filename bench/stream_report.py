@@ -13,15 +13,43 @@ from streamrec.settings import Settings
 Figures = dict[str, dict[str, float]]
 
 
-def ratio_line(rounds: list[Figures]) -> str | None:
-    """The (b)/(a) ratio of every round and their median, when there was more than one."""
+def ratio_line(rounds: list[Figures], baseline: str = "a") -> str | None:
+    """The (b)/baseline ratio of every round and their median, when there was more than one."""
     ratios = [
-        r["b"]["events_per_s"] / r["a"]["events_per_s"] for r in rounds if "a" in r and "b" in r
+        r["b"]["events_per_s"] / r[baseline]["events_per_s"]
+        for r in rounds
+        if baseline in r and "b" in r
     ]
     if len(ratios) < 2:
         return None
     listed = ", ".join(f"{ratio:.2f}" for ratio in ratios)
-    return f"| (b)/(a) per round | {listed} (median **{statistics.median(ratios):.2f}**) |"
+    median = statistics.median(ratios)
+    return f"| (b)/({baseline}) per round | {listed} (median **{median:.2f}**) |"
+
+
+def throughput_lines(figures: Figures, rounds: list[Figures]) -> list[str]:
+    """Rows for (a), (n), (b) and the worker's rate against each do-nothing agent."""
+    lines = []
+    noop, same, one = (figures.get(phase) for phase in "anb")
+    if noop:
+        rate = noop["events_per_s"]
+        lines.append(f"| (a) do-nothing Faust agent, Faust's delivery | {rate:,.0f} events/s |")
+    if same:
+        rate = same["events_per_s"]
+        lines.append(
+            f"| (n) do-nothing Faust agent, the worker's delivery | {rate:,.0f} events/s |"
+        )
+    if one:
+        lines.append(f"| (b) one worker, every table | {one['events_per_s']:,.0f} events/s |")
+    if one and "agent_cpu_us" in one:
+        lines.append(f"| (b) actors' own CPU per event | {one['agent_cpu_us']:,.1f} µs |")
+    for phase, baseline in (("a", noop), ("n", same)):
+        if baseline and one:
+            ratio = one["events_per_s"] / baseline["events_per_s"]
+            lines.append(f"| (b)/({phase}) | {ratio:.2f} |")
+        if per_round := ratio_line(rounds, phase):
+            lines.append(per_round)
+    return lines
 
 
 def report(
@@ -40,17 +68,8 @@ def report(
         "| measure | value |",
         "|---|---|",
     ]
-    noop, one, two = figures.get("a"), figures.get("b"), figures.get("c")
-    if noop:
-        lines.append(f"| (a) do-nothing Faust agent | {noop['events_per_s']:,.0f} events/s |")
-    if one:
-        lines.append(f"| (b) one worker, every table | {one['events_per_s']:,.0f} events/s |")
-    if one and "agent_cpu_us" in one:
-        lines.append(f"| (b) actors' own CPU per event | {one['agent_cpu_us']:,.1f} µs |")
-    if noop and one:
-        lines.append(f"| (b)/(a) | {one['events_per_s'] / noop['events_per_s']:.2f} |")
-    if per_round := ratio_line(rounds or []):
-        lines.append(per_round)
+    lines += throughput_lines(figures, rounds or [])
+    one, two = figures.get("b"), figures.get("c")
     if two:
         lines.append(f"| (c) two workers, combined | {two['events_per_s']:,.0f} events/s |")
     if fresh := figures.get("d"):

@@ -11,7 +11,7 @@ from pathlib import Path
 from streamrec.errors import ConfigError
 
 PREFIX = "STREAMREC_"
-BROKER_FIXES = ("true_highwaters", "fast_fetch", "commit_before_revoke")
+BROKER_FIXES = ("true_highwaters", "fast_fetch", "commit_before_revoke", "direct_delivery")
 
 
 def _flag(name: str, raw: str) -> bool:

@@ -87,3 +87,15 @@ def user_matches(worker: Worker, user_id: str, expected: UserState) -> bool:
 def all_match(worker: Worker, expected: dict[str, UserState]) -> bool:
     """Whether every user equals the clean replay."""
     return all(user_matches(worker, user, state) for user, state in expected.items())
+
+
+def mismatches(worker: Worker, expected: dict[str, UserState], limit: int = 5) -> str:
+    """The first users whose state differs from the clean replay, both sides, and the log."""
+    lines = []
+    for user_id, state in expected.items():
+        if not user_matches(worker, user_id, state):
+            response = worker.get(f"/v1/users/{user_id}/history")
+            got = response.text[:300] if response.status_code == 200 else response.status_code
+            lines.append(f"{user_id}: expected v{state.version} {state.counts}, got {got}")
+    shown = "\n".join(lines[:limit])
+    return f"{len(lines)} of {len(expected)} users differ:\n{shown}\n{worker.tail()}"

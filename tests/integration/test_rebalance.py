@@ -16,6 +16,7 @@ from tests.integration.events import (
     all_match,
     expected_users,
     make_events,
+    mismatches,
     publish_in_background,
     wait_for,
 )
@@ -60,7 +61,9 @@ def test_a_second_worker_joining_mid_stream_counts_nothing_twice(
         feeder.join(60)
         expected = expected_users(events)
         for worker in (first, second):
-            assert wait_for(lambda w=worker: all_match(w, expected), 60), worker.tail()
+            assert wait_for(lambda w=worker: all_match(w, expected), 60), mismatches(
+                worker, expected
+            )
         # Item counters lose nothing across the move either: every signal reaches the item's
         # owner through item-signals (item states drop a repeated id).
         per_item = Counter(str(event["item_id"]) for event in events)

@@ -10,7 +10,14 @@ import pytest
 
 from streamrec.settings import Settings
 from tables.user import UserState
-from tests.integration.events import all_match, expected_users, make_events, publish, wait_for
+from tests.integration.events import (
+    all_match,
+    expected_users,
+    make_events,
+    mismatches,
+    publish,
+    wait_for,
+)
 from tests.integration.workers import start_worker
 
 pytestmark = pytest.mark.integration
@@ -21,7 +28,7 @@ def assert_worker_holds(settings: Settings, data: Path, expected: dict[str, User
     worker = start_worker(settings, data)
     try:
         worker.wait_ready()
-        assert wait_for(lambda: all_match(worker, expected), 60), worker.tail()
+        assert wait_for(lambda: all_match(worker, expected), 60), mismatches(worker, expected)
     finally:
         worker.stop()
 

@@ -16,6 +16,7 @@ from tests.integration.events import (
     all_match,
     expected_users,
     make_events,
+    mismatches,
     publish,
     publish_in_background,
     wait_for,
@@ -38,7 +39,9 @@ def crash_and_recover(
     worker = start_worker(own, data)
     worker.wait_ready()
     publish(own, first)
-    assert wait_for(lambda: all_match(worker, expected_users(first)), 60), worker.tail()
+    assert wait_for(lambda: all_match(worker, expected_users(first)), 60), mismatches(
+        worker, expected_users(first)
+    )
     time.sleep(COMMIT_WAIT_S)
     feeder = publish_in_background(own, second, rate=1000)
     time.sleep(0.8)
@@ -53,6 +56,6 @@ def crash_and_recover(
 def test_kill_9_and_lost_rocksdb_recover_every_event(settings: Settings, tmp_path: Path) -> None:
     worker, expected = crash_and_recover(settings, tmp_path, "all")
     try:
-        assert wait_for(lambda: all_match(worker, expected), 60), worker.tail()
+        assert wait_for(lambda: all_match(worker, expected), 60), mismatches(worker, expected)
     finally:
         worker.stop()
