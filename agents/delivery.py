@@ -38,6 +38,9 @@ class Readiness:
         self._app, self._flow_control, self._buffer = app, app.flow_control, app.producer.buffer
         self._suspended = consumer.suspend_flow.is_set
         self._stopped = consumer._stopped.is_set
+        # ProducerBuffer.size reads app.conf on every call; the setting never changes.
+        threaded = app.conf.producer_threaded
+        self._buffered = (lambda: self._buffer.size) if threaded else self._buffer.pending.qsize
 
     def flowing(self) -> bool:
         """Neither rebalancing (nor recovering), suspended, resubscribing nor over the producer
@@ -46,7 +49,7 @@ class Readiness:
             return False
         if not self._flow_control.is_active():
             return False
-        return bool(self._buffer.size <= self._buffer.max_messages)
+        return bool(self._buffered() <= self._buffer.max_messages)
 
     def crowded(self, tp: Any) -> bool:
         """Whether a queue this partition feeds is above its low-water mark."""

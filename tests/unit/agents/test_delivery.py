@@ -24,7 +24,8 @@ def consumer_with_queue(queue: asyncio.Queue[int]) -> Any:
         rebalancing=False,
         topics=topics,
         flow_control=FlowControlEvent(initially_suspended=False),
-        producer=SimpleNamespace(buffer=SimpleNamespace(size=0, max_messages=100)),
+        producer=SimpleNamespace(buffer=SimpleNamespace(pending=asyncio.Queue(), max_messages=100)),
+        conf=SimpleNamespace(producer_threaded=False),
     )
     return SimpleNamespace(app=app, suspend_flow=asyncio.Event(), _stopped=asyncio.Event())
 
@@ -58,7 +59,7 @@ async def test_anything_that_could_make_a_delivery_wait_stops_the_direct_path(ca
     elif cause == "resubscribing":
         await consumer.app.topics._tp_to_callback_lock.acquire()
     else:
-        consumer.app.producer.buffer.size = 101
+        fill(consumer.app.producer.buffer.pending, 101)
     assert not ready.flowing()
 
 
