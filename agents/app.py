@@ -7,7 +7,7 @@ import faust
 from agents import workarounds
 from streamrec import topics as names
 from streamrec.settings import Settings
-from tables.declare import declare
+from tables.declare import declare, store_options
 
 settings = Settings.from_env()
 workarounds.apply(settings)
@@ -79,7 +79,11 @@ tally_updates_topic = app.topic(
     internal=True,
 )
 
-tables = declare(app, settings.partitions)
+tables = declare(
+    app,
+    settings.partitions,
+    store_options(settings.rocksdb_write_buffer_mb, settings.rocksdb_block_cache_mb),
+)
 
 # The actors register themselves on `app` when imported (they import `app` from here).
 from agents import experiments, items, serving, sizes, users  # noqa: E402, F401

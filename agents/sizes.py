@@ -1,14 +1,17 @@
-"""Table sizes and consumer lag for Prometheus, refreshed on a timer; the heap settled at start."""
+"""Table sizes and consumer lag for Prometheus, refreshed on a timer; the heap settled at start
+and its freed memory handed back to the system on a timer."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from agents.app import app, tables
 from agents.metrics import CONSUMER_LAG, TABLE_KEYS
-from streamrec.heap import settle
+from streamrec.heap import release_freed, settle
 
 REFRESH_S = 15.0
+RELEASE_S = 15.0
 
 
 def estimated_keys(table: Any) -> int:
@@ -44,3 +47,9 @@ async def settle_heap() -> None:
     """Once the worker is up, move what startup built out of the collector's way and space
     later collections out (`streamrec.heap`)."""
     settle()
+
+
+@app.timer(RELEASE_S)
+async def release_memory() -> None:
+    """Hand the C heap's freed pages back to the system, off the event loop."""
+    await asyncio.get_running_loop().run_in_executor(None, release_freed)

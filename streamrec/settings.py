@@ -75,6 +75,8 @@ class Settings:
     history_size: int = 50
     dedupe_window: int = 256
     state_cache_size: int = 20_000
+    rocksdb_write_buffer_mb: int = 16
+    rocksdb_block_cache_mb: int = 16
     cache_ttl_s: float = 30.0
     rate_limit_burst: int = 200
     rate_limit_per_s: float = 100.0
@@ -149,6 +151,8 @@ def _parse(attr: str, name: str, raw: str) -> object:
         "dedupe_window",
         "producer_linger_ms",
         "rate_limit_burst",
+        "rocksdb_write_buffer_mb",
+        "rocksdb_block_cache_mb",
     }:
         return _int(name, raw, minimum=1 if attr != "fetch_wait_ms" else 0)
     if attr in {"exploration_slots", "state_cache_size"}:

@@ -191,3 +191,12 @@ def test_worker_exposes_actor_metrics_and_table_sizes(worker: Worker) -> None:
         "streamrec_consumer_lag{",
     ):
         assert name in text
+
+
+def test_table_databases_open_with_the_configured_memory_limits(worker: Worker) -> None:
+    options = sorted((worker.settings.data_dir / "worker").glob("**/user_state-*.db/OPTIONS-*"))
+    assert options, "the worker opened no user_state database"
+    text = options[-1].read_text()
+    write_buffer = worker.settings.rocksdb_write_buffer_mb * 1024 * 1024
+    assert re.search(rf"^\s*write_buffer_size={write_buffer}$", text, re.M)
+    assert re.search(r"^\s*max_write_buffer_number=2$", text, re.M)

@@ -18,6 +18,7 @@ def test_defaults_match_the_documented_contract() -> None:
     assert settings.redis_url == "redis://127.0.0.1:6379/0"
     assert (settings.api_host, settings.api_port, settings.partitions) == ("127.0.0.1", 8000, 8)
     assert settings.auth is False
+    assert (settings.rocksdb_write_buffer_mb, settings.rocksdb_block_cache_mb) == (16, 16)
 
 
 def test_values_are_read_from_streamrec_variables() -> None:
@@ -50,6 +51,10 @@ def test_values_are_read_from_streamrec_variables() -> None:
         ({"STREAMREC_DATA_DIR": ""}, "STREAMREC_DATA_DIR: must be a directory path"),
         ({"STREAMREC_RATE_LIMIT_BURST": "0"}, "STREAMREC_RATE_LIMIT_BURST: must be at least 1"),
         ({"STREAMREC_RATE_LIMIT_PER_S": "0"}, "STREAMREC_RATE_LIMIT_PER_S: must be positive"),
+        (
+            {"STREAMREC_ROCKSDB_BLOCK_CACHE_MB": "0"},
+            "STREAMREC_ROCKSDB_BLOCK_CACHE_MB: must be at least 1",
+        ),
     ],
 )
 def test_bad_values_fail_fast_naming_the_variable(env: dict[str, str], message: str) -> None:
