@@ -76,12 +76,12 @@ def rss_bytes(pid: int) -> int:
 
 
 def du_bytes(path: Path, pattern: str = "*") -> int:
-    """Disk blocks (as du counts them) of the files under the folders matching `pattern`."""
-    total = 0
-    for folder in path.rglob(pattern):
-        files = folder.rglob("*") if folder.is_dir() else [folder]
-        total += sum(file.stat().st_blocks * 512 for file in files if file.is_file())
-    return total
+    """Disk blocks (as du counts them) of the files under the folders matching `pattern`, each
+    file counted once however many matching folders hold it."""
+    files: set[Path] = set()
+    for match in path.rglob(pattern):
+        files.update(match.rglob("*") if match.is_dir() else [match])
+    return sum(file.stat().st_blocks * 512 for file in files if file.is_file())
 
 
 def live_bytes(path: Path, table: str) -> int:
