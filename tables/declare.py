@@ -77,10 +77,8 @@ def _keyed(app: Any, name: str, partitions: int, help_text: str, options: Mappin
     return _raw_keys(table)
 
 
-def declare(app: Any, partitions: int, options: Mapping[str, int] | None = None) -> Tables:
-    """Create every table on `app`, each partition's RocksDB database opened with `options`
-    (Faust's defaults when None)."""
-    options = options or {}
+def declare(app: Any, partitions: int, options: Mapping[str, int]) -> Tables:
+    """Create every table on `app`, each partition's RocksDB database opened with `options`."""
     return Tables(
         user_state=_keyed(app, USER_STATE, partitions, "user_id -> UserState", options),
         user_consent=_keyed(app, USER_CONSENT, partitions, "user_id -> ConsentState", options),

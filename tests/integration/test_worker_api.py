@@ -16,6 +16,7 @@ import pytest
 from streamrec.broker import EmbeddedBroker
 from streamrec.kafka import consumer, end_offsets, partitions_for, producer
 from streamrec.settings import Settings
+from tables.declare import MEMTABLES_PER_DATABASE, MIB
 from tests.integration.events import wait_for
 from tests.integration.workers import Worker, module_worker, post
 
@@ -197,6 +198,6 @@ def test_table_databases_open_with_the_configured_memory_limits(worker: Worker) 
     options = sorted((worker.settings.data_dir / "worker").glob("**/user_state-*.db/OPTIONS-*"))
     assert options, "the worker opened no user_state database"
     text = options[-1].read_text()
-    write_buffer = worker.settings.rocksdb_write_buffer_mb * 1024 * 1024
+    write_buffer = worker.settings.rocksdb_write_buffer_mb * MIB
     assert re.search(rf"^\s*write_buffer_size={write_buffer}$", text, re.M)
-    assert re.search(r"^\s*max_write_buffer_number=2$", text, re.M)
+    assert re.search(rf"^\s*max_write_buffer_number={MEMTABLES_PER_DATABASE}$", text, re.M)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import faust
 
-from tables.declare import MIB, declare, store_options
+from tables.declare import MEMTABLES_PER_DATABASE, MIB, declare, store_options
 
 
 def test_store_options_bound_memtables_and_block_cache() -> None:
     assert store_options(8, 4) == {
         "write_buffer_size": 8 * MIB,
-        "max_write_buffer_number": 2,
+        "max_write_buffer_number": MEMTABLES_PER_DATABASE,
         "block_cache_size": 4 * MIB,
     }
 
