@@ -31,6 +31,7 @@ bench: install
 	PYTHONPATH=. $(PY) bench/serve.py
 	PYTHONPATH=. $(PY) bench/train.py
 	PYTHONPATH=. $(PY) bench/quality.py
+	PYTHONPATH=. $(PY) bench/offline_protocols.py
 
 demo: install
 	bash deploy/demo.sh start

@@ -1,121 +1,144 @@
-"""Recommendation quality on MovieLens: every model, both protocols; appends to bench/RESULTS.md.
+"""Served-path quality on MovieLens: the pages `GET /v1/recommendations` would serve.
 
-Usage: python bench/quality.py [--datasets ml-100k,ml-1m] [--protocols temporal,recbole]
-       [--models pop,itemknn,...] [--k 10] [--seed 2020]
-Datasets are fetched with `streamrec datasets fetch NAME` when missing from
-$STREAMREC_DATA_DIR/datasets/NAME/.
+Usage: python bench/quality.py [--datasets ml-100k,ml-1m] [--users N] [--k 10] [--seed 2020]
+
+Protocol (bench/served_protocol.py): chronological leave-one-out; the model is trained on every
+event but each user's last; each user's earlier events are folded into table state through the
+worker's fold; pages come from the serving steps with the default configuration, with
+exploration on (as served) and off. Side by side in the same run: popularity, ALS alone,
+transitions from the last 5 items alone, and the full pipeline. Figures: HR@10, NDCG@10, share
+of consumed (rated or bought) items on pages, catalogue coverage, largest category share.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import platform
-import subprocess
 import sys
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 
-from offline.evaluate import Evaluation, evaluate, load_frame
-from offline.report import metrics_table, write_report
+import numpy as np
+import polars as pl
+
+from bench.served_protocol import (
+    consumed_items,
+    fold_users,
+    leave_last_out,
+    page_metrics,
+    ranked_pages,
+    served_pages,
+    transition_scores,
+)
+from models.bundle import user_vector
+from models.context import CANDIDATE_LIMIT, ServingConfig
+from offline.evaluate import load_frame
+from offline.served import world_at
+from offline.train import TrainParams, fit
+from offline.views import signals_snapshot
 from streamrec.settings import Settings
 
-RESULTS = Path(__file__).with_name("RESULTS.md")
 MACHINE = "2 cores, 24 GiB, no GPU"
-RECBOLE_REFERENCE = (
-    "Published RecBole ML-1M NDCG@10 (same recbole protocol): Pop 0.101, ItemKNN 0.239, "
-    "BPR 0.241, LightGCN 0.248, EASE 0.287."
-)
+COLUMNS = ("hr", "ndcg", "consumed_share", "coverage", "category_share_mean", "category_share_max")
 
 
-def dataset_dir(name: str) -> Path:
-    """Fetch the dataset through the CLI (this interpreter's) unless its files are there."""
+def dataset(name: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Events and items of a fetched dataset (`streamrec datasets fetch NAME` first)."""
     folder = Settings.from_env().data_dir / "datasets" / name
     if not (folder / "events.parquet").exists():
-        command = [sys.executable, "-m", "streamrec.cli.main", "datasets", "fetch", name]
-        subprocess.run(command, check=True)
-    return folder
+        raise SystemExit(f"{folder}: missing; run `streamrec datasets fetch {name}` first")
+    return load_frame(folder / "events.parquet"), load_frame(folder / "items.parquet")
 
 
-def run_one(dataset: str, protocol: str, args: argparse.Namespace, out: Path) -> Evaluation:
-    """Evaluate every model on one dataset and protocol; writes the report under `out`."""
-    folder = dataset_dir(dataset)
-    events = load_frame(folder / "events.parquet")
-    items = load_frame(folder / "items.parquet")
-    models = args.models.split(",") if args.models else None
-    print(f"== {dataset}, {protocol} protocol", file=sys.stderr)
-    evaluation = evaluate(
-        events,
-        items,
-        protocol=protocol,
-        k=args.k,
-        models=models,
-        seed=args.seed,
-        source=f"{dataset} ({folder / 'events.parquet'})",
+def evaluate(name: str, users: int | None, k: int, seed: int) -> dict[str, dict[str, float]]:
+    """Every model's figures on one dataset."""
+    events, items = dataset(name)
+    split = leave_last_out(events)
+    evaluated = split.users
+    if users is not None and users < len(evaluated):
+        picked = np.random.default_rng(seed).choice(len(evaluated), users, replace=False)
+        evaluated = [evaluated[i] for i in sorted(picked.tolist())]
+    started = time.perf_counter()
+    fitted = fit(split.train, items, replace(TrainParams(), seed=seed))
+    print(f"{name}: trained in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    bundle, now = fitted.bundle, float(split.train["timestamp"].max()) + 1.0  # type: ignore[arg-type]
+    views = fold_users(split.train, fitted.meta, evaluated)
+    world = world_at(bundle, signals_snapshot(split.train, now), fitted.meta, now, CANDIDATE_LIMIT)
+    seen = consumed_items(split.train)
+    held = {user: split.held_out[user] for user in evaluated}
+    category = _category_of(fitted.meta)
+    size = len(bundle.item_names)
+
+    def measured(pages: dict[str, list[str]]) -> dict[str, float]:
+        return page_metrics(pages, held, seen, category, size, k)
+
+    def als(user: str) -> np.ndarray | None:
+        vector = user_vector(bundle, views[user], now) if user in views else None
+        return None if vector is None else bundle.item_factors @ vector
+
+    results = {
+        "popularity": measured(ranked_pages(bundle, evaluated, lambda u: None, seen, k)),
+        "als alone": measured(ranked_pages(bundle, evaluated, als, seen, k)),
+        "transitions (last 5)": measured(
+            ranked_pages(bundle, evaluated, transition_scores(bundle, views), seen, k)
+        ),
+    }
+    for label, slots in (("pipeline, exploration on", None), ("pipeline, exploration off", 0)):
+        config = ServingConfig() if slots is None else ServingConfig(exploration_slots=slots)
+        started = time.perf_counter()
+        pages = served_pages(world, {u: views[u] for u in evaluated if u in views}, config, k)
+        took = (time.perf_counter() - started) / max(len(pages), 1) * 1000
+        results[label] = {**measured(pages), "ms_per_page": took}
+    return results
+
+
+def _category_of(meta: dict[str, object]) -> object:
+    def category(item_id: str) -> str:
+        item = meta.get(item_id)
+        return getattr(item, "category", "") or ""
+
+    return category
+
+
+def table(results: dict[str, dict[str, float]]) -> str:
+    """Markdown table of one dataset's figures."""
+    head = (
+        "| model | HR@10 | NDCG@10 | consumed on pages | coverage "
+        "| top category share (mean / max) |"
     )
-    write_report(evaluation, out / f"{dataset}-{protocol}")
-    return evaluation
-
-
-def section(dataset: str, evaluation: Evaluation) -> str:
-    """Markdown block of one run for RESULTS.md."""
-    sizes = ", ".join(f"{k} {v:,}" for k, v in evaluation.split_summary.items())
-    params = "; ".join(f"{k}: {v}" for k, v in evaluation.split_params.items())
-    return (
-        f"### {dataset}, {evaluation.protocol} protocol\n\n"
-        f"Split: {params}.\nSizes: {sizes}.\n\n"
-        f"{metrics_table(evaluation)}\n"
-    )
-
-
-def load_average() -> str:
-    """The 1, 5 and 15 minute load averages (fit and rank times depend on them)."""
-    return ", ".join(f"{value:.1f}" for value in os.getloadavg())
-
-
-def append_results(command: str, blocks: list[str], seconds: float, load: str) -> None:
-    """Append one dated entry to bench/RESULTS.md."""
-    header = "" if RESULTS.exists() else "# Recommendation quality benchmarks\n\n"
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    entry = (
-        f"{header}## {stamp}\n\nCommand: `{command}`  \nMachine: {MACHINE} "
-        f"(Python {platform.python_version()}); total {seconds:.0f} s; load average at "
-        f"start {load}, at end {load_average()}.  \n"
-        f"{RECBOLE_REFERENCE}\n\n" + "\n".join(blocks) + "\n"
-    )
-    with RESULTS.open("a", encoding="utf-8") as handle:
-        handle.write(entry)
+    lines = [head, "|---|---|---|---|---|---|"]
+    for model, row in results.items():
+        lines.append(
+            f"| {model} | {row['hr']:.4f} | {row['ndcg']:.4f} | {row['consumed_share']:.3f} | "
+            f"{row['coverage']:.3f} | {row['category_share_mean']:.2f} / "
+            f"{row['category_share_max']:.2f} |"
+        )
+    return "\n".join(lines)
 
 
 def main() -> int:
-    """Run the benchmark and record it."""
+    """Run the benchmark and print its tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument(
-        "--datasets", "--dataset", default="ml-100k,ml-1m", help="comma-separated datasets"
-    )
-    parser.add_argument(
-        "--protocols",
-        "--protocol",
-        default="temporal,recbole",
-        help="comma-separated protocols: temporal, recbole",
-    )
-    parser.add_argument("--models", default=None, help="comma-separated models (default: all)")
-    parser.add_argument("--k", type=int, default=10, help="list length (default 10)")
+    parser.add_argument("--datasets", default="ml-100k,ml-1m", help="comma-separated datasets")
+    parser.add_argument("--users", type=int, default=None, help="evaluate a sample of users")
+    parser.add_argument("--k", type=int, default=10, help="page size (default 10)")
     parser.add_argument("--seed", type=int, default=2020, help="seed (default 2020)")
     args = parser.parse_args()
-    started, load = time.perf_counter(), load_average()
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    out = Settings.from_env().data_dir / "reports" / f"bench-{stamp}"
-    blocks = []
-    for dataset in args.datasets.split(","):
-        for protocol in args.protocols.split(","):
-            evaluation = run_one(dataset, protocol, args, out)
-            print(metrics_table(evaluation))
-            blocks.append(section(dataset, evaluation))
-    seconds = time.perf_counter() - started
-    append_results("python bench/quality.py " + " ".join(sys.argv[1:]), blocks, seconds, load)
-    print(f"reports in {out}; appended to {RESULTS}; {seconds:.0f} s", file=sys.stderr)
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    print(f"## Served-path quality, {stamp}\n")
+    print(
+        f"Command: `python bench/quality.py {' '.join(sys.argv[1:])}`; machine: {MACHINE}; "
+        f"load average {', '.join(f'{v:.1f}' for v in os.getloadavg())}.\n"
+    )
+    for name in args.datasets.split(","):
+        results = evaluate(name, args.users, args.k, args.seed)
+        print(f"### {name}, chronological leave-one-out, full catalogue\n")
+        print(table(results) + "\n")
+        for label, row in results.items():
+            if "ms_per_page" in row:
+                print(f"- {label}: {row['ms_per_page']:.1f} ms per page in process")
+        print()
     return 0
 
 

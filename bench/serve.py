@@ -42,7 +42,7 @@ from bench.serve_load import HOST, drain, fixed_rate, max_throughput, warm_up
 from bench.serve_world import World, ml1m_model, ml1m_world, synthetic_bundle, synthetic_world
 from models.bundle import ModelBundle
 from models.registry import load_bundle
-from models.serving import CANDIDATE_LIMIT, PipelineStats, PoolCache, recommend
+from models.serving import CANDIDATE_LIMIT, PipelineStats, PoolCache, hydrate, recommend
 from streamrec.settings import Settings
 
 CHECK_USERS, MIN_RANKED, WARM_UP = 200, 300, 50
@@ -112,17 +112,16 @@ def _check_pipeline(bundle: ModelBundle, world: World, users: list[str]) -> dict
     started, cpu = time.perf_counter(), time.thread_time()
     for user_id in users[:CHECK_USERS]:
         stats = PipelineStats()
-        recommend(
+        ctx = hydrate(
             bundle,
             world.users[user_id],
             world.signals.get,
             world.meta.get,
-            count=10,
             now=world.now,
             rng=random.Random(0),
             pools=pools,
-            stats=stats,
         )
+        recommend(ctx, stats)
         ranked.append(stats.ranked)
     took = (time.perf_counter() - started) / len(ranked) * 1000
     cpu_ms = (time.thread_time() - cpu) / len(ranked) * 1000

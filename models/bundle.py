@@ -66,12 +66,6 @@ class ModelBundle:
     by_popularity: np.ndarray = field(init=False)
     by_rarity: np.ndarray = field(init=False)
     ease: EaseWeights | None = field(init=False)
-    last_fold: tuple[UserView, float, np.ndarray | None] | None = field(
-        default=None, init=False, repr=False
-    )
-    last_ease: tuple[UserView, float, EaseScores | None] | None = field(
-        default=None, init=False, repr=False
-    )
 
     def __post_init__(self) -> None:
         self.item_names = [str(item) for item in self.item_ids.tolist()]
@@ -173,20 +167,32 @@ def history_rows(bundle: ModelBundle, user: UserView, now: float) -> np.ndarray:
 
 
 def ease_scores(bundle: ModelBundle, user: UserView, now: float) -> EaseScores | None:
-    """The user's EASE scores (None without EASE weights or history), kept for the request like
-    the fold: candidates and features ask for the same user at the same moment."""
-    held = bundle.last_ease
-    if held is not None and held[0] is user and held[1] == now:
-        return held[2]
-    found: EaseScores | None = None
-    if bundle.ease is not None:
-        rows = history_rows(bundle, user, now)
-        if len(rows):
-            summed = summed_rows(bundle.ease, rows)
-            summed.flags.writeable = False
-            found = EaseScores(summed, rows)
-    bundle.last_ease = (user, now, found)
-    return found
+    """The user's EASE scores (None without EASE weights or history)."""
+    if bundle.ease is None:
+        return None
+    rows = history_rows(bundle, user, now)
+    if not len(rows):
+        return None
+    summed = summed_rows(bundle.ease, rows)
+    summed.flags.writeable = False
+    return EaseScores(summed, rows)
+
+
+@dataclass(frozen=True)
+class UserFold:
+    """What a bundle makes of one user at one moment: the folded vector and the EASE scores.
+
+    A request computes it once (`fold_user`) and every step reads it."""
+
+    vector: np.ndarray | None = None
+    ease: EaseScores | None = None
+
+
+def fold_user(bundle: ModelBundle | None, user: UserView, now: float) -> UserFold:
+    """The user's vector and EASE scores under `bundle` (empty without one)."""
+    if bundle is None:
+        return UserFold()
+    return UserFold(user_vector(bundle, user, now), ease_scores(bundle, user, now))
 
 
 FOLD_PRIOR = 1.0
@@ -200,16 +206,23 @@ def trained_until(bundle: ModelBundle) -> float:
 
 
 def history_confidences(
-    bundle: ModelBundle, user: UserView, now: float, after: float = -math.inf
+    bundle: ModelBundle,
+    user: UserView,
+    now: float,
+    after: float = -math.inf,
+    *,
+    dislikes: bool = False,
 ) -> dict[int, float]:
-    """Confidence per known item row from the user's weighted, decayed history after `after`."""
+    """Confidence per known item row from the user's weighted, decayed history after `after`
+    (with `dislikes`, the confidence that the user does not want the item instead)."""
+    weighting = bundle.weighting
+    weigh = weighting.dislike_weight if dislikes else weighting.type_weight
     weights: dict[int, float] = {}
     for event in user.history:
         row = bundle.item_index.get(event.item_id)
         if row is None or event.timestamp <= after:
             continue
-        weight = bundle.weighting.type_weight(event.type, event.value)
-        weight *= bundle.weighting.decay(now - event.timestamp)
+        weight = weigh(event.type, event.value) * weighting.decay(now - event.timestamp)
         weights[row] = weights.get(row, 0.0) + weight
     return {row: bundle.alpha * w for row, w in weights.items() if w > 0}
 
@@ -219,16 +232,13 @@ def user_vector(bundle: ModelBundle, user: UserView, now: float) -> np.ndarray |
 
     Solves x = (YtY + sum (c-1) y yT + (lambda + beta) I)^-1 (sum c y + beta x0), implicit's
     confidence convention with the trained vector x0 as a prior of strength beta (0 when the
-    user is unknown). No history gives x0; neither gives None. Candidates and features ask
-    for the same fold in one request, so the last answer is kept (same user object and time).
+    user is unknown). No history gives x0; neither gives None. Items the user disliked
+    (`EventWeighting.dislike_weight`) enter with preference 0, which pulls the vector away
+    from them.
     """
-    held = bundle.last_fold
-    if held is not None and held[0] is user and held[1] == now:
-        return held[2]
     vector = _fold(bundle, user, now)
     if vector is not None:
         vector.flags.writeable = False
-    bundle.last_fold = (user, now, vector)
     return vector
 
 
@@ -245,8 +255,21 @@ def _fold(bundle: ModelBundle, user: UserView, now: float) -> np.ndarray | None:
     factors = bundle.item_factors[rows].astype(np.float64)
     beta = 0.0 if prior is None else FOLD_PRIOR
     lhs = bundle.gram + (factors.T * (conf - 1.0)) @ factors
+    lhs += _dislike_term(bundle, user, now, after)
     lhs += (bundle.regularization + beta) * np.eye(len(lhs))
     rhs = factors.T @ conf
     if prior is not None:
         rhs += beta * prior
     return np.linalg.solve(lhs, rhs).astype(np.float32)
+
+
+def _dislike_term(bundle: ModelBundle, user: UserView, now: float, after: float) -> np.ndarray:
+    """sum c y yT over disliked items: preference 0 with confidence c pulls x.y towards 0."""
+    disliked = history_confidences(bundle, user, now, after, dislikes=True)
+    if not disliked:
+        return np.zeros_like(bundle.gram)
+    rows = np.fromiter(disliked.keys(), dtype=np.int64)
+    conf = np.fromiter(disliked.values(), dtype=np.float64)
+    factors = bundle.item_factors[rows].astype(np.float64)
+    term: np.ndarray = (factors.T * conf) @ factors
+    return term

@@ -13,7 +13,7 @@ from itertools import repeat
 
 import numpy as np
 
-from models.bundle import ModelBundle
+from models.bundle import ModelBundle, UserFold, fold_user
 from models.source_list import SourceList, pick
 from models.sources import (
     DEFAULT_SHARES,
@@ -196,17 +196,21 @@ def generate_set(
     n: int = 300,
     *,
     config: CandidateConfig | None = None,
+    fold: UserFold | None = None,
 ) -> CandidateSet:
     """Up to n merged candidates from every source, best first, as columns (carrying their
     bundle rows when there is a bundle).
 
     With `bundle=None` (before the first training) only model-free sources answer: trending from
     `config.trending_items` scored by live signals, exploration from `config.explore_pool`,
-    and rebuy when enabled. Catalog filters (stock, deletions) are the rules' job.
+    and rebuy when enabled. Catalog filters (stock, deletions) are the rules' job. `fold` is
+    the user's vector and EASE scores when the caller has them (computed here otherwise).
     """
     config = config or CandidateConfig()
-    recent = recent_items(user, config.recent_items)
-    ctx = SourceContext(bundle, user, signals, config, now, recent)
+    weighting = bundle.weighting if bundle is not None else None
+    recent = recent_items(user, config.recent_items, weighting)
+    fold = fold_user(bundle, user, now) if fold is None else fold
+    ctx = SourceContext(bundle, user, signals, config, now, recent, fold)
     lists = []
     for source in SOURCES:
         share = config.shares.get(source, 0.0)

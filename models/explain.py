@@ -2,48 +2,79 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from models.types import Candidate, MetaLookup, Reason, UserView
 
+if TYPE_CHECKING:
+    from models.context import RequestContext
+
 NEW_ITEM_AGE_S = 14 * 86_400.0
-PERSONAL_SOURCES = frozenset({"als", "ease", "personal", "user_vector", "retrieval"})
-BUY_AGAIN_SOURCES = frozenset({"buy_again", "rebuy"})
+PERSONAL_SOURCES = frozenset({"als", "ease"})
 FIXED_REASONS: dict[str, Reason] = {
     "trending": Reason("trending", "Trending now"),
     "popular": Reason("popular", "Popular right now"),
     "explore": Reason("explore", "Something different to explore"),
 }
+STRENGTH = ("view", "click", "add_to_cart", "rating", "purchase")
+"""Interaction types from the weakest to the strongest: a reason names the strongest."""
+BECAUSE: dict[str, tuple[str, str]] = {
+    "purchase": ("because_you_bought", "Because you bought {}"),
+    "rating": ("because_you_rated", "Because you rated {}"),
+    "add_to_cart": ("because_you_added", "Because you added {} to your cart"),
+    "click": ("because_you_viewed", "Because you viewed {}"),
+    "view": ("because_you_viewed", "Because you viewed {}"),
+}
+AGAIN: dict[str, tuple[str, str]] = {
+    "purchase": ("buy_again", "Buy {} again"),
+    "add_to_cart": ("in_your_cart", "Still in your cart: {}"),
+    "click": ("viewed_before", "You looked at {} before"),
+    "view": ("viewed_before", "You looked at {} before"),
+}
 
 
-def explain(
-    candidate: Candidate, user: UserView, meta: MetaLookup, now: float, personalised: bool = True
-) -> Reason:
+def explain(candidate: Candidate, ctx: RequestContext, meta: MetaLookup) -> Reason:
     """The reason shown beside one item; never empty."""
-    if personalised and candidate.anchor_item_id is not None:
-        anchored = _anchored(candidate.anchor_item_id, user, meta)
-        if anchored is not None:
-            return anchored
-    if candidate.source in BUY_AGAIN_SOURCES:
-        return _bought(candidate.item_id, meta) if personalised else FIXED_REASONS["popular"]
-    if personalised and candidate.source in PERSONAL_SOURCES:
-        return Reason("similar_users", "Popular with people like you")
+    personalised = ctx.personalised
+    if personalised:
+        again = ctx.consumed.revisit.get(candidate.item_id)
+        if candidate.source == "rebuy" or again is not None:
+            return _again(candidate.item_id, again or "purchase", meta)
+        if candidate.anchor_item_id is not None:
+            anchored = _anchored(candidate.anchor_item_id, ctx.user, meta)
+            if anchored is not None:
+                return anchored
+        if candidate.source in PERSONAL_SOURCES:
+            return Reason("similar_users", "Popular with people like you")
+    if candidate.source == "rebuy":
+        return FIXED_REASONS["popular"]
     if candidate.source in FIXED_REASONS:
         return FIXED_REASONS[candidate.source]
-    return _fresh_or_default(candidate.item_id, meta, now)
+    return _fresh_or_default(candidate.item_id, meta, ctx.now)
+
+
+def strongest_interaction(user: UserView, item_id: str) -> str | None:
+    """The strongest interaction type the user had with the item (None: none known)."""
+    kinds = {event.type for event in user.history if event.item_id == item_id}
+    if item_id in user.purchased:
+        kinds.add("purchase")
+    return max(kinds, key=STRENGTH.index) if kinds & set(STRENGTH) else None
 
 
 def _anchored(anchor_id: str, user: UserView, meta: MetaLookup) -> Reason | None:
     anchor = meta(anchor_id)
-    if anchor is None or not anchor.title:
+    kind = strongest_interaction(user, anchor_id)
+    if anchor is None or not anchor.title or kind is None:
         return None
-    if anchor_id in user.purchased:
-        return Reason("because_you_bought", f"Because you bought {anchor.title}", anchor_id)
-    return Reason("because_you_viewed", f"Because you viewed {anchor.title}", anchor_id)
+    code, text = BECAUSE[kind]
+    return Reason(code, text.format(anchor.title), anchor_id)
 
 
-def _bought(item_id: str, meta: MetaLookup) -> Reason:
+def _again(item_id: str, kind: str, meta: MetaLookup) -> Reason:
     item = meta(item_id)
     title = item.title if item is not None and item.title else "this"
-    return Reason("buy_again", f"Buy {title} again", item_id)
+    code, text = AGAIN.get(kind, AGAIN["view"])
+    return Reason(code, text.format(title), item_id)
 
 
 def _fresh_or_default(item_id: str, meta: MetaLookup, now: float) -> Reason:

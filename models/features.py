@@ -10,7 +10,7 @@ from operator import attrgetter
 
 import numpy as np
 
-from models.bundle import ModelBundle, ease_scores, rows_of, user_vector
+from models.bundle import ModelBundle, UserFold, fold_user, rows_of
 from models.candidates import SOURCES, CandidateSet
 from models.similarity import content_similarity, history_similarity
 from models.types import Candidate, ItemMeta, ItemSignals, MetaLookup, SignalsLookup, UserView
@@ -153,19 +153,19 @@ def _retrieval_columns(rows: np.ndarray, candidates: CandidateSet) -> None:
 
 
 def _model_columns(
-    rows: np.ndarray, bundle: ModelBundle, user: UserView, chosen: CandidateSet, now: float
+    rows: np.ndarray, bundle: ModelBundle, user: UserView, chosen: CandidateSet, fold: UserFold
 ) -> None:
     ids, reference = chosen.ids, reference_size(bundle)
     item_rows = rows_of(bundle.item_index, ids) if chosen.rows is None else chosen.rows
     known = item_rows >= 0
     rows[known, COLUMN["popularity"]] = bundle.log_popularity[item_rows[known]]
-    vector = user_vector(bundle, user, now)
+    vector = fold.vector
     if vector is not None:
         dots = np.full(len(ids), MISSING)
         dots[known] = bundle.item_factors[item_rows[known]] @ vector
         rows[:, COLUMN["als_dot"]] = dots
     rows[:, COLUMN["content_similarity"]] = content_similarity(bundle, user, ids, item_rows)
-    found = ease_scores(bundle, user, now)
+    found = fold.ease
     rows[:, COLUMN["history_similarity"]] = history_similarity(bundle, user, item_rows, found)
     if found is not None:
         scores = np.zeros(len(ids))
@@ -278,19 +278,22 @@ def build_features(
     *,
     items: ItemColumns | None = None,
     looked_up: tuple[np.ndarray, list[str]] | None = None,
+    fold: UserFold | None = None,
 ) -> tuple[np.ndarray, tuple[str, ...]]:
     """One row per candidate (columns FEATURE_NAMES), using only what `user`, `signals` and
     `meta` know at `now`; model columns stay MISSING/0 without a bundle. `items` is a
     snapshot of the same lookups (serving's catalog sweep) read instead of them where it
     holds the item; `looked_up` the candidates' raw values (ITEM_FIELDS) and categories
-    when the caller already read them, one row per candidate."""
+    when the caller already read them, one row per candidate; `fold` the user's vector and
+    EASE scores when the caller has them."""
     chosen = candidates if isinstance(candidates, CandidateSet) else CandidateSet.of(candidates)
     rows = empty_rows(len(chosen))
     if not len(chosen):
         return rows, FEATURE_NAMES
     _retrieval_columns(rows, chosen)
     if bundle is not None:
-        _model_columns(rows, bundle, user, chosen, now)
+        fold = fold_user(bundle, user, now) if fold is None else fold
+        _model_columns(rows, bundle, user, chosen, fold)
     _user_columns(rows, user, chosen, now)
     values, categories = looked_up or _looked_up(chosen.ids, signals, meta, items)
     _item_columns(rows, values, categories, user, now)

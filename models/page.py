@@ -5,25 +5,20 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from models.candidates import CandidateSet
-from models.exploration import exploration_slots as slots_for
-from models.exploration import place_explorers, thompson_pick
+from models.exploration import exploration_slots, place_explorers
 from models.pools import ItemFacts, LivePools
-from models.rules import Filters, allowed_mask, boosted_rows, diversify, is_allowed
-from models.types import Candidate, ItemMeta, MetaLookup, SignalsLookup, UserView
-
-if TYPE_CHECKING:
-    from models.serving import ServingConfig
+from models.rules import Boosts, Filters, allowed_mask, boosted_rows, diversify, is_allowed
+from models.types import Candidate, ItemMeta, MetaLookup, SignalsLookup
 
 
-def allowed(item_ids: list[str], facts: ItemFacts, user: UserView, filters: Filters) -> np.ndarray:
+def allowed(item_ids: list[str], facts: ItemFacts, filters: Filters) -> np.ndarray:
     """Which items the filters keep, judged on their facts (one bool per item)."""
     in_stock = facts.column("in_stock")
-    return allowed_mask(item_ids, facts.known, in_stock, facts.categories, user, filters)
+    return allowed_mask(item_ids, facts.known, in_stock, facts.categories, filters)
 
 
 def allowed_explorers(
@@ -31,12 +26,11 @@ def allowed_explorers(
     live: LivePools,
     signals: SignalsLookup,
     meta: MetaLookup,
-    user: UserView,
     filters: Filters,
 ) -> list[Candidate]:
     """The exploration pool without the items the filters rule out (judged on the sweep)."""
     ids = [c.item_id for c in pool]
-    keep = allowed(ids, live.facts(ids, signals, meta), user, filters)
+    keep = allowed(ids, live.facts(ids, signals, meta), filters)
     return [c for c, kept in zip(pool, keep.tolist(), strict=True) if kept]
 
 
@@ -44,8 +38,8 @@ class LiveCheck:
     """The live catalog rows of the items a page reads, each looked up once, and whether the
     rules still allow them (the sweep's values may be a few seconds old)."""
 
-    def __init__(self, meta: MetaLookup, user: UserView, filters: Filters) -> None:
-        self._lookup, self._user, self.filters = meta, user, filters
+    def __init__(self, meta: MetaLookup, filters: Filters) -> None:
+        self._lookup, self.filters = meta, filters
         self._rows: dict[str, ItemMeta | None] = {}
 
     def meta(self, item_id: str) -> ItemMeta | None:
@@ -56,35 +50,46 @@ class LiveCheck:
 
     def allows(self, item_id: str) -> bool:
         """Whether the live catalog row still passes the request's filters."""
-        return is_allowed(self.meta(item_id), item_id, self._user, self.filters)
+        return is_allowed(self.meta(item_id), item_id, self.filters)
 
 
-def compose_page(
+def adaptive_slots(
+    most: int, warm_events: float, known_events: int, count: int, rng: random.Random
+) -> int:
+    """Exploration positions on a page of `count`: `most` for a user with no history, fewer as
+    the history grows (most * warm / (warm + known), rounded at random so the average holds),
+    never more than half the page."""
+    if most <= 0:
+        return 0
+    expected = most * warm_events / (warm_events + max(known_events, 0))
+    whole = int(expected)
+    slots = whole + (1 if rng.random() < expected - whole else 0)
+    return exploration_slots(slots, count)
+
+
+def arrange_page(
     ranked: CandidateSet,
     order: np.ndarray,
     scores: np.ndarray,
     facts: ItemFacts,
-    explore_pool: Sequence[Candidate],
-    signals: SignalsLookup,
+    explorers: Sequence[Candidate],
     checked: LiveCheck,
     now: float,
-    rng: random.Random,
-    config: ServingConfig,
+    boosts: Boosts,
+    max_share: float,
     count: int,
 ) -> list[Candidate]:
     """`count` items: ranked rows boosted, explorers at their slots, categories capped; only
     items the live catalog still allows (`ranked` rows best first by `order`, with `scores`)."""
     created, shown = facts.column("created_at")[order], facts.column("impressions")[order]
-    boosted, lifted = boosted_rows(scores, created, shown, now, config.boosts)
+    boosted, lifted = boosted_rows(scores, created, shown, now, boosts)
     rows = order[boosted]
-    slots = slots_for(config.exploration_slots, count)
-    explorers = thompson_pick(explore_pool, signals, rng, slots, keep=checked.allows)
     picked = {c.item_id for c in explorers}
     rest = (
         Candidate(ranked.ids[row], ranked.sources[row], float(score), ranked.anchors[row])
         for row, score in zip(rows.tolist(), lifted.tolist(), strict=True)
         if ranked.ids[row] not in picked and checked.allows(ranked.ids[row])
     )
-    share = 1.0 if checked.filters.category is not None else config.max_category_share
+    share = 1.0 if checked.filters.category is not None else max_share
     body = diversify(rest, checked.meta, count, share, reserved=explorers)
     return place_explorers(body, explorers, count)

@@ -10,16 +10,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.types import Candidate, ItemMeta, MetaLookup, SignalsLookup, UserView
+from models.types import Candidate, ItemMeta, MetaLookup, SignalsLookup
 
 DIVERSITY_MIN_PAGE = 4
 
 
 @dataclass(frozen=True, slots=True)
 class Filters:
-    """What a request rules out: bought items (unless rebuy), exclusions, other categories."""
+    """What a request rules out: items it may not show (asked to exclude, or consumed under the
+    consumption policy) and other categories than the one asked for."""
 
-    rebuy: bool = False
     exclude: Collection[str] = ()
     category: str | None = None
 
@@ -34,26 +34,24 @@ class Boosts:
     low_exposure_impressions: float = 20.0
 
 
-def is_allowed(item: ItemMeta | None, item_id: str, user: UserView, filters: Filters) -> bool:
-    """Whether an item may be shown to this user under these filters."""
+def is_allowed(item: ItemMeta | None, item_id: str, filters: Filters) -> bool:
+    """Whether an item may be shown under these filters."""
     if item is None or not item.in_stock or item_id in filters.exclude:
-        return False
-    if not filters.rebuy and item_id in user.purchased:
         return False
     return filters.category is None or item.category == filters.category
 
 
 def apply_filters(
-    candidates: Sequence[Candidate], user: UserView, meta: MetaLookup, filters: Filters
+    candidates: Sequence[Candidate], meta: MetaLookup, filters: Filters
 ) -> list[Candidate]:
-    """Drop deleted, out-of-stock, excluded, bought and off-category items; first source wins."""
+    """Drop deleted, out-of-stock, excluded and off-category items; first source wins."""
     seen: set[str] = set()
     kept: list[Candidate] = []
     for candidate in candidates:
         if candidate.item_id in seen:
             continue
         seen.add(candidate.item_id)
-        if is_allowed(meta(candidate.item_id), candidate.item_id, user, filters):
+        if is_allowed(meta(candidate.item_id), candidate.item_id, filters):
             kept.append(candidate)
     return kept
 
@@ -63,16 +61,12 @@ def allowed_mask(
     known: np.ndarray,
     in_stock: np.ndarray,
     categories: Sequence[str],
-    user: UserView,
     filters: Filters,
 ) -> np.ndarray:
     """`is_allowed` for many items at once from their catalog columns (unique ids)."""
     keep = known & (in_stock > 0)
     if filters.exclude:
         keep &= ~np.fromiter(map(filters.exclude.__contains__, item_ids), bool, len(item_ids))
-    if not filters.rebuy and user.purchased:
-        bought = map(user.purchased.__contains__, item_ids)
-        keep &= ~np.fromiter(bought, bool, len(item_ids))
     if filters.category is not None:
         wanted = filters.category
         keep &= np.fromiter((c == wanted for c in categories), bool, len(categories))

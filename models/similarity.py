@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from models.bundle import EaseScores, EaseWeights, ModelBundle, ease_scores, rows_of, summed_rows
+from models.bundle import EaseScores, EaseWeights, ModelBundle, rows_of, summed_rows
 from models.candidates import recent_items
 from models.types import UserView
 
@@ -48,17 +48,21 @@ def content_similarity(
 
 
 def history_anchors(
-    bundle: ModelBundle, user: UserView, item_ids: Sequence[str], now: float
+    bundle: ModelBundle,
+    user: UserView,
+    item_ids: Sequence[str],
+    found: EaseScores | None,
+    disliked: frozenset[str] = frozenset(),
 ) -> list[str | None]:
     """For each item, the item of the user's history most linked to it: the largest EASE weight
     from a history item to it, else (no EASE weights) the closest ALS factors among the history
-    items. None where the bundle lacks the item or nothing in the history points to it."""
+    items (`found`: the user's EASE scores). Never a `disliked` item; None where the bundle
+    lacks the item or nothing in the history points to it."""
     anchors: list[str | None] = [None] * len(item_ids)
     rows = rows_of(bundle.item_index, item_ids)
     known = np.flatnonzero(rows >= 0)
     if not len(known):
         return anchors
-    found = ease_scores(bundle, user, now)
     if bundle.ease is not None and found is not None:
         history = found.history
         links = _weights_between(bundle.ease, history, rows[known])
@@ -68,6 +72,9 @@ def history_anchors(
     if not len(history):
         return anchors
     links = np.where(history[:, None] == rows[known][None, :], -np.inf, links)  # never itself
+    if disliked:
+        banned = np.isin(history, bundle.item_rows(disliked))
+        links[banned] = -np.inf
     best = np.argmax(links, axis=0)
     for column, position in enumerate(known.tolist()):
         if links[best[column], column] > 0:

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from models.bundle import ModelBundle, ease_scores, user_vector
+from models.bundle import ModelBundle, UserFold
 from models.source_list import SourceList, pick
 from models.types import SignalsLookup, UserView
+from models.weights import EventWeighting
 
 SOURCES: tuple[str, ...] = (
     "next",
@@ -79,18 +80,22 @@ class SourceContext:
     config: CandidateConfig
     now: float
     recent: list[str]
+    fold: UserFold
 
 
-def recent_items(user: UserView, limit: int) -> list[str]:
-    """The user's most recent distinct items, newest first."""
+def recent_items(user: UserView, limit: int, weighting: EventWeighting | None = None) -> list[str]:
+    """The user's most recent distinct items, newest first; with `weighting`, an item whose
+    latest event is a low rating is left out (it must never lead to a recommendation)."""
     ordered = sorted(user.history, key=lambda event: event.timestamp, reverse=True)
-    seen: list[str] = []
+    seen: dict[str, bool] = {}
     for event in ordered:
         if event.item_id not in seen:
-            seen.append(event.item_id)
-            if len(seen) == limit:
+            seen[event.item_id] = weighting is None or not weighting.dislikes(
+                event.type, event.value
+            )
+            if sum(seen.values()) == limit:
                 break
-    return seen
+    return [item for item, kept in seen.items() if kept]
 
 
 def _spare(ctx: SourceContext, quota: int) -> int:
@@ -101,7 +106,7 @@ def _spare(ctx: SourceContext, quota: int) -> int:
 def _from_als(ctx: SourceContext, quota: int) -> SourceList:
     if ctx.bundle is None:
         return SourceList.empty("als")
-    vector = user_vector(ctx.bundle, ctx.user, ctx.now)
+    vector = ctx.fold.vector
     if vector is None:
         return SourceList.empty("als")
     rows, scores = ctx.bundle.als_retriever.by_vector(vector, quota + _spare(ctx, quota))
@@ -111,7 +116,7 @@ def _from_als(ctx: SourceContext, quota: int) -> SourceList:
 def _from_ease(ctx: SourceContext, quota: int) -> SourceList:
     if ctx.bundle is None:
         return SourceList.empty("ease")
-    found = ease_scores(ctx.bundle, ctx.user, ctx.now)
+    found = ctx.fold.ease
     if found is None:
         return SourceList.empty("ease")
     scores = found.scores.copy()

@@ -21,6 +21,18 @@ class EventWeighting:
     type_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_TYPE_WEIGHTS))
     rating_mode: str = "shifted"
     half_life_days: float | None = 90.0
+    dislike_rating: float = 2.0
+
+    def dislike_weight(self, event_type: str, value: float | None) -> float:
+        """How strongly an event says the user does not want the item: a rating at most
+        `dislike_rating` weighs 1 plus the stars below it (0 for everything else)."""
+        if event_type != "rating" or value is None or value > self.dislike_rating:
+            return 0.0
+        return 1.0 + self.dislike_rating - float(value)
+
+    def dislikes(self, event_type: str, value: float | None) -> bool:
+        """Whether the event is a low rating: never a reason's anchor."""
+        return self.dislike_weight(event_type, value) > 0
 
     def rating_weight(self, value: float | None) -> float:
         """`shifted`: max(value - 2, 0) so 1-2 stars say nothing; `scaled`: value / 5 * 4."""

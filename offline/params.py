@@ -65,7 +65,7 @@ class TrainParams:
     ranker_seeds: int = 4
     ranker_threads: int = 2
     label_fraction: float = 0.1
-    label_split: str = "random"
+    label_split: str = "last"
 
     @property
     def weighting(self) -> EventWeighting:

@@ -16,16 +16,17 @@ import polars as pl
 from tqdm import tqdm
 
 from models.bundle import ModelBundle
-from models.candidates import CandidateConfig, generate_set
-from models.features import build_features
+from models.context import PageQuery, ServingConfig
+from models.pipeline import candidate_features
 from models.rankers import CatBoostRanker, train_catboost
-from models.types import ItemMeta, ItemSignals, UserView
+from models.types import ItemMeta, UserView
 from models.weights import label_grade
 from offline.build import Content, build_retrieval
 from offline.etl import build_interactions
 from offline.params import TrainParams
+from offline.served import OfflineWorld, context_for, world_at
 from offline.timing import StageTimer
-from offline.views import assert_no_leakage, before, signals_snapshot, trending_items, user_views
+from offline.views import assert_no_leakage, before, signals_snapshot, user_views
 from streamrec.errors import ModelFitError
 
 
@@ -36,14 +37,6 @@ class RankerData:
     features: np.ndarray
     labels: np.ndarray
     groups: np.ndarray
-
-
-def candidate_config(signals: dict[str, ItemSignals], params: TrainParams) -> CandidateConfig:
-    """How candidates are generated offline, for ranker training and evaluation alike."""
-    if params.candidate_shares is None:
-        return CandidateConfig(trending_items=trending_items(signals))
-    shares = dict(params.candidate_shares)
-    return CandidateConfig(shares=shares, trending_items=trending_items(signals))
 
 
 def label_cut(events: pl.DataFrame, fraction: float) -> float:
@@ -62,18 +55,28 @@ class Holdout:
 
 
 def holdout(events: pl.DataFrame, split: str, fraction: float, seed: int) -> Holdout:
-    """`time`: the last `fraction` of events are labels; `random`: a random `fraction` of each
-    user's events (seeded), with features computed just after the newest event."""
+    """`last`: each user's last event (timestamp, then file order) is the label, the next item
+    as serving predicts it; `time`: the last `fraction` of events are labels; `random`: a random
+    `fraction` of each user's events (seeded). Features are computed just after the newest
+    history event (`time`: at the cut)."""
     if split == "time":
         cut = label_cut(events, fraction)
         late = pl.col("timestamp") >= cut
         return Holdout(events.filter(~late), events.filter(late), cut)
-    if split != "random":
-        raise ValueError(f"label split must be time or random, got {split!r}")
-    picked = pl.Series(np.random.default_rng(seed).random(events.height) < fraction)
-    history = events.filter(~picked)
-    at = float(events["timestamp"].max()) + 1.0  # type: ignore[arg-type]
-    return Holdout(history, events.filter(picked), at)
+    if split == "last":
+        ordered = events.with_row_index("row").sort(["user_id", "timestamp", "row"])
+        last = (pl.col("row") == pl.col("row").last().over("user_id")) & (
+            pl.len().over("user_id") > 1
+        )
+        picked = ordered.select(last).to_series()
+        history, labels = ordered.filter(~picked).drop("row"), ordered.filter(picked).drop("row")
+    elif split == "random":
+        picked = pl.Series(np.random.default_rng(seed).random(events.height) < fraction)
+        history, labels = events.filter(~picked), events.filter(picked)
+    else:
+        raise ValueError(f"label split must be last, time or random, got {split!r}")
+    at = float(history["timestamp"].max()) + 1.0  # type: ignore[arg-type]
+    return Holdout(history, labels, at)
 
 
 def graded_labels(labels: pl.DataFrame) -> dict[str, dict[str, int]]:
@@ -112,34 +115,35 @@ def sample_users(
     return eligible
 
 
+def training_config(params: TrainParams) -> ServingConfig:
+    """The serving configuration ranker training and offline evaluation run the pipeline with:
+    the ranker's candidate count, no exploration."""
+    return ServingConfig(exploration_slots=0, candidate_limit=params.ranker_candidates)
+
+
 def training_rows(
-    bundle: ModelBundle,
+    world: OfflineWorld,
     views: dict[str, UserView],
     labels: dict[str, dict[str, int]],
-    signals: dict[str, ItemSignals],
-    meta: dict[str, ItemMeta],
-    config: CandidateConfig,
     seen: dict[str, frozenset[str]],
-    cut: float,
     params: TrainParams,
     progress: bool,
 ) -> RankerData:
-    """Generate, featurise and label each view's candidates exactly as serving would at `cut`."""
+    """Each view's candidates and features from the serving steps at the world's moment,
+    labelled by the user's held-out items."""
     blocks: list[np.ndarray] = []
     grades: list[np.ndarray] = []
     groups: list[np.ndarray] = []
+    config = training_config(params)
     for group, (user_id, view) in enumerate(
         tqdm(views.items(), desc="ranker set", disable=not progress)
     ):
-        user_config = replace(config, exclude=seen.get(user_id, frozenset()))
-        candidates = generate_set(
-            bundle, view, signals.get, cut, params.ranker_candidates, config=user_config
-        )
+        query = PageQuery(exclude=seen.get(user_id, frozenset()))
+        candidates, x = candidate_features(context_for(world, view, config, query, params.seed))
         wanted = labels.get(user_id, {})
         y = np.array([wanted.get(item, 0) for item in candidates.ids], dtype=np.float64)
         if not y.any():
             continue
-        x, _ = build_features(bundle, view, candidates, signals.get, meta.get, cut)
         blocks.append(x)
         grades.append(y)
         groups.append(np.full(len(y), group, dtype=np.int64))
@@ -173,11 +177,10 @@ def train_ranker(
         assert_no_leakage(views, signals, cut)
         seen = seen_items(past, users, cut)
     bundle = build_retrieval(history, content, replace(params, ranker=False), timer)
+    bundle.manifest["parameters"] = params.to_json()
     with timer.stage("ranker features"):
-        config = candidate_config(signals, params)
-        data = training_rows(
-            bundle, views, labels, signals, meta, config, seen, cut, params, timer.verbose
-        )
+        world = world_at(bundle, signals, meta, cut, params.ranker_candidates)
+        data = training_rows(world, views, labels, seen, params, timer.verbose)
     with timer.stage("ranker fit"):
         ranker = train_catboost(
             data.features,

@@ -11,17 +11,17 @@ import numpy as np
 import polars as pl
 
 from models.bundle import ModelBundle, user_vector
-from models.candidates import CandidateSet, generate_set
-from models.features import FEATURE_NAMES, ItemColumns, build_features, item_columns
+from models.context import CANDIDATE_LIMIT, PageQuery
+from models.pipeline import recommend
 from models.rankers import CatBoostRanker
-from models.ranking import ranker_of
 from models.types import ItemMeta, ItemSignals, UserView
 from offline.baselines import top_k
 from offline.build import build_content, build_retrieval
 from offline.etl import build_interactions, erased_users, load_items, scan_events
 from offline.params import TrainParams
-from offline.ranker import candidate_config, seen_items, train_ranker
+from offline.ranker import seen_items, train_ranker, training_config
 from offline.registry import write_version
+from offline.served import OfflineWorld, context_for, world_at
 from offline.timing import StageTimer
 from offline.views import meta_lookup, signals_snapshot, user_views
 
@@ -38,22 +38,13 @@ class FittedModel:
     params: TrainParams
     timer: StageTimer
     _signals: dict[float, dict[str, ItemSignals]] = field(default_factory=dict, repr=False)
-    _items: dict[float, ItemColumns] = field(default_factory=dict, repr=False)
+    _worlds: dict[float, OfflineWorld] = field(default_factory=dict, repr=False)
 
     def signals_at(self, now: float) -> dict[str, ItemSignals]:
         """Item signals from the training events before `now` (cached per moment)."""
         if now not in self._signals:
             self._signals[now] = signals_snapshot(self.events, now)
         return self._signals[now]
-
-    def items_at(self, now: float) -> ItemColumns:
-        """Catalog and signal values of every item the model knows, at `now` (cached)."""
-        if now not in self._items:
-            signals = self.signals_at(now)
-            ids = sorted(set(self.bundle.item_names) | set(self.bundle.content_names))
-            found = [signals.get(item) for item in ids]
-            self._items[now] = item_columns(ids, [self.meta.get(i) for i in ids], found)
-        return self._items[now]
 
     def views(self, user_ids: Sequence[str], now: float) -> dict[str, UserView]:
         """Each user's view from the training events (last `history_size`), empty if unknown."""
@@ -89,35 +80,22 @@ class FittedModel:
         k: int,
         now: float,
     ) -> dict[str, list[str]]:
-        signals, items = self.signals_at(now), self.items_at(now)
-        config = candidate_config(signals, self.params)
-        sets: list[CandidateSet] = []
-        blocks: list[np.ndarray] = []
-        for user in users:
-            user_config = replace(config, exclude=seen.get(user, frozenset()))
-            found = generate_set(
-                self.bundle,
-                views[user],
-                signals.get,
-                now,
-                self.params.ranker_candidates,
-                config=user_config,
-            )
-            rows, _ = build_features(
-                self.bundle, views[user], found, signals.get, self.meta.get, now, items=items
-            )
-            sets.append(found)
-            blocks.append(rows)
-        stacked = np.vstack(blocks) if blocks else np.empty((0, len(FEATURE_NAMES)))
-        scores = ranker_of(self.bundle).score(stacked)
+        """Each user's page from the serving pipeline (no exploration) at `now`."""
+        world = self.world_at(now)
+        config = replace(training_config(self.params), candidate_limit=CANDIDATE_LIMIT)
         result: dict[str, list[str]] = {}
-        start = 0
-        for user, found in zip(users, sets, strict=True):
-            mine = scores[start : start + len(found)]
-            start += len(found)
-            order = np.argsort(-mine, kind="stable")[:k]
-            result[user] = [found.ids[row] for row in order.tolist()]
+        for user in users:
+            query = PageQuery(count=k, exclude=seen.get(user, frozenset()))
+            page = recommend(context_for(world, views[user], config, query, self.params.seed))
+            result[user] = [item.item_id for item in page]
         return result
+
+    def world_at(self, now: float) -> OfflineWorld:
+        """Item signals, catalog and pools from the training events before `now` (cached)."""
+        if now not in self._worlds:
+            signals = self.signals_at(now)
+            self._worlds[now] = world_at(self.bundle, signals, self.meta, now, CANDIDATE_LIMIT)
+        return self._worlds[now]
 
 
 def als_top(

@@ -19,7 +19,7 @@ from api.forward import forward_if_remote
 from api.model_holder import ActiveModel
 from api.params import only_query, query_count, query_id, query_list, query_text
 from api.state import ApiState, state_of
-from models.serving import LivePools, PoolCache, ServingConfig, recommend
+from models.serving import LivePools, PageQuery, PoolCache, ServingConfig, hydrate, recommend
 from models.types import UserView
 from schemas.records import Impression, ImpressionItem
 from streamrec.errors import RecsysError
@@ -103,20 +103,19 @@ def _serve(
     pools: LivePools,
 ) -> CachedPage:
     deps = api.deps
-    page = recommend(
+    ctx = hydrate(
         model.bundle,
         user,
         deps.signals,
         deps.meta,
-        count=wanted.count,
-        exclude=wanted.exclude,
-        category=wanted.category,
         now=deps.clock(),
         rng=deps.rng(),
+        query=PageQuery(wanted.count, wanted.exclude, wanted.category),
         config=config,
         pools=pools,
         observe=api.metrics.observe_stage,
     )
+    page = recommend(ctx)
     return [
         {
             "item_id": r.item_id,

@@ -15,7 +15,7 @@ from streamrec.errors import BadRequest
 from streamrec.settings import Settings
 
 DEFAULTS = TrainParams()
-LABEL_SPLITS: tuple[str, ...] = ("random", "time")
+LABEL_SPLITS: tuple[str, ...] = ("last", "random", "time")
 TUNING: tuple[tuple[str, type, str], ...] = (
     ("warm_iterations", int, "ALS iterations continuing from the ranker's factors"),
     ("next_top", int, "followers kept per item for the next-item source"),
@@ -127,8 +127,8 @@ def _add_tuning(parser: argparse.ArgumentParser) -> None:
         "--label-split",
         choices=LABEL_SPLITS,
         default=DEFAULTS.label_split,
-        help="ranker labels: a random share of each user's events, or the last share of the "
-        "window (%(default)s)",
+        help="ranker labels: each user's last event (the next item), a random share of each "
+        "user's events, or the last share of the window (%(default)s)",
     )
     parser.add_argument(
         "--candidate-shares",

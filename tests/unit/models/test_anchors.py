@@ -7,8 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from models.bundle import ModelBundle
-from models.serving import ServingConfig, recommend
+from models.bundle import ModelBundle, ease_scores
+from models.serving import PageQuery, ServingConfig, hydrate, recommend
 from models.similarity import history_anchors
 from models.types import HistoryItem, ItemSignals, UserView
 from offline.synthetic import blocks
@@ -30,7 +30,7 @@ def _reader() -> UserView:
 
 
 def _anchor(bundle: ModelBundle, user: UserView, item_id: str) -> str | None:
-    return history_anchors(bundle, user, [item_id], NOW)[0]
+    return history_anchors(bundle, user, [item_id], ease_scores(bundle, user, NOW))[0]
 
 
 def no_signals(item_id: str) -> ItemSignals | None:
@@ -51,7 +51,7 @@ def test_the_anchor_is_a_history_item_of_the_same_block_and_never_the_item(
     assert _anchor(bundle, reader, "not-in-the-bundle") is None
     assert _anchor(bundle, UserView("nobody"), "g1-i12") is None
     several = ["g1-i12", "not-in-the-bundle", "g2-i5", "g1-i3"]
-    assert history_anchors(bundle, reader, several, NOW) == [
+    assert history_anchors(bundle, reader, several, ease_scores(bundle, reader, NOW)) == [
         _anchor(bundle, reader, item) for item in several
     ]
 
@@ -62,21 +62,27 @@ def test_personal_items_on_a_page_say_which_history_item_they_follow(
     reader = _reader()
     # Without the category cap the reader's own block fills the page, so links are certain.
     uncapped = ServingConfig(max_category_share=1.0, exploration_slots=0)
-    page = recommend(
+    ctx = hydrate(
         fitted.bundle,
         reader,
         no_signals,
         fitted.meta.get,
-        count=8,
         now=NOW,
         rng=random.Random(3),
-        catalog=fitted.meta.values,
+        query=PageQuery(count=8),
         config=uncapped,
+        catalog=fitted.meta.values,
     )
+    page = recommend(ctx)
+    history = {event.item_id for event in reader.history}
     personal = [item for item in page if item.source in {"als", "ease"}]
     anchors = {item.item_id: _anchor(fitted.bundle, reader, item.item_id) for item in personal}
     assert any(anchors.values()), [item.source for item in page]
     for item in personal:
+        if item.item_id in history:  # only viewed: it may come back, saying so
+            assert item.reason.type == "viewed_before"
+            assert item.reason.anchor_item_id == item.item_id
+            continue
         anchor = anchors[item.item_id]
         if anchor is None:  # nothing the reader saw leads to it (another block)
             assert item.reason.type == "similar_users"

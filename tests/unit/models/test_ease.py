@@ -3,6 +3,7 @@ bundle rows candidates carry, which features read instead of mapping ids again."
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 from pathlib import Path
 
@@ -10,10 +11,20 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from models.bundle import ease_matrix, ease_scores, history_rows, summed_rows, user_items_of
+import models.bundle
+from models.bundle import (
+    EaseScores,
+    ModelBundle,
+    ease_matrix,
+    ease_scores,
+    history_rows,
+    summed_rows,
+    user_items_of,
+)
 from models.candidates import CandidateConfig, generate_set
 from models.features import COLUMN, build_features, item_columns
 from models.ranking import BASELINE, ranker_of
+from models.serving import PageQuery, ServingConfig, hydrate, recommend
 from models.source_list import SourceList
 from models.types import HistoryItem, ItemMeta, ItemSignals, UserView
 from offline.registry import save_artifacts
@@ -73,7 +84,7 @@ def test_a_known_users_history_is_the_training_window_plus_later_live_events(
 
 
 def test_ease_scores_favour_the_users_own_block_and_are_kept_per_request(
-    fitted: FittedModel,
+    fitted: FittedModel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     bundle = fitted.bundle
     view = UserView("u2-5")
@@ -83,8 +94,34 @@ def test_ease_scores_favour_the_users_own_block_and_are_kept_per_request(
         -np.where(np.isin(np.arange(len(scores.scores)), scores.history), -np.inf, scores.scores)
     )
     assert all(bundle.item_names[row].startswith("g2-") for row in ranked[:5])
-    assert ease_scores(bundle, view, 0.0) is scores
+    again = ease_scores(bundle, view, 0.0)
+    assert again is not None
+    assert np.array_equal(again.scores, scores.scores)
+    assert np.array_equal(again.history, scores.history)
     assert ease_scores(bundle, UserView("nobody"), 0.0) is None
+    # A request computes them once, in its context, and every step reads them there.
+    calls: list[UserView] = []
+
+    def counted(bundle: ModelBundle, user: UserView, now: float) -> EaseScores | None:
+        calls.append(user)
+        return ease_scores(bundle, user, now)
+
+    monkeypatch.setattr(models.bundle, "ease_scores", counted)
+    ctx = hydrate(
+        bundle,
+        view,
+        no_signals,
+        fitted.meta.get,
+        now=0.0,
+        rng=random.Random(0),
+        query=PageQuery(count=5),
+        config=ServingConfig(exploration_slots=0, max_category_share=1.0),
+        catalog=fitted.meta.values,
+    )
+    assert ctx.fold.ease is not None
+    assert np.array_equal(ctx.fold.ease.scores, scores.scores)
+    assert len(recommend(ctx)) == 5
+    assert calls == [view]
 
 
 def test_the_ease_source_proposes_unseen_items_of_the_users_block(fitted: FittedModel) -> None:

@@ -11,7 +11,7 @@ from models.oblivious import NATIVE_WORK, compile_catboost, scorer_of
 from models.pools import build_pools
 from models.rankers import CatBoostRanker
 from models.rules import Filters, allowed_mask, apply_filters
-from models.serving import recommend
+from models.serving import PageQuery, hydrate, recommend
 from models.types import Candidate, ItemMeta, ItemSignals, UserView
 
 NOW = 1_700_000_000.0
@@ -21,31 +21,30 @@ CATALOG = {
 SIGNALS = {i: ItemSignals(i, events_all=400 - n * 10) for n, i in enumerate(CATALOG)}
 
 
-def _page(meta: dict[str, ItemMeta], **kwargs: object) -> list[str]:
+def _page(meta: dict[str, ItemMeta], exclude: frozenset[str] = frozenset()) -> list[str]:
     pools = build_pools(CATALOG.values(), SIGNALS.get, 50)
-    page = recommend(
+    ctx = hydrate(
         None,
         UserView("u"),
         SIGNALS.get,
         meta.get,
-        count=10,
         now=NOW,
         rng=random.Random(2),
+        query=PageQuery(10, exclude),
         pools=pools,
-        **kwargs,  # type: ignore[arg-type]
     )
-    return [r.item_id for r in page]
+    return [r.item_id for r in recommend(ctx)]
 
 
 def test_column_filters_keep_what_the_object_filters_keep() -> None:
     ids = [*CATALOG, "gone"]
-    user = UserView("u", purchased={"i1": 1, "i8": 2})
-    for filters in (Filters(), Filters(exclude={"i2"}, category="c"), Filters(rebuy=True)):
+    consumed = frozenset({"i1", "i8"})  # what the consumption policy rules out, as exclusions
+    for filters in (Filters(), Filters(exclude={"i2"}, category="c"), Filters(exclude=consumed)):
         known = np.array([i in CATALOG for i in ids])
         stock = np.array([float(CATALOG[i].in_stock) if i in CATALOG else 1.0 for i in ids])
         categories = [CATALOG[i].category if i in CATALOG else "" for i in ids]
-        mask = allowed_mask(ids, known, stock, categories, user, filters)
-        kept = apply_filters([Candidate(i, "als", 1.0) for i in ids], user, CATALOG.get, filters)
+        mask = allowed_mask(ids, known, stock, categories, filters)
+        kept = apply_filters([Candidate(i, "als", 1.0) for i in ids], CATALOG.get, filters)
         assert [i for i, keep in zip(ids, mask.tolist(), strict=True) if keep] == [
             c.item_id for c in kept
         ]
@@ -63,7 +62,7 @@ def test_an_item_deleted_or_sold_out_since_the_sweep_never_shows() -> None:
 
 def test_an_item_added_since_the_sweep_is_judged_on_its_live_row() -> None:
     added = {**CATALOG, "new": ItemMeta("new", "New", "z")}
-    page = _page(added, exclude=["i0"])
+    page = _page(added, exclude=frozenset({"i0"}))
     assert "i0" not in page and len(page) == 10
 
 

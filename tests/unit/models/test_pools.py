@@ -11,7 +11,7 @@ import pytest
 from models.features import item_columns
 from models.pools import SWEEP_CHUNK, PoolCache, build_pools
 from models.retrieval import AnnoyRetriever, ExactRetriever, build_annoy
-from models.serving import PipelineStats, recommend
+from models.serving import PageQuery, PipelineStats, hydrate, recommend
 from models.types import ItemMeta, ItemSignals, UserView
 
 CATALOG = {f"i{n}": ItemMeta(f"i{n}", f"Item {n}", "abcdefghij"[n % 10]) for n in range(30)}
@@ -59,19 +59,22 @@ def test_pool_cache_answers_stale_pools_while_it_rebuilds_in_the_background() ->
 
 def test_pipeline_stats_count_candidates_ranked_and_served() -> None:
     stats = PipelineStats()
-    page = recommend(
+    # i28 is sold out: a source proposes it and the filters drop it.
+    catalog = {**CATALOG, "i28": ItemMeta("i28", "Item 28", "i", in_stock=False)}
+    ctx = hydrate(
         None,
         UserView("u", purchased={"i29": 1}),
         SIGNALS.get,
-        CATALOG.get,
-        count=5,
+        catalog.get,
         now=0.0,
         rng=random.Random(1),
-        pools=build_pools(CATALOG.values(), SIGNALS.get, 30),
-        stats=stats,
+        query=PageQuery(count=5),
+        pools=build_pools(catalog.values(), SIGNALS.get, 30),
     )
+    page = recommend(ctx, stats)
     assert stats.served == len(page) == 5
-    assert stats.candidates == 30 and stats.ranked == 29
+    # A purchase never comes back, so no source proposes i29 at all.
+    assert stats.candidates == 29 and stats.ranked == 28
 
 
 @pytest.fixture(scope="module")

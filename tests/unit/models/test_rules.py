@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 
+from models.context import consumption
 from models.rules import Boosts, Filters, apply_filters, boost, category_cap, diversify
 from models.types import Candidate, ItemMeta, ItemSignals, UserView
+from models.weights import EventWeighting
 
 CATALOG = {
     "a": ItemMeta("a", "A", "books"),
@@ -20,30 +22,31 @@ def _candidates(*ids: str) -> list[Candidate]:
 
 
 def test_purchased_items_are_filtered_unless_rebuy_is_on() -> None:
+    # The consumption policy decides what never comes back; the filters drop it as excluded.
     user = UserView("u", purchased={"a": 1})
-    kept = apply_filters(_candidates("a", "c"), user, CATALOG.get, Filters())
+    consumed = consumption(user, False, EventWeighting())
+    kept = apply_filters(_candidates("a", "c"), CATALOG.get, Filters(exclude=consumed.never))
     assert [c.item_id for c in kept] == ["c"]
-    rebuy = apply_filters(_candidates("a", "c"), user, CATALOG.get, Filters(rebuy=True))
+    again = consumption(user, True, EventWeighting())
+    rebuy = apply_filters(_candidates("a", "c"), CATALOG.get, Filters(exclude=again.never))
     assert [c.item_id for c in rebuy] == ["a", "c"]
 
 
 def test_out_of_stock_deleted_and_excluded_items_are_dropped() -> None:
     kept = apply_filters(
-        _candidates("a", "b", "gone", "c", "d"), UserView("u"), CATALOG.get, Filters(exclude={"d"})
+        _candidates("a", "b", "gone", "c", "d"), CATALOG.get, Filters(exclude={"d"})
     )
     assert [c.item_id for c in kept] == ["a", "c"]
 
 
 def test_category_filter_keeps_only_that_category() -> None:
-    kept = apply_filters(
-        _candidates("a", "c", "d"), UserView("u"), CATALOG.get, Filters(category="music")
-    )
+    kept = apply_filters(_candidates("a", "c", "d"), CATALOG.get, Filters(category="music"))
     assert [c.item_id for c in kept] == ["c", "d"]
 
 
 def test_duplicate_candidates_keep_the_first_source() -> None:
     pool = [Candidate("a", "item2item", 2.0, "c"), Candidate("a", "popular", 1.0)]
-    kept = apply_filters(pool, UserView("u"), CATALOG.get, Filters())
+    kept = apply_filters(pool, CATALOG.get, Filters())
     assert [(c.item_id, c.source) for c in kept] == [("a", "item2item")]
 
 

@@ -9,6 +9,7 @@ import pytest
 from models.features import COLUMN, FEATURE_NAMES, build_features
 from models.oblivious import compile_catboost, scorer_of
 from models.rankers import CatBoostRanker, train_catboost
+from models.rules import category_cap
 from models.types import Candidate, ItemMeta
 from models.weights import EventWeighting
 from offline.als import AlsParams, train_als
@@ -118,11 +119,15 @@ def test_fit_trains_a_ranker_and_recommends_unseen_items_of_the_users_block() ->
     recorded = fitted.bundle.manifest["parameters"]
     assert recorded["ranker_learning_rate"] == pytest.approx(params.ranker_learning_rate)
     now = float(events["timestamp"].max()) + 1.0  # type: ignore[arg-type]
-    top = fitted.recommend(["u1-4", "newcomer"], 5, ranker=True, now=now)
+    # Pages come from the serving pipeline: at most `cap` items of each of the two blocks.
+    k = 10
+    cap = category_cap(k, 0.3)
+    assert cap == 3
+    top = fitted.recommend(["u1-4", "newcomer"], k, ranker=True, now=now)
     seen = set(events.filter(pl.col("user_id") == "u1-4")["item_id"].to_list())
-    assert len(top["u1-4"]) == 5 and not seen & set(top["u1-4"])
-    assert sum(item.startswith("g1-") for item in top["u1-4"]) >= 4
-    assert len(top["newcomer"]) == 5
+    assert len(top["u1-4"]) == 2 * cap and not seen & set(top["u1-4"])
+    assert all(item.startswith("g1-") for item in top["u1-4"][:cap])  # the user's block first
+    assert len(top["newcomer"]) == 2 * cap
 
 
 def _planted_rows() -> tuple[np.ndarray, np.ndarray, np.ndarray]:

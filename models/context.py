@@ -1,0 +1,170 @@
+"""What one request asks and everything computed once for it, read by every pipeline step."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from models.bundle import ModelBundle, UserFold, fold_user
+from models.pools import CatalogLookup, LivePools, build_pools
+from models.rules import Boosts
+from models.sources import recent_items
+from models.types import MetaLookup, SignalsLookup, UserView
+from models.weights import EventWeighting
+
+StageObserver = Callable[[str, float], None]
+RECENT_ANCHORS = 5
+CANDIDATE_LIMIT = 350
+"""Candidates ranked per request: at least 300 remain after the filters. The ranker learns from
+smaller sets; features relative to the set (ranks, z-scores) are taken against the best ones
+(`models.features.reference_size`), so ranking more grades as well."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServingConfig:
+    """Knobs of one ranking configuration (an experiment variant may override any of them)."""
+
+    exploration_slots: int = 2
+    exploration_warm_events: float = 20.0
+    rebuy: bool = False
+    max_category_share: float = 0.3
+    freshness_boost: float = 0.1
+    freshness_half_life_s: float = 7 * 86_400.0
+    low_exposure_boost: float = 0.05
+    low_exposure_impressions: float = 20.0
+    candidate_limit: int = CANDIDATE_LIMIT
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> ServingConfig:
+        """A copy with the known keys of `overrides` applied (unknown keys are ignored)."""
+        known = {f.name: type(getattr(self, f.name)) for f in fields(self)}
+        values = {k: known[k](v) for k, v in overrides.items() if k in known}
+        return replace(self, **values)
+
+    @property
+    def boosts(self) -> Boosts:
+        """The boost parameters of this configuration."""
+        return Boosts(
+            self.freshness_boost,
+            self.freshness_half_life_s,
+            self.low_exposure_boost,
+            self.low_exposure_impressions,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PageQuery:
+    """What the caller asks for: page size, items to leave out, an optional category."""
+
+    count: int = 10
+    exclude: frozenset[str] = frozenset()
+    category: str | None = None
+
+
+@dataclass(slots=True)
+class PipelineStats:
+    """Counts of one request: candidates generated, ranked after the filters, items served."""
+
+    candidates: int = 0
+    ranked: int = 0
+    served: int = 0
+
+
+@dataclass(frozen=True)
+class Consumption:
+    """Items that never come back to this user, and those that may only with a reason saying
+    the user had them (item -> the interaction type to name)."""
+
+    never: frozenset[str] = frozenset()
+    revisit: Mapping[str, str] = field(default_factory=dict)
+    disliked: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    """Everything one request computes once: the bundle, the user's view and fold, what the user
+    consumed, their recent items, the live lookups and pools, the configuration, rng and now."""
+
+    bundle: ModelBundle | None
+    user: UserView
+    personalised: bool
+    signals: SignalsLookup
+    meta: MetaLookup
+    pools: LivePools
+    config: ServingConfig
+    query: PageQuery
+    now: float
+    rng: random.Random
+    consumed: Consumption
+    recent: list[str]
+    fold: UserFold
+    observe: StageObserver | None = None
+
+    @property
+    def weighting(self) -> EventWeighting:
+        """How the bundle weighs events (the default without a bundle)."""
+        return self.bundle.weighting if self.bundle is not None else EventWeighting()
+
+
+def hydrate(
+    bundle: ModelBundle | None,
+    user: UserView,
+    signals: SignalsLookup,
+    meta: MetaLookup,
+    *,
+    now: float,
+    rng: random.Random,
+    query: PageQuery = PageQuery(),
+    config: ServingConfig = ServingConfig(),
+    pools: LivePools | None = None,
+    catalog: CatalogLookup = tuple,
+    observe: StageObserver | None = None,
+) -> RequestContext:
+    """The request's context, each value computed once. An opted-out user is served as a
+    stranger. Without `pools`, `catalog` is swept for this request alone."""
+    personalised = not user.opted_out
+    view = user if personalised else UserView(user_id=user.user_id, version=user.version)
+    live = pools or build_pools(catalog(), signals, config.candidate_limit)
+    weighting = bundle.weighting if bundle is not None else EventWeighting()
+    return RequestContext(
+        bundle=bundle,
+        user=view,
+        personalised=personalised,
+        signals=live.signals_or(signals),
+        meta=meta,
+        pools=live,
+        config=config,
+        query=query,
+        now=now,
+        rng=rng,
+        consumed=consumption(view, config.rebuy, weighting),
+        recent=recent_items(view, RECENT_ANCHORS, weighting),
+        fold=fold_user(bundle, view, now),
+        observe=observe,
+    )
+
+
+def consumption(user: UserView, rebuy: bool, weighting: EventWeighting) -> Consumption:
+    """Rated and bought items never come back (bought ones may with `rebuy`); items only viewed,
+    clicked or put in the cart may, under a reason that says so."""
+    never: set[str] = set() if rebuy else set(user.purchased)
+    revisit: dict[str, str] = {}
+    disliked: set[str] = set()
+    for event in user.history:
+        if event.type == "rating":
+            never.add(event.item_id)
+            if weighting.dislikes(event.type, event.value):
+                disliked.add(event.item_id)
+        elif event.type != "purchase":
+            revisit.setdefault(event.item_id, event.type)
+    return Consumption(
+        frozenset(never),
+        {item: kind for item, kind in revisit.items() if item not in never},
+        frozenset(disliked),
+    )
+
+
+def excluded(query: PageQuery, consumed: Consumption) -> Collection[str]:
+    """Every item the request may not show, whatever its source."""
+    return query.exclude | consumed.never
