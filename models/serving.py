@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from models.candidates import DEFAULT_SHARES, CandidateConfig, CandidateSet, generate_set, merge
+from models.content_live import LiveContent, similar_by_content
 from models.explain import explain
 from models.features import ItemColumns, build_features
 from models.oblivious import scorer_of
@@ -121,6 +122,7 @@ def recommend(
     pools: LivePools | None = None,
     observe: StageObserver | None = None,
     stats: PipelineStats | None = None,
+    live_content: LiveContent | None = None,
 ) -> list[Recommendation]:
     """A page of at most `count` recommendations, each with a reason.
 
@@ -134,7 +136,7 @@ def recommend(
         live = pools or build_pools(catalog(), signals, config.candidate_limit)
         swept = live.signals_or(signals)
         found, unexposed = generate_candidates(
-            bundle, view, swept, meta, live, now, config, exclude
+            bundle, view, swept, meta, live, now, config, exclude, live_content
         )
     with _stage("rules", observe):
         filters = Filters(config.rebuy, frozenset(exclude), category)
@@ -192,6 +194,7 @@ def generate_candidates(
     now: float,
     config: ServingConfig,
     exclude: Collection[str] = (),
+    live_content: LiveContent | None = None,
 ) -> tuple[CandidateSet, list[Candidate]]:
     """Candidates of every source, and apart from them the exploration pool (unexposed items)
     so the merge never relabels an explorer as trending."""
@@ -200,6 +203,7 @@ def generate_candidates(
         rebuy=config.rebuy,
         trending_items=pools.trending[: config.candidate_limit],
         exclude=frozenset(exclude),
+        live_content=live_content,
     )
     found = generate_set(
         bundle, user, signals, now, config.candidate_limit, config=candidate_config
@@ -296,16 +300,25 @@ def _model_neighbours(
 
 
 def similar_items(
-    bundle: ModelBundle | None, item_id: str, meta: MetaLookup, catalog: CatalogLookup, count: int
+    bundle: ModelBundle | None,
+    item_id: str,
+    meta: MetaLookup,
+    catalog: CatalogLookup,
+    count: int,
+    live: LiveContent | None = None,
 ) -> list[tuple[str, float]]:
     """Items most like `item_id`: the model's item neighbours when it knows the item, else
-    catalog similarity in [0, 1] (shared category and tags)."""
+    its content neighbours (items added since training included, from `live`), else catalog
+    similarity in [0, 1] (shared category and tags)."""
     target = meta(item_id)
     if target is None:
         return []
     learned = _model_neighbours(bundle, item_id, meta, count)
     if learned:
         return learned
+    by_content = similar_by_content(bundle, live, item_id, meta, count)
+    if by_content:
+        return by_content
     tags = set(target.tags)
     scored: list[tuple[str, float]] = []
     for item in catalog():
