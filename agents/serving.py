@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import gc
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, cast
 
 import uvicorn
@@ -19,6 +19,8 @@ from api.app import create_app
 from api.deps import RateLimitPolicy, ServingDeps
 from api.experiments import ExperimentStore
 from api.model_holder import ModelHolder
+from models.content_refresh import LiveContentBook
+from models.pools import SWEEP_DUTY, Throttle
 from models.types import ItemMeta, ItemSignals, UserView
 from schemas.records import ModelActivated
 from streamrec.errors import NotReady
@@ -28,6 +30,8 @@ from tables.experiments import VariantTally
 log = logging.getLogger(__name__)
 RETRY_S = 2.0
 models = ModelHolder.from_registry(settings.registry)
+live_content = LiveContentBook()
+"""Content vectors of catalog items the loaded bundles lack; `vectorise_new_items` fills it."""
 
 
 def read_user(user_id: str) -> UserView | None:
@@ -51,6 +55,11 @@ def catalog_items() -> Iterable[ItemMeta]:
         meta = item_meta(item_id, entry)
         if meta is not None:
             yield meta
+
+
+def catalog_ids() -> Iterator[str]:
+    """Every catalog item id."""
+    yield from tables.catalog.keys()
 
 
 def read_tallies(experiment_id: str) -> Mapping[str, VariantTally]:
@@ -111,6 +120,7 @@ def build_deps() -> ServingDeps:
         owner=owner,
         registry=REGISTRY,
         require_model=False,
+        live_content=live_content,
     )
 
 
@@ -136,6 +146,30 @@ async def serve_http() -> None:
     await _Server(config).serve()
 
 
+def refresh_live_content() -> int:
+    """Vectorise new catalog items for every loaded bundle, holding at most SWEEP_DUTY of the
+    interpreter (run in a thread: the throttle measures the calling thread)."""
+    bundles = [loaded.bundle for loaded in models.loaded_models()]
+    return live_content.refresh(bundles, catalog_ids, read_meta, Throttle(SWEEP_DUTY))
+
+
+@app.timer(settings.content_refresh_s)
+async def vectorise_new_items() -> None:
+    """Give catalog items added after training content vectors every STREAMREC_CONTENT_REFRESH_S
+    seconds (items that reached the catalog table by then)."""
+    await _refresh_quietly()
+
+
+async def _refresh_quietly() -> None:
+    try:
+        count = await asyncio.to_thread(refresh_live_content)
+    except Exception:  # a catalog changing under the walk: try again at the next tick
+        log.warning("vectorising new catalog items failed", exc_info=True)
+        return
+    if count:
+        log.info("vectorised %d new catalog items", count)
+
+
 async def apply_activation(value: bytes | None) -> None:
     """Load the version a `model-updates` record names beside the active one, then swap."""
     if value is None:
@@ -143,6 +177,7 @@ async def apply_activation(value: bytes | None) -> None:
     try:
         activated = ModelActivated.loads(value)
         await models.load_version(activated.version)
+        await _refresh_quietly()  # the new version's live content index, without a tick's wait
         gc.freeze()  # the bundle lives until the next swap: keep it out of every GC pass
         log.info("model %s active", activated.version)
     except Exception as error:  # a bad version must not stop the worker

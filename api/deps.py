@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry
 
 from api.experiments import ExperimentStore
 from api.model_holder import ModelHolder
+from models.content_refresh import LiveContentBook
 from models.types import ItemMeta, MetaLookup, SignalsLookup, UserView
 from streamrec.settings import Settings
 from tables.experiments import VariantTally
@@ -69,3 +70,5 @@ class ServingDeps:
     require_model: bool = True
     clock: Callable[[], float] = time.time
     rng: Callable[[], random.Random] = random.Random
+    live_content: LiveContentBook = field(default_factory=LiveContentBook)
+    """Content vectors of items added after training, per loaded bundle (the worker refreshes)."""

@@ -77,6 +77,10 @@ class ModelHolder:
             return self._active
         return self._pinned.get(version, self._active)
 
+    def loaded_models(self) -> list[ActiveModel]:
+        """The active snapshot and every pinned one."""
+        return [self._active, *self._pinned.values()]
+
     def versions(self) -> list[str]:
         """Every version the registry holds."""
         return list(self._lister())

@@ -11,6 +11,7 @@ from typing import Any, TypeAlias
 import numpy as np
 import scipy.sparse as sp
 
+from models.content_text import TextModel
 from models.rankers import Ranker
 from models.retrieval import Retriever
 from models.types import UserView
@@ -29,7 +30,8 @@ class ModelBundle:
     (EASE weights, optional, strongest first: the positive ones are the item's neighbours, the
     negative ones the items its presence makes less likely). `user_items` (optional) holds the
     item rows each known user had in the training window. Content rows follow `content_ids`
-    (every catalog item, cold ones included). Lookups serving needs per request (ids as Python
+    (every catalog item, cold ones included); `content_model` (optional) vectorises the text of
+    items added to the catalog after training. Lookups serving needs per request (ids as Python
     strings, log popularity, rows by popularity, the EASE weights as a sparse matrix) are
     computed once here, at load, as are the maps between bundle rows and content rows.
     """
@@ -54,6 +56,7 @@ class ModelBundle:
     similar_items: np.ndarray | None = None
     similar_scores: np.ndarray | None = None
     user_items: sp.csr_matrix | None = None
+    content_model: TextModel | None = None
     item_index: dict[str, int] = field(init=False)
     user_index: dict[str, int] = field(init=False)
     content_index: dict[str, int] = field(init=False)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from models.bundle import ModelBundle, UserFold, fold_user
+from models.content_live import LiveContent
 from models.pools import CatalogLookup, LivePools, build_pools
 from models.rules import Boosts
 from models.sources import recent_items
@@ -100,6 +101,7 @@ class RequestContext:
     recent: list[str]
     fold: UserFold
     observe: StageObserver | None = None
+    live_content: LiveContent | None = None
 
     @property
     def weighting(self) -> EventWeighting:
@@ -120,9 +122,11 @@ def hydrate(
     pools: LivePools | None = None,
     catalog: CatalogLookup = tuple,
     observe: StageObserver | None = None,
+    live_content: LiveContent | None = None,
 ) -> RequestContext:
     """The request's context, each value computed once. An opted-out user is served as a
-    stranger. Without `pools`, `catalog` is swept for this request alone."""
+    stranger. Without `pools`, `catalog` is swept for this request alone; `live_content` holds
+    the content vectors of items added since training."""
     personalised = not user.opted_out
     view = user if personalised else UserView(user_id=user.user_id, version=user.version)
     live = pools or build_pools(catalog(), signals, config.candidate_limit)
@@ -142,6 +146,7 @@ def hydrate(
         recent=recent_items(view, RECENT_ANCHORS, weighting),
         fold=fold_user(bundle, view, now),
         observe=observe,
+        live_content=live_content,
     )
 
 

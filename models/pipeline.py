@@ -72,6 +72,7 @@ def candidates(ctx: RequestContext, draft: Draft) -> None:
         rebuy=ctx.config.rebuy,
         trending_items=ctx.pools.trending[:limit],
         exclude=frozenset(excluded(ctx.query, ctx.consumed)),
+        live_content=ctx.live_content,
     )
     found = generate_set(
         ctx.bundle, ctx.user, ctx.signals, ctx.now, limit, config=config, fold=ctx.fold

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from models.bundle import ModelBundle, user_items_of
+from models.content_text import TextModel
 from models.rankers import CatBoostRanker
 from models.retrieval import load_annoy
 from models.weights import EventWeighting
@@ -25,6 +26,8 @@ ITEM_ARRAYS = "items.npz"
 CONTENT_ARRAYS = "content.npz"
 ALS_INDEX = "als.ann"
 CONTENT_INDEX = "content.ann"
+CONTENT_MODEL = "content_model.npz"
+"""TF-IDF terms and idf, SVD components (optional: older versions have none)."""
 RANKER = "ranker.cbm"
 REQUIRED_FILES: tuple[str, ...] = (ALS_ARRAYS, ITEM_ARRAYS, CONTENT_ARRAYS, ALS_INDEX)
 STAGING_PREFIX = "."
@@ -88,6 +91,16 @@ def _arrays(path: Path) -> dict[str, np.ndarray]:
         raise RegistryError(f"{path.name}: unreadable arrays ({error})") from None
 
 
+def _content_model(path: Path, manifest: dict[str, Any]) -> TextModel | None:
+    """The version's text model; None for versions written before it was saved."""
+    if CONTENT_MODEL not in manifest["files"]:
+        return None
+    try:
+        return TextModel.from_arrays(_arrays(path / CONTENT_MODEL))
+    except RegistryError as error:
+        raise RegistryError(f"{path.name}/{CONTENT_MODEL}: {error.message}") from None
+
+
 def load_bundle(path: Path) -> ModelBundle:
     """Load a verified version directory; Annoy indexes are memory-mapped."""
     manifest = verify(path)
@@ -117,6 +130,7 @@ def load_bundle(path: Path) -> ModelBundle:
             content_vectors=content["vectors"],
             als_retriever=load_annoy(path / ALS_INDEX, als["item_factors"], "dot"),
             content_retriever=content_retriever,
+            content_model=_content_model(path, manifest),
             ranker=CatBoostRanker.load(path / RANKER) if RANKER in manifest["files"] else None,
             weighting=EventWeighting(**params.get("weighting", {})),
             manifest=manifest,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from models.content_live import LiveContent, similar_by_content
 from models.context import (
     CANDIDATE_LIMIT,
     PageQuery,
@@ -62,16 +63,25 @@ def _model_neighbours(
 
 
 def similar_items(
-    bundle: ModelBundle | None, item_id: str, meta: MetaLookup, catalog: CatalogLookup, count: int
+    bundle: ModelBundle | None,
+    item_id: str,
+    meta: MetaLookup,
+    catalog: CatalogLookup,
+    count: int,
+    live: LiveContent | None = None,
 ) -> list[tuple[str, float]]:
     """Items most like `item_id`: the model's item neighbours when it knows the item, else
-    catalog similarity in [0, 1] (shared category and tags)."""
+    its content neighbours (items added since training included, from `live`), else catalog
+    similarity in [0, 1] (shared category and tags)."""
     target = meta(item_id)
     if target is None:
         return []
     learned = _model_neighbours(bundle, item_id, meta, count)
     if learned:
         return learned
+    by_content = similar_by_content(bundle, live, item_id, meta, count)
+    if by_content:
+        return by_content
     tags = set(target.tags)
     scored: list[tuple[str, float]] = []
     for item in catalog():

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from models.bundle import ModelBundle, UserFold
+from models.content_live import LiveContent, content_neighbour_rows
 from models.source_list import SourceList, pick
 from models.types import SignalsLookup, UserView
 from models.weights import EventWeighting
@@ -68,6 +69,8 @@ class CandidateConfig:
     explore_pool: Sequence[str] = ()
     explore_max_impressions: float = 50.0
     exclude: frozenset[str] = frozenset()
+    live_content: LiveContent | None = None
+    """Content vectors of items added after training (`models.content_live`)."""
 
 
 @dataclass
@@ -194,7 +197,12 @@ def _from_next(ctx: SourceContext, quota: int) -> SourceList:
 
 def _from_content(ctx: SourceContext, quota: int) -> SourceList:
     bundle = ctx.bundle
-    if bundle is None or bundle.content_retriever is None:
+    if bundle is None:
+        return SourceList.empty("content")
+    if ctx.config.live_content is not None:  # the bundle's content items plus the live ones
+        live = content_neighbour_rows(bundle, ctx.config.live_content)
+        return _per_anchor(ctx, quota, live, "content")
+    if bundle.content_retriever is None:
         return SourceList.empty("content")
     search = bundle.content_retriever.by_item
     neighbours = _row_neighbours(

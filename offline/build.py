@@ -9,6 +9,7 @@ import polars as pl
 import scipy.sparse as sp
 
 from models.bundle import ModelBundle
+from models.content_text import TextModel
 from models.retrieval import Retriever, build_annoy, make_retriever
 from offline.als import (
     Factors,
@@ -18,7 +19,7 @@ from offline.als import (
     transitions,
     warm_start,
 )
-from offline.content import content_vectors
+from offline.content import fit_content
 from offline.etl import Interactions
 from offline.params import TrainParams
 from offline.timing import StageTimer
@@ -26,21 +27,25 @@ from offline.timing import StageTimer
 
 @dataclass
 class Content:
-    """Content vectors of the catalog and their neighbour index (None without a catalog)."""
+    """Content vectors of the catalog, their neighbour index (None without a catalog) and the
+    text model that vectorises items added later (None when there was none to fit)."""
 
     ids: np.ndarray
     vectors: np.ndarray
     retriever: Retriever | None
+    model: TextModel | None = None
 
 
 def build_content(items: pl.DataFrame | None, params: TrainParams) -> Content:
     """TF-IDF + SVD vectors for every catalog item and an angular Annoy index over them."""
-    ids, vectors = content_vectors(items, params.content_dims, params.seed)
+    fitted = fit_content(items, params.content_dims, params.seed)
+    ids, vectors, model = fitted.ids, fitted.vectors, fitted.model
     if len(ids) < 2:
-        return Content(ids, vectors, None)
+        return Content(ids, vectors, None, model)
     if params.retriever == "exact":
-        return Content(ids, vectors, make_retriever(vectors, "exact"))
-    return Content(ids, vectors, build_annoy(vectors, "angular", params.annoy_trees, params.seed))
+        return Content(ids, vectors, make_retriever(vectors, "exact"), model)
+    trees, seed = params.annoy_trees, params.seed
+    return Content(ids, vectors, build_annoy(vectors, "angular", trees, seed), model)
 
 
 def _retriever(vectors: np.ndarray, params: TrainParams) -> Retriever:
@@ -112,6 +117,7 @@ def build_retrieval(
         content_vectors=content.vectors,
         als_retriever=retriever,
         content_retriever=content.retriever,
+        content_model=content.model,
         weighting=params.weighting,
         manifest={"window": {"start": data.window[0], "end": data.window[1]}},
         similar_items=similar,

@@ -20,6 +20,7 @@ from models.registry import (
     ALS_INDEX,
     CONTENT_ARRAYS,
     CONTENT_INDEX,
+    CONTENT_MODEL,
     ITEM_ARRAYS,
     MANIFEST,
     RANKER,
@@ -80,6 +81,9 @@ def save_artifacts(bundle: ModelBundle, directory: Path) -> list[str]:
     if bundle.content_retriever is not None:
         _annoy(bundle.content_retriever, "angular").save(directory / CONTENT_INDEX)
         names.append(CONTENT_INDEX)
+    if bundle.content_model is not None:
+        np.savez(directory / CONTENT_MODEL, allow_pickle=False, **bundle.content_model.arrays())
+        names.append(CONTENT_MODEL)
     if isinstance(bundle.ranker, CatBoostRanker):
         bundle.ranker.save(directory / RANKER)
         names.append(RANKER)

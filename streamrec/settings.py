@@ -78,6 +78,7 @@ class Settings:
     rocksdb_write_buffer_mb: int = 16
     rocksdb_block_cache_mb: int = 16
     cache_ttl_s: float = 30.0
+    content_refresh_s: float = 30.0
     rate_limit_burst: int = 200
     rate_limit_per_s: float = 100.0
     exploration_slots: int = 2
@@ -157,7 +158,7 @@ def _parse(attr: str, name: str, raw: str) -> object:
         return _int(name, raw, minimum=1 if attr != "fetch_wait_ms" else 0)
     if attr in {"exploration_slots", "state_cache_size"}:
         return _int(name, raw)
-    if attr in {"cache_ttl_s", "session_timeout_s", "rate_limit_per_s"}:
+    if attr in {"cache_ttl_s", "session_timeout_s", "rate_limit_per_s", "content_refresh_s"}:
         return _float(name, raw)
     return raw
 

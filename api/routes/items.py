@@ -85,13 +85,14 @@ async def get_item(request: Request) -> Response:
 
 async def similar(request: Request) -> Response:
     """Items most similar to one item, with scores."""
-    api = state_of(request)
+    deps = state_of(request).deps
     item_id = path_id(request, "item_id")
     only_query(request, "count")
     count = query_count(request)
-    if api.deps.meta(item_id) is None:
+    if deps.meta(item_id) is None:
         raise NotFound(f"item {item_id!r} does not exist")
-    model = api.deps.models.current()
-    found = similar_items(model.bundle, item_id, api.deps.meta, api.deps.catalog_items, count)
+    model = deps.models.current()
+    live = deps.live_content.for_bundle(model.bundle)
+    found = similar_items(model.bundle, item_id, deps.meta, deps.catalog_items, count, live)
     items: list[dict[str, Any]] = [{"item_id": i, "score": s} for i, s in found]
     return JSONResponse({"item_id": item_id, "model_version": model.version, "items": items})

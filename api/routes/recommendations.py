@@ -114,6 +114,7 @@ def _serve(
         config=config,
         pools=pools,
         observe=api.metrics.observe_stage,
+        live_content=deps.live_content.for_bundle(model.bundle),
     )
     page = recommend(ctx)
     return [

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from offline.params import TrainParams
@@ -123,3 +124,26 @@ def test_activating_a_trained_version_swaps_the_model_without_restart(worker: Wo
     assert before != version
     page = recommend(worker, "u0-1", count=10)
     assert all(entry["reason"]["text"] for entry in page["items"])
+
+
+def similar(worker: Worker, item_id: str) -> list[dict[str, Any]]:
+    """The similar items of one item."""
+    items: list[dict[str, Any]] = worker.get(f"/v1/items/{item_id}/similar").json()["items"]
+    return items
+
+
+def test_an_item_put_after_training_gets_content_neighbours_within_the_refresh_period(
+    worker: Worker,
+) -> None:
+    """Runs after the activation above: the active version has a text model."""
+    twin = worker.get("/v1/items/g0-i3").json()["catalog"]
+    assert twin is not None, "the catalog of the activation test"
+    body = {key: twin[key] for key in ("title", "category", "tags")}
+    answer = httpx.put(f"{worker.url}/v1/items/late-twin", json=body, timeout=10)
+    assert answer.status_code == 202
+    period = worker.settings.content_refresh_s
+    assert wait_for(
+        lambda: [i["item_id"] for i in similar(worker, "late-twin")[:1]] == ["g0-i3"], 2 * period
+    ), worker.tail()
+    first = similar(worker, "late-twin")[0]
+    assert first["score"] == pytest.approx(1.0, abs=1e-5), "a learned content neighbour"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -9,10 +10,19 @@ import pytest
 from catboost import CatBoost, CatBoostError
 
 from models.rankers import CatBoostRanker
-from models.registry import ALS_ARRAYS, ALS_INDEX, MANIFEST, list_versions, load_bundle
+from models.registry import (
+    ALS_ARRAYS,
+    ALS_INDEX,
+    CONTENT_MODEL,
+    MANIFEST,
+    list_versions,
+    load_bundle,
+    sha256_of,
+)
 from offline.registry import write_version
 from offline.synthetic import blocks
 from offline.train import FittedModel, TrainParams, fit
+from offline.views import meta_lookup
 from streamrec.errors import RegistryError
 
 
@@ -58,6 +68,33 @@ def test_a_missing_file_is_refused_naming_it(fitted: FittedModel, tmp_path: Path
     (tmp_path / version / ALS_INDEX).unlink()
     with pytest.raises(RegistryError, match=ALS_INDEX):
         load_bundle(tmp_path / version)
+
+
+def test_the_text_model_is_saved_hashed_and_vectorises_as_training_did(
+    fitted: FittedModel, tmp_path: Path
+) -> None:
+    version = write_version(tmp_path, fitted.bundle)
+    entry = json.loads((tmp_path / version / MANIFEST).read_text())["files"][CONTENT_MODEL]
+    assert entry["sha256"] == sha256_of(tmp_path / version / CONTENT_MODEL)
+    loaded = load_bundle(tmp_path / version)
+    assert loaded.content_model is not None
+    ids = loaded.content_names
+    catalog = meta_lookup(blocks(groups=2, users_per_group=20, items_per_group=15)[1])
+    online = loaded.content_model.vectorise_items([catalog[i] for i in ids])
+    np.testing.assert_allclose(online, loaded.content_vectors, atol=1e-5)
+
+
+def test_a_version_written_before_the_text_model_still_loads(
+    fitted: FittedModel, tmp_path: Path
+) -> None:
+    version = write_version(tmp_path, fitted.bundle)
+    manifest_path = tmp_path / version / MANIFEST
+    manifest = json.loads(manifest_path.read_text())
+    del manifest["files"][CONTENT_MODEL]
+    manifest_path.write_text(json.dumps(manifest))
+    (tmp_path / version / CONTENT_MODEL).unlink()
+    loaded = load_bundle(tmp_path / version)
+    assert loaded.content_model is None and loaded.content_retriever is not None
 
 
 def test_a_version_without_manifest_is_incomplete(tmp_path: Path) -> None:
