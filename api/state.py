@@ -45,7 +45,7 @@ class ApiState:
             limiter=RateLimiter(deps.rate_limit, deps.redis, metrics),
             cache=RecCache(deps.redis, settings.cache_ttl_s, metrics),
             serving=ServingConfig(
-                exploration_slots=settings.exploration_slots, rebuy=settings.rebuy
+                exploration_slots=settings.exploration_slots, rebuy=settings.rebuy is True
             ),
             pending=PendingPurchases(),
         )
