@@ -186,6 +186,8 @@ async def apply_user_batch(batch: list[EventT[Any]]) -> int:
             lookups.category(interaction.item_id),
             history_size=settings.history_size,
             dedupe_size=settings.dedupe_window,
+            consumed_cap=settings.consumed_cap,
+            dislike_rating=settings.dislike_rating,
         )
         if not fresh:
             DUPLICATES_DROPPED.inc()

@@ -33,6 +33,7 @@ def user_view(
         counts=user.counts,
         version=user.version,
         opted_out=opted_out,
+        interacted=user.interacted,
     )
 
 

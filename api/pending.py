@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from models.types import UserView
+from streamrec.interactions import PURCHASE
 
 PENDING_TTL_S = 30.0
 MAX_USERS = 10_000
@@ -52,4 +53,7 @@ class PendingPurchases:
         self._by_user[user.user_id] = waiting
         pending = tuple(sorted(waiting))
         purchased = {**user.purchased, **dict.fromkeys(pending, 1)}
-        return replace(user, purchased=purchased), pending
+        interacted = dict(user.interacted)
+        for item_id in pending:
+            interacted[item_id] = interacted.pop(item_id, 0) | PURCHASE
+        return replace(user, purchased=purchased, interacted=interacted), pending

@@ -45,7 +45,9 @@ class ApiState:
             limiter=RateLimiter(deps.rate_limit, deps.redis, metrics),
             cache=RecCache(deps.redis, settings.cache_ttl_s, metrics),
             serving=ServingConfig(
-                exploration_slots=settings.exploration_slots, rebuy=settings.rebuy
+                exploration_slots=settings.exploration_slots,
+                rebuy=settings.rebuy,
+                consumed_types=settings.consumed_types,
             ),
             pending=PendingPurchases(),
         )

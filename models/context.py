@@ -8,12 +8,14 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from models.bundle import ModelBundle, UserFold, fold_user
+from models.consumption import ConsumptionPolicy, resolve
 from models.content_live import LiveContent
 from models.pools import CatalogLookup, LivePools, build_pools
 from models.rules import Boosts
 from models.sources import recent_items
 from models.types import MetaLookup, SignalsLookup, UserView
 from models.weights import EventWeighting
+from streamrec.interactions import DISLIKED, PURCHASE, TYPE_BITS
 
 StageObserver = Callable[[str, float], None]
 RECENT_ANCHORS = 5
@@ -29,7 +31,8 @@ class ServingConfig:
 
     exploration_slots: int = 2
     exploration_warm_events: float = 20.0
-    rebuy: bool = False
+    rebuy: bool | None = None
+    consumed_types: tuple[str, ...] = ()
     max_category_share: float = 0.3
     freshness_boost: float = 0.1
     freshness_half_life_s: float = 7 * 86_400.0
@@ -39,9 +42,17 @@ class ServingConfig:
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> ServingConfig:
         """A copy with the known keys of `overrides` applied (unknown keys are ignored)."""
-        known = {f.name: type(getattr(self, f.name)) for f in fields(self)}
+        known: dict[str, Callable[[Any], Any]] = {
+            f.name: type(getattr(self, f.name)) for f in fields(self)
+        }
+        known |= {"rebuy": _optional_bool, "consumed_types": tuple}
         values = {k: known[k](v) for k, v in overrides.items() if k in known}
         return replace(self, **values)
+
+    def policy(self, bundle: ModelBundle | None) -> ConsumptionPolicy:
+        """The consumption policy: this configuration's choices, else the version's
+        recommendation (its manifest), else the default."""
+        return resolve(self.consumed_types, self.rebuy, bundle.manifest if bundle else None)
 
     @property
     def boosts(self) -> Boosts:
@@ -52,6 +63,10 @@ class ServingConfig:
             self.low_exposure_boost,
             self.low_exposure_impressions,
         )
+
+
+def _optional_bool(value: Any) -> bool | None:
+    return None if value is None else bool(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +99,9 @@ class Consumption:
 
 @dataclass(frozen=True)
 class RequestContext:
-    """Everything one request computes once: the bundle, the user's view and fold, what the user
-    consumed, their recent items, the live lookups and pools, the configuration, rng and now."""
+    """Everything one request computes once: the bundle, the user's view and fold, the
+    consumption policy and what the user consumed under it, their recent items, the live
+    lookups and pools, the configuration, rng and now."""
 
     bundle: ModelBundle | None
     user: UserView
@@ -97,6 +113,7 @@ class RequestContext:
     query: PageQuery
     now: float
     rng: random.Random
+    policy: ConsumptionPolicy
     consumed: Consumption
     recent: list[str]
     fold: UserFold
@@ -131,6 +148,7 @@ def hydrate(
     view = user if personalised else UserView(user_id=user.user_id, version=user.version)
     live = pools or build_pools(catalog(), signals, config.candidate_limit)
     weighting = bundle.weighting if bundle is not None else EventWeighting()
+    policy = config.policy(bundle)
     return RequestContext(
         bundle=bundle,
         user=view,
@@ -142,7 +160,8 @@ def hydrate(
         query=query,
         now=now,
         rng=rng,
-        consumed=consumption(view, config.rebuy, weighting),
+        policy=policy,
+        consumed=consumption(view, policy, weighting),
         recent=recent_items(view, RECENT_ANCHORS, weighting),
         fold=fold_user(bundle, view, now),
         observe=observe,
@@ -150,24 +169,29 @@ def hydrate(
     )
 
 
-def consumption(user: UserView, rebuy: bool, weighting: EventWeighting) -> Consumption:
-    """Rated and bought items never come back (bought ones may with `rebuy`); items only viewed,
-    clicked or put in the cart may, under a reason that says so."""
-    never: set[str] = set() if rebuy else set(user.purchased)
-    revisit: dict[str, str] = {}
-    disliked: set[str] = set()
+def consumption(
+    user: UserView, policy: ConsumptionPolicy, weighting: EventWeighting | None = None
+) -> Consumption:
+    """What the user consumed under `policy`: never shown again, shown again only with a reason,
+    and disliked (never a reason's anchor). The table's interaction bits are completed from
+    the history and purchases, which a state written before the bits existed still holds."""
+    bits = interaction_bits(user, weighting or EventWeighting())
+    never, revisit = policy.never(bits), policy.revisit(bits)
+    disliked = frozenset(item for item, mask in bits.items() if mask & DISLIKED)
+    return Consumption(never, revisit, disliked)
+
+
+def interaction_bits(user: UserView, weighting: EventWeighting) -> dict[str, int]:
+    """Each item's interaction type bits: the table's, the history's and the purchases'."""
+    bits = dict(user.interacted)
     for event in user.history:
-        if event.type == "rating":
-            never.add(event.item_id)
-            if weighting.dislikes(event.type, event.value):
-                disliked.add(event.item_id)
-        elif event.type != "purchase":
-            revisit.setdefault(event.item_id, event.type)
-    return Consumption(
-        frozenset(never),
-        {item: kind for item, kind in revisit.items() if item not in never},
-        frozenset(disliked),
-    )
+        mask = TYPE_BITS.get(event.type, 0)
+        if weighting.dislikes(event.type, event.value):
+            mask |= DISLIKED
+        bits[event.item_id] = bits.get(event.item_id, 0) | mask
+    for item in user.purchased:
+        bits[item] = bits.get(item, 0) | PURCHASE
+    return bits
 
 
 def excluded(query: PageQuery, consumed: Consumption) -> Collection[str]:

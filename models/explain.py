@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from models.types import Candidate, MetaLookup, Reason, UserView
+from streamrec.interactions import PURCHASE, TYPE_BITS, strongest
 
 if TYPE_CHECKING:
     from models.context import RequestContext
@@ -16,8 +17,6 @@ FIXED_REASONS: dict[str, Reason] = {
     "popular": Reason("popular", "Popular right now"),
     "explore": Reason("explore", "Something different to explore"),
 }
-STRENGTH = ("view", "click", "add_to_cart", "rating", "purchase")
-"""Interaction types from the weakest to the strongest: a reason names the strongest."""
 BECAUSE: dict[str, tuple[str, str]] = {
     "purchase": ("because_you_bought", "Because you bought {}"),
     "rating": ("because_you_rated", "Because you rated {}"),
@@ -55,10 +54,13 @@ def explain(candidate: Candidate, ctx: RequestContext, meta: MetaLookup) -> Reas
 
 def strongest_interaction(user: UserView, item_id: str) -> str | None:
     """The strongest interaction type the user had with the item (None: none known)."""
-    kinds = {event.type for event in user.history if event.item_id == item_id}
+    bits = user.interacted.get(item_id, 0)
+    for event in user.history:
+        if event.item_id == item_id:
+            bits |= TYPE_BITS.get(event.type, 0)
     if item_id in user.purchased:
-        kinds.add("purchase")
-    return max(kinds, key=STRENGTH.index) if kinds & set(STRENGTH) else None
+        bits |= PURCHASE
+    return strongest(bits)
 
 
 def _anchored(anchor_id: str, user: UserView, meta: MetaLookup) -> Reason | None:

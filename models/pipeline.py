@@ -69,7 +69,7 @@ def candidates(ctx: RequestContext, draft: Draft) -> None:
     limit = ctx.config.candidate_limit
     config = CandidateConfig(
         shares={**version_shares(ctx.bundle), "explore": 0.0},
-        rebuy=ctx.config.rebuy,
+        rebuy=ctx.policy.rebuy,
         trending_items=ctx.pools.trending[:limit],
         exclude=frozenset(excluded(ctx.query, ctx.consumed)),
         live_content=ctx.live_content,
@@ -134,7 +134,7 @@ def rank(ctx: RequestContext, draft: Draft) -> None:
 
 def explore(ctx: RequestContext, draft: Draft) -> None:
     """Thompson draws fill the exploration slots, fewer the more the user's history says."""
-    known = max(len(ctx.user.history), len(ctx.consumed.never))
+    known = max(len(ctx.user.history), len(ctx.user.interacted))
     config = ctx.config
     slots = adaptive_slots(
         config.exploration_slots, config.exploration_warm_events, known, ctx.query.count, ctx.rng

@@ -18,7 +18,10 @@ class HistoryItem:
 
 @dataclass(frozen=True, slots=True)
 class UserView:
-    """What is known of a user at a moment: live tables online, the lake before a label offline."""
+    """What is known of a user at a moment: live tables online, the lake before a label offline.
+
+    `interacted` maps item ids to interaction bits (`streamrec.interactions`), oldest first.
+    """
 
     user_id: str
     history: Sequence[HistoryItem] = ()
@@ -27,6 +30,7 @@ class UserView:
     counts: Mapping[str, int] = field(default_factory=dict)
     version: int = 0
     opted_out: bool = False
+    interacted: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

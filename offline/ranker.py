@@ -16,7 +16,7 @@ import polars as pl
 from tqdm import tqdm
 
 from models.bundle import ModelBundle
-from models.context import PageQuery, ServingConfig
+from models.context import ServingConfig
 from models.pipeline import candidate_features
 from models.rankers import CatBoostRanker, train_catboost
 from models.types import ItemMeta, UserView
@@ -125,12 +125,11 @@ def training_rows(
     world: OfflineWorld,
     views: dict[str, UserView],
     labels: dict[str, dict[str, int]],
-    seen: dict[str, frozenset[str]],
     params: TrainParams,
     progress: bool,
 ) -> RankerData:
-    """Each view's candidates and features from the serving steps at the world's moment,
-    labelled by the user's held-out items."""
+    """Each view's candidates and features from the serving steps at the world's moment (what
+    the user consumed is filtered as serving filters it), labelled by the held-out items."""
     blocks: list[np.ndarray] = []
     grades: list[np.ndarray] = []
     groups: list[np.ndarray] = []
@@ -138,8 +137,7 @@ def training_rows(
     for group, (user_id, view) in enumerate(
         tqdm(views.items(), desc="ranker set", disable=not progress)
     ):
-        query = PageQuery(exclude=seen.get(user_id, frozenset()))
-        candidates, x = candidate_features(context_for(world, view, config, query, params.seed))
+        candidates, x = candidate_features(context_for(world, view, config, seed=params.seed))
         wanted = labels.get(user_id, {})
         y = np.array([wanted.get(item, 0) for item in candidates.ids], dtype=np.float64)
         if not y.any():
@@ -175,12 +173,11 @@ def train_ranker(
         views = user_views(past, users, cut, meta, params.weighting, params.history_size)
         signals = signals_snapshot(past, cut)
         assert_no_leakage(views, signals, cut)
-        seen = seen_items(past, users, cut)
     bundle = build_retrieval(history, content, replace(params, ranker=False), timer)
     bundle.manifest["parameters"] = params.to_json()
     with timer.stage("ranker features"):
         world = world_at(bundle, signals, meta, cut, params.ranker_candidates)
-        data = training_rows(world, views, labels, seen, params, timer.verbose)
+        data = training_rows(world, views, labels, params, timer.verbose)
     with timer.stage("ranker fit"):
         ranker = train_catboost(
             data.features,

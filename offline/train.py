@@ -19,6 +19,7 @@ from offline.baselines import top_k
 from offline.build import build_content, build_retrieval
 from offline.etl import build_interactions, erased_users, load_items, scan_events
 from offline.params import TrainParams
+from offline.policy import recommend_policy
 from offline.ranker import seen_items, train_ranker, training_config
 from offline.registry import write_version
 from offline.served import OfflineWorld, context_for, world_at
@@ -154,10 +155,13 @@ def fit_lazy(
         ranker, metrics["ranker"], earlier = train_ranker(data.events, meta, content, params, timer)
     bundle = build_retrieval(data, content, params, timer, earlier=earlier)
     bundle.ranker = ranker
+    with timer.stage("policy"):
+        policy = recommend_policy(data.events)
     bundle.manifest = {
         "window": {"start": data.window[0], "end": data.window[1]},
         "parameters": params.to_json(),
         "metrics": metrics,
+        "policy": policy,
         "counts": {
             "events": data.events.height,
             "users": len(data.user_ids),

@@ -13,6 +13,7 @@ from models.types import HistoryItem, ItemMeta, ItemSignals, UserView
 from models.weights import EventWeighting
 from offline.etl import weight_expr
 from streamrec.errors import ModelFitError
+from streamrec.interactions import CONSUMED_CAP, DISLIKE_RATING, DISLIKED, TYPE_BITS
 
 HOUR = 3600.0
 DAY = 86400.0
@@ -98,6 +99,31 @@ def _affinities(frame: pl.LazyFrame, meta: dict[str, ItemMeta]) -> dict[str, dic
     return result
 
 
+def _interacted(frame: pl.LazyFrame, cap: int, dislike_rating: float) -> dict[str, dict[str, int]]:
+    """Per user, interaction bits per item as the user table folds them: least recently touched
+    first, the last `cap` items, DISLIKED when a latest rating of the item is low."""
+    rating = pl.col("type") == "rating"
+    low = rating & (pl.col("value") <= dislike_rating)
+    latest_low = pl.col("timestamp").filter(low).max() == pl.col("timestamp").filter(rating).max()
+    grouped = (
+        frame.with_columns(
+            bit=pl.col("type").replace_strict(TYPE_BITS, default=0, return_dtype=pl.Int64)
+        )
+        .group_by(["user_id", "item_id"])
+        .agg(
+            bits=pl.col("bit").unique().sum(),
+            touched=pl.col("timestamp").max(),
+            disliked=latest_low.fill_null(False),
+        )
+        .with_columns(bits=pl.col("bits") | pl.when("disliked").then(DISLIKED).otherwise(0))
+        .sort(["user_id", "touched", "item_id"])
+        .group_by("user_id", maintain_order=True)
+        .agg(pl.col("item_id").tail(cap), pl.col("bits").tail(cap))
+        .collect()
+    )
+    return {user: dict(zip(items, bits, strict=True)) for user, items, bits in grouped.iter_rows()}
+
+
 def user_views(
     events: pl.DataFrame,
     user_ids: Iterable[str],
@@ -105,9 +131,13 @@ def user_views(
     meta: dict[str, ItemMeta],
     weighting: EventWeighting,
     history_size: int = 50,
+    *,
+    consumed_cap: int = CONSUMED_CAP,
+    dislike_rating: float = DISLIKE_RATING,
 ) -> dict[str, UserView]:
     """UserView per user from their events before `at`: last `history_size` events, purchases,
-    counts by type and category affinity (weighted and decayed to `at`)."""
+    counts by type, category affinity (weighted and decayed to `at`) and, from all their
+    events, the interaction bits of their last `consumed_cap` items."""
     wanted = pl.Series("user_id", list(user_ids), dtype=pl.String)
     frame = (
         before(events, at)
@@ -128,6 +158,7 @@ def user_views(
         .collect()
     )
     affinities = _affinities(frame, meta)
+    interacted = _interacted(frame, consumed_cap, dislike_rating)
     views: dict[str, UserView] = {}
     for row in grouped.iter_rows(named=True):
         history = [
@@ -142,6 +173,7 @@ def user_views(
             purchased=_counts(row["bought"]),
             category_affinity=affinities.get(row["user_id"], {}),
             counts=_counts(row["all_types"]),
+            interacted=interacted.get(row["user_id"], {}),
         )
     return views
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from streamrec.errors import ConfigError
+from streamrec.interactions import CONSUMED_CAP, DISLIKE_RATING, TYPE_BITS
 
 PREFIX = "STREAMREC_"
 BROKER_FIXES = ("true_highwaters", "fast_fetch", "commit_before_revoke", "direct_delivery")
@@ -41,6 +42,22 @@ def _float(name: str, raw: str) -> float:
     if value <= 0:
         raise ConfigError(f"{name}: must be positive, got {value}")
     return value
+
+
+def _auto_flag(name: str, raw: str) -> bool | None:
+    if raw.strip().lower() in {"", "auto"}:
+        return None
+    return _flag(name, raw)
+
+
+def _types(name: str, raw: str) -> tuple[str, ...]:
+    names = tuple(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
+    unknown = [part for part in names if part not in TYPE_BITS]
+    if unknown:
+        raise ConfigError(
+            f"{name}: unknown interaction types {unknown}; use some of {', '.join(TYPE_BITS)}"
+        )
+    return names
 
 
 def _broker(name: str, raw: str) -> str:
@@ -82,7 +99,12 @@ class Settings:
     rate_limit_burst: int = 200
     rate_limit_per_s: float = 100.0
     exploration_slots: int = 2
-    rebuy: bool = False
+    rebuy: bool | None = None
+    """Whether bought items may come back; None (unset or "auto") follows the model's policy."""
+    consumed_types: tuple[str, ...] = ()
+    """Interaction types that consume an item; empty follows the model's policy."""
+    consumed_cap: int = CONSUMED_CAP
+    dislike_rating: float = DISLIKE_RATING
     log_level: str = "info"
     broker_fixes: str = "all"
 
@@ -141,8 +163,12 @@ def _parse(attr: str, name: str, raw: str) -> object:
         if not raw:
             raise ConfigError(f"{name}: must be a directory path, got an empty value")
         return Path(raw)
-    if attr == "auth" or attr == "rebuy":
+    if attr == "auth":
         return _flag(name, raw)
+    if attr == "rebuy":
+        return _auto_flag(name, raw)
+    if attr == "consumed_types":
+        return _types(name, raw)
     if attr in {
         "api_port",
         "partitions",
@@ -154,11 +180,19 @@ def _parse(attr: str, name: str, raw: str) -> object:
         "rate_limit_burst",
         "rocksdb_write_buffer_mb",
         "rocksdb_block_cache_mb",
+        "consumed_cap",
     }:
         return _int(name, raw, minimum=1 if attr != "fetch_wait_ms" else 0)
     if attr in {"exploration_slots", "state_cache_size"}:
         return _int(name, raw)
-    if attr in {"cache_ttl_s", "session_timeout_s", "rate_limit_per_s", "content_refresh_s"}:
+    float_settings = {
+        "cache_ttl_s",
+        "session_timeout_s",
+        "rate_limit_per_s",
+        "content_refresh_s",
+        "dislike_rating",
+    }
+    if attr in float_settings:
         return _float(name, raw)
     return raw
 

@@ -1,4 +1,5 @@
-"""Per-user state: recent history, counters, decayed category affinity, purchases, dedupe ids.
+"""Per-user state: recent history, counters, decayed category affinity, purchases, the items
+the user interacted with, dedupe ids.
 
 `apply_interaction` mutates and returns the state it is given (a new one when given None), or
 returns it untouched when the event_id was already applied. Replaying the same events in any
@@ -9,6 +10,12 @@ arrival), so a retry arriving after that many newer events would count again.
 History rows are kept as the JSON lists they are stored as ([timestamp, event_id, item_id,
 type, value], oldest first) and are never modified in place, so loading and storing a state
 copies only the outer list; `UserState.history` gives them as named tuples for readers.
+
+`interacted` maps item ids to the bits of the interaction types the user had with them (see
+`streamrec.interactions`), least recently touched first, at most `consumed_cap` ids. DISLIKED
+follows the item's latest rating by event time (ties: any low rating wins), kept in `rated_at`.
+Below the cap both are order independent; over it, which ids stay depends on arrival order, and
+an id dropped and touched again starts from that event alone.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import bisect
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
+from streamrec.interactions import CONSUMED_CAP, DISLIKE_RATING, DISLIKED, TYPE_BITS
 from tables.decay import DAY, add_decayed, decayed_to
 from tables.dedupe import RecentIds
 
@@ -69,7 +77,8 @@ class UserState:
     """Everything the online path knows about one user.
 
     Affinity scores are expressed at `affinity_at` (see `category_affinity` for scores at a
-    given time); `recent_ids` is the deduplication window.
+    given time); `interacted` holds interaction bits per item, `rated_at` the event time of the
+    latest rating of each of those items that has one; `recent_ids` is the deduplication window.
     """
 
     rows: list[HistoryRow] = field(default_factory=list)
@@ -77,6 +86,8 @@ class UserState:
     affinity: dict[str, float] = field(default_factory=dict)
     affinity_at: float = 0.0
     purchased: dict[str, int] = field(default_factory=dict)
+    interacted: dict[str, int] = field(default_factory=dict)
+    rated_at: dict[str, float] = field(default_factory=dict)
     last_seen: float | None = None
     version: int = 0
     recent_ids: RecentIds = field(default_factory=RecentIds)
@@ -94,6 +105,8 @@ class UserState:
             "affinity": self.affinity.copy(),
             "affinity_at": self.affinity_at,
             "purchased": self.purchased.copy(),
+            "interacted": self.interacted.copy(),
+            "rated_at": self.rated_at.copy(),
             "last_seen": self.last_seen,
             "version": self.version,
             "recent_event_ids": self.recent_ids.text,
@@ -109,6 +122,8 @@ class UserState:
             affinity=dict(data["affinity"]),
             affinity_at=data["affinity_at"],
             purchased=dict(data["purchased"]),
+            interacted=dict(data.get("interacted", {})),
+            rated_at=dict(data.get("rated_at", {})),
             last_seen=data["last_seen"],
             version=data["version"],
             recent_ids=RecentIds(data["recent_event_ids"], data["recent_count"]),
@@ -130,6 +145,8 @@ def apply_interaction(
     history_size: int = HISTORY_SIZE,
     dedupe_size: int = DEDUPE_SIZE,
     affinity_half_life: float = AFFINITY_HALF_LIFE,
+    consumed_cap: int = CONSUMED_CAP,
+    dislike_rating: float = DISLIKE_RATING,
 ) -> tuple[UserState, bool]:
     """Fold one event into the user's state; False (state untouched) for a seen event_id."""
     state = UserState() if state is None else state
@@ -142,6 +159,7 @@ def apply_interaction(
     state.counts[event_type] = state.counts.get(event_type, 0) + 1
     if event_type == "purchase":
         state.purchased[item_id] = state.purchased.get(item_id, 0) + 1
+    _touch(state, event, consumed_cap, dislike_rating)
     if category:
         weight = event_weight(event_type, event.value)
         state.affinity_at = add_decayed(
@@ -151,6 +169,31 @@ def apply_interaction(
         state.last_seen = timestamp
     state.version += 1
     return state, True
+
+
+def _touch(state: UserState, event: EventFields, cap: int, dislike_rating: float) -> None:
+    """Set the event's bit on its item, made the most recent, dropping the oldest over `cap`."""
+    item_id, interacted = event.item_id, state.interacted
+    mask = interacted.pop(item_id, 0) | TYPE_BITS.get(event.type, 0)
+    if event.type == "rating":
+        mask = _rated(mask, state.rated_at, event, dislike_rating)
+    interacted[item_id] = mask
+    while len(interacted) > cap:
+        oldest = next(iter(interacted))
+        del interacted[oldest]
+        state.rated_at.pop(oldest, None)
+
+
+def _rated(mask: int, rated_at: dict[str, float], event: EventFields, dislike_rating: float) -> int:
+    """`mask` with DISLIKED as the item's latest rating (by event time) says."""
+    low = event.value is not None and event.value <= dislike_rating
+    latest = rated_at.get(event.item_id)
+    if latest is None or event.timestamp > latest:
+        rated_at[event.item_id] = event.timestamp
+        return mask | DISLIKED if low else mask & ~DISLIKED
+    if event.timestamp == latest and low:
+        return mask | DISLIKED
+    return mask
 
 
 def _insert_row(rows: list[HistoryRow], row: HistoryRow, history_size: int) -> None:

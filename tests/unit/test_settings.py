@@ -55,6 +55,13 @@ def test_values_are_read_from_streamrec_variables() -> None:
             {"STREAMREC_ROCKSDB_BLOCK_CACHE_MB": "0"},
             "STREAMREC_ROCKSDB_BLOCK_CACHE_MB: must be at least 1",
         ),
+        ({"STREAMREC_REBUY": "sometimes"}, "STREAMREC_REBUY: must be on or off"),
+        (
+            {"STREAMREC_CONSUMED_TYPES": "rating,watch"},
+            "STREAMREC_CONSUMED_TYPES: unknown interaction types ['watch']",
+        ),
+        ({"STREAMREC_CONSUMED_CAP": "0"}, "STREAMREC_CONSUMED_CAP: must be at least 1"),
+        ({"STREAMREC_DISLIKE_RATING": "low"}, "STREAMREC_DISLIKE_RATING: must be a number"),
     ],
 )
 def test_bad_values_fail_fast_naming_the_variable(env: dict[str, str], message: str) -> None:
@@ -71,3 +78,30 @@ def test_every_field_has_an_environment_name() -> None:
 def test_the_advertised_url_defaults_to_the_api_address() -> None:
     assert Settings(api_port=8123).public_url == "http://127.0.0.1:8123"
     assert Settings(advertised_url="http://w1:8000/").public_url == "http://w1:8000"
+
+
+def test_consumption_settings_default_to_following_the_model() -> None:
+    settings = Settings.from_env({})
+
+    assert settings.rebuy is None and settings.consumed_types == ()
+    assert (settings.consumed_cap, settings.dislike_rating) == (5000, 2.0)
+
+
+@pytest.mark.parametrize(
+    ("raw", "rebuy"), [("on", True), ("off", False), ("", None), ("auto", None)]
+)
+def test_rebuy_is_on_off_or_left_to_the_model(raw: str, rebuy: bool | None) -> None:
+    assert Settings.from_env({"STREAMREC_REBUY": raw}).rebuy is rebuy
+
+
+def test_consumption_settings_are_read_from_their_variables() -> None:
+    settings = Settings.from_env(
+        {
+            "STREAMREC_CONSUMED_TYPES": " purchase, rating,,purchase ",
+            "STREAMREC_CONSUMED_CAP": "300",
+            "STREAMREC_DISLIKE_RATING": "1.5",
+        }
+    )
+
+    assert settings.consumed_types == ("purchase", "rating")
+    assert (settings.consumed_cap, settings.dislike_rating) == (300, 1.5)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from api.pending import PendingPurchases
 from models.types import UserView
+from streamrec.interactions import PURCHASE, VIEW
 from tests.unit.api.conftest import NOW, World, serve
 
 
@@ -44,6 +45,15 @@ def test_pending_purchases_end_once_the_state_lists_them_or_they_expire() -> Non
     assert items == ("a",) and set(user.purchased) == {"a", "b"}
     now[0] = 31.0
     assert pending.overlay(UserView("u")) == (UserView("u"), ())
+
+
+def test_pending_purchases_mark_their_items_as_bought_in_the_consumed_set() -> None:
+    pending = PendingPurchases()
+    pending.add("u", "a")
+
+    user, _ = pending.overlay(UserView("u", interacted={"a": VIEW, "b": VIEW}))
+
+    assert list(user.interacted.items()) == [("b", VIEW), ("a", VIEW | PURCHASE)]
 
 
 def test_pending_purchases_keep_only_the_most_recent_users() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from models.consumption import ConsumptionPolicy
 from models.context import consumption
 from models.rules import Boosts, Filters, apply_filters, boost, category_cap, diversify
 from models.types import Candidate, ItemMeta, ItemSignals, UserView
@@ -24,10 +25,10 @@ def _candidates(*ids: str) -> list[Candidate]:
 def test_purchased_items_are_filtered_unless_rebuy_is_on() -> None:
     # The consumption policy decides what never comes back; the filters drop it as excluded.
     user = UserView("u", purchased={"a": 1})
-    consumed = consumption(user, False, EventWeighting())
+    consumed = consumption(user, ConsumptionPolicy(rebuy=False), EventWeighting())
     kept = apply_filters(_candidates("a", "c"), CATALOG.get, Filters(exclude=consumed.never))
     assert [c.item_id for c in kept] == ["c"]
-    again = consumption(user, True, EventWeighting())
+    again = consumption(user, ConsumptionPolicy(rebuy=True), EventWeighting())
     rebuy = apply_filters(_candidates("a", "c"), CATALOG.get, Filters(exclude=again.never))
     assert [c.item_id for c in rebuy] == ["a", "c"]
 

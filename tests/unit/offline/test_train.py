@@ -118,6 +118,9 @@ def test_fit_trains_a_ranker_and_recommends_unseen_items_of_the_users_block() ->
     assert trees == params.ranker_iterations * params.ranker_seeds
     recorded = fitted.bundle.manifest["parameters"]
     assert recorded["ranker_learning_rate"] == pytest.approx(params.ranker_learning_rate)
+    policy = fitted.bundle.manifest["policy"]
+    assert policy["consumed_types"] == ["purchase", "rating"]
+    assert 0.0 <= policy["repeat_rate"] <= 1.0 and isinstance(policy["rebuy"], bool)
     now = float(events["timestamp"].max()) + 1.0  # type: ignore[arg-type]
     # Pages come from the serving pipeline: at most `cap` items of each of the two blocks.
     k = 10

@@ -79,11 +79,12 @@ def test_a_repeated_event_returns_not_applied_and_keeps_the_exact_state(
     state = fold_user(batch)
     if state is None:
         return
-    before = state.to_json()
+    before, recency = state.to_json(), list(state.interacted)
     for item in batch:
         state, applied = apply_interaction(state, item, CATEGORIES[item.item_id])
         assert not applied
     assert state.to_json() == before
+    assert list(state.interacted) == recency
 
 
 @FAST
@@ -102,6 +103,22 @@ def test_any_order_gives_the_same_user_counters_history_and_affinity(
     assert set(reordered.recent_ids.ids()) == set(in_order.recent_ids.ids())
     expected = category_affinity(in_order, T0)
     assert category_affinity(reordered, T0) == pytest.approx(expected, rel=1e-9, abs=1e-12)
+
+
+@FAST
+@given(event_batches(), st.integers(1, 4))
+def test_the_consumed_set_keeps_the_last_touched_items_up_to_the_cap(
+    batch: list[Interaction], cap: int
+) -> None:
+    state = None
+    for item in batch:
+        state, _ = apply_interaction(state, item, None, consumed_cap=cap)
+    last_touched = list(dict.fromkeys(item.item_id for item in reversed(batch)))[:cap]
+
+    kept = [] if state is None else list(state.interacted)
+
+    assert kept == last_touched[::-1]
+    assert state is None or set(state.rated_at) <= set(kept)
 
 
 @FAST

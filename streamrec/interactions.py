@@ -1,0 +1,45 @@
+"""Interaction types as bits: the one encoding the user fold, serving and training share.
+
+A user's `interacted` map holds, per item id, the OR of the bits of every type they had with it,
+plus DISLIKED while their latest rating of it is at most the dislike threshold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+VIEW, CLICK, ADD_TO_CART, PURCHASE, RATING = 1, 2, 4, 8, 16
+DISLIKED = 32
+TYPE_BITS: dict[str, int] = {
+    "view": VIEW,
+    "click": CLICK,
+    "add_to_cart": ADD_TO_CART,
+    "purchase": PURCHASE,
+    "rating": RATING,
+}
+STRONGEST_FIRST: tuple[str, ...] = ("purchase", "rating", "add_to_cart", "click", "view")
+CONSUMED_CAP = 5000
+"""Item ids a user's state keeps in `interacted`; the least recently touched go first."""
+DISLIKE_RATING = 2.0
+"""A rating at or below this (on a 1-5 scale) marks the item DISLIKED."""
+
+
+def mask_of(types: Iterable[str]) -> int:
+    """The OR of the bits of `types` (unknown names raise KeyError)."""
+    mask = 0
+    for name in types:
+        mask |= TYPE_BITS[name]
+    return mask
+
+
+def type_names(mask: int) -> tuple[str, ...]:
+    """The interaction types set in `mask`, strongest first."""
+    return tuple(name for name in STRONGEST_FIRST if mask & TYPE_BITS[name])
+
+
+def strongest(mask: int) -> str | None:
+    """The strongest interaction type set in `mask` (None when none is)."""
+    for name in STRONGEST_FIRST:
+        if mask & TYPE_BITS[name]:
+            return name
+    return None
