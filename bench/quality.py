@@ -33,6 +33,7 @@ from bench.served_protocol import (
 )
 from models.bundle import user_vector
 from models.context import CANDIDATE_LIMIT, ServingConfig
+from models.fold import sequence_of
 from offline.evaluate import load_frame
 from offline.served import world_at
 from offline.train import TrainParams, fit
@@ -77,12 +78,17 @@ def evaluate(name: str, users: int | None, k: int, seed: int) -> dict[str, dict[
         vector = user_vector(bundle, views[user], now) if user in views else None
         return None if vector is None else bundle.item_factors @ vector
 
+    def sequence(user: str) -> np.ndarray | None:
+        found = sequence_of(bundle, views[user]) if user in views else None
+        return None if found is None else found.scores + 1e-9 * bundle.log_popularity
+
     results = {
         "popularity": measured(ranked_pages(bundle, evaluated, lambda u: None, seen, k)),
         "als alone": measured(ranked_pages(bundle, evaluated, als, seen, k)),
         "transitions (last 5)": measured(
             ranked_pages(bundle, evaluated, transition_scores(bundle, views), seen, k)
         ),
+        "sequence model alone": measured(ranked_pages(bundle, evaluated, sequence, seen, k)),
     }
     for label, slots in (("pipeline, exploration on", None), ("pipeline, exploration off", 0)):
         config = ServingConfig() if slots is None else ServingConfig(exploration_slots=slots)

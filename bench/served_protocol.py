@@ -1,6 +1,6 @@
 """Served-path quality: chronological leave-one-out, pages from the serving steps.
 
-Each user's last interaction (by timestamp, ties in file order) is held out. Every earlier event
+Each user's last interaction (by timestamp, ties by event id) is held out. Every earlier event
 is folded into the user's table state by `tables.user.apply_interaction`, the fold the worker
 runs, and read back through `agents.views.user_view`, as the API reads it. Pages come from
 `models.pipeline.recommend` over `offline.served` contexts, so the figures are those of
@@ -42,9 +42,12 @@ class LeaveOneOut:
 
 
 def leave_last_out(events: pl.DataFrame) -> LeaveOneOut:
-    """Hold out each user's last event (timestamp, then file order); users with one event
-    are kept for training only."""
-    ordered = events.with_row_index("row").sort(["user_id", "timestamp", "row"])
+    """Hold out each user's last event; users with one event are kept for training only.
+
+    Events are ordered as the user table and training order them: by timestamp, simultaneous
+    ones by event id (on MovieLens about 4 in 10 users' last rating shares its second with the
+    one before)."""
+    ordered = events.sort(["user_id", "timestamp", "event_id"]).with_row_index("row")
     last = pl.col("row") == pl.col("row").last().over("user_id")
     enough = pl.len().over("user_id") > 1
     test = ordered.filter(last & enough)

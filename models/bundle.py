@@ -14,6 +14,7 @@ import scipy.sparse as sp
 from models.content_text import TextModel
 from models.rankers import Ranker
 from models.retrieval import Retriever
+from models.sequence import SequenceModel
 from models.types import UserView
 from models.weights import EventWeighting
 
@@ -31,7 +32,8 @@ class ModelBundle:
     negative ones the items its presence makes less likely). `user_items` (optional) holds the
     item rows each known user had in the training window. Content rows follow `content_ids`
     (every catalog item, cold ones included); `content_model` (optional) vectorises the text of
-    items added to the catalog after training. Lookups serving needs per request (ids as Python
+    items added to the catalog after training; `sequence` (optional) scores the next item from
+    the user's ordered recent items. Lookups serving needs per request (ids as Python
     strings, log popularity, rows by popularity, the EASE weights as a sparse matrix) are
     computed once here, at load, as are the maps between bundle rows and content rows.
     """
@@ -57,6 +59,7 @@ class ModelBundle:
     similar_scores: np.ndarray | None = None
     user_items: sp.csr_matrix | None = None
     content_model: TextModel | None = None
+    sequence: SequenceModel | None = None
     item_index: dict[str, int] = field(init=False)
     user_index: dict[str, int] = field(init=False)
     content_index: dict[str, int] = field(init=False)
@@ -179,23 +182,6 @@ def ease_scores(bundle: ModelBundle, user: UserView, now: float) -> EaseScores |
     summed = summed_rows(bundle.ease, rows)
     summed.flags.writeable = False
     return EaseScores(summed, rows)
-
-
-@dataclass(frozen=True)
-class UserFold:
-    """What a bundle makes of one user at one moment: the folded vector and the EASE scores.
-
-    A request computes it once (`fold_user`) and every step reads it."""
-
-    vector: np.ndarray | None = None
-    ease: EaseScores | None = None
-
-
-def fold_user(bundle: ModelBundle | None, user: UserView, now: float) -> UserFold:
-    """The user's vector and EASE scores under `bundle` (empty without one)."""
-    if bundle is None:
-        return UserFold()
-    return UserFold(user_vector(bundle, user, now), ease_scores(bundle, user, now))
 
 
 FOLD_PRIOR = 1.0

@@ -13,7 +13,8 @@ from itertools import repeat
 
 import numpy as np
 
-from models.bundle import ModelBundle, UserFold, fold_user
+from models.bundle import ModelBundle
+from models.fold import UserFold, fold_user
 from models.source_list import SourceList, pick
 from models.sources import (
     DEFAULT_SHARES,

@@ -7,9 +7,10 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from models.bundle import ModelBundle, UserFold, fold_user
+from models.bundle import ModelBundle
 from models.consumption import ConsumptionPolicy, resolve
 from models.content_live import LiveContent
+from models.fold import UserFold, fold_user
 from models.pools import CatalogLookup, LivePools, build_pools
 from models.rules import Boosts
 from models.sources import recent_items
@@ -22,7 +23,7 @@ RECENT_ANCHORS = 5
 CANDIDATE_LIMIT = 350
 """Candidates ranked per request: at least 300 remain after the filters. The ranker learns from
 smaller sets; features relative to the set (ranks, z-scores) are taken against the best ones
-(`models.features.reference_size`), so ranking more grades as well."""
+(`models.feature_stats.reference_size`), so ranking more grades as well."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,6 +45,8 @@ def explain(candidate: Candidate, ctx: RequestContext, meta: MetaLookup) -> Reas
                 return anchored
         if candidate.source in PERSONAL_SOURCES:
             return Reason("similar_users", "Popular with people like you")
+        if candidate.source == "sequence":
+            return Reason("after_recent", "Often picked next after your recent items")
     if candidate.source == "rebuy":
         return FIXED_REASONS["popular"]
     if candidate.source in FIXED_REASONS:

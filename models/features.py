@@ -10,8 +10,10 @@ from operator import attrgetter
 
 import numpy as np
 
-from models.bundle import ModelBundle, UserFold, fold_user, rows_of
+from models.bundle import ModelBundle, rows_of
 from models.candidates import SOURCES, CandidateSet
+from models.feature_stats import BLEND_ALS, ranks, reference_size, standardised
+from models.fold import UserFold, fold_user
 from models.similarity import content_similarity, history_similarity
 from models.types import Candidate, ItemMeta, ItemSignals, MetaLookup, SignalsLookup, UserView
 
@@ -51,6 +53,9 @@ FEATURE_NAMES: tuple[str, ...] = (
     "ease_z",
     "als_z",
     "ease_als_blend",
+    "sequence_score",
+    "sequence_rank",
+    "sequence_z",
 )
 MISSING_FIRST: tuple[str, ...] = (
     "als_dot",
@@ -60,6 +65,7 @@ MISSING_FIRST: tuple[str, ...] = (
     "price",
     "ease_rank",
     "als_rank",
+    "sequence_rank",
 )
 COLUMN = {name: i for i, name in enumerate(FEATURE_NAMES)}
 SCORE_COLUMNS = [COLUMN[name] for name in SCORE_FEATURES]
@@ -171,53 +177,35 @@ def _model_columns(
         scores = np.zeros(len(ids))
         scores[known] = found.scores[item_rows[known]]
         rows[:, COLUMN["ease_score"]] = scores
-        rows[:, COLUMN["ease_rank"]] = _ranks(scores, reference)
+        rows[:, COLUMN["ease_rank"]] = ranks(scores, reference)
         rows[:, COLUMN["known_items"]] = len(found.history)
-    rows[:, COLUMN["als_rank"]] = _ranks(rows[:, COLUMN["als_dot"]], reference)
+    rows[:, COLUMN["als_rank"]] = ranks(rows[:, COLUMN["als_dot"]], reference)
     _blend_columns(rows, reference)
-
-
-BLEND_ALS = 0.3
-"""ALS weight in `ease_als_blend`: on ML-1M (RecBole split) z(EASE) + 0.3 z(ALS) over the
-whole catalog scores NDCG@10 0.290, against 0.288 for EASE and 0.263 for ALS alone."""
+    if fold.sequence is not None:
+        _sequence_columns(rows, fold.sequence.scores, item_rows, reference)
 
 
 def _blend_columns(rows: np.ndarray, reference: int | None) -> None:
     """Each candidate's EASE and ALS scores standardised over this user's candidates (a tree
     cannot rescale per user) and their weighted sum."""
-    ease = _standardised(rows[:, COLUMN["ease_score"]], reference)
-    als = _standardised(rows[:, COLUMN["als_dot"]], reference)
+    ease = standardised(rows[:, COLUMN["ease_score"]], reference)
+    als = standardised(rows[:, COLUMN["als_dot"]], reference)
     rows[:, COLUMN["ease_z"]] = ease
     rows[:, COLUMN["als_z"]] = als
     rows[:, COLUMN["ease_als_blend"]] = ease + BLEND_ALS * als
 
 
-def reference_size(bundle: ModelBundle) -> int | None:
-    """Candidates per user the bundle's ranker learned from (None when the bundle does not say).
-
-    Ranks and z-scores among the candidates depend on how many there are; past this many, they
-    are taken against the first `reference_size` candidates (best first), so a request that
-    ranks more candidates than training did gives its best ones the values training would."""
-    value = bundle.manifest.get("parameters", {}).get("ranker_candidates")
-    return int(value) if value else None
-
-
-def _standardised(values: np.ndarray, reference: int | None) -> np.ndarray:
-    head = values if reference is None else values[:reference]
-    spread = head.std()
-    return (values - head.mean()) / spread if spread > 0 else np.zeros(len(values))
-
-
-def _ranks(values: np.ndarray, reference: int | None) -> np.ndarray:
-    """Position of each value among the candidates' when sorted high to low (0: highest). Past
-    the first `reference` candidates, the number of those valued at least as high."""
-    head = values if reference is None else values[:reference]
-    ranks = np.empty(len(values))
-    ranks[np.argsort(-head, kind="stable")] = np.arange(len(head))
-    if len(values) > len(head):
-        ordered = np.sort(head)
-        ranks[len(head) :] = len(head) - np.searchsorted(ordered, values[len(head) :], "left")
-    return ranks
+def _sequence_columns(
+    rows: np.ndarray, scores: np.ndarray, item_rows: np.ndarray, reference: int | None
+) -> None:
+    """Each candidate's score as the user's next item, its rank and z-score among the user's
+    candidates."""
+    known = item_rows >= 0
+    values = np.zeros(len(item_rows))
+    values[known] = scores[item_rows[known]]
+    rows[:, COLUMN["sequence_score"]] = values
+    rows[:, COLUMN["sequence_rank"]] = ranks(values, reference)
+    rows[:, COLUMN["sequence_z"]] = standardised(values, reference)
 
 
 def _age(times: np.ndarray, now: float, unit: float) -> np.ndarray:

@@ -20,6 +20,7 @@ from models.context import PipelineStats, RequestContext, excluded
 from models.explain import explain
 from models.exploration import thompson_pick
 from models.features import build_features
+from models.fold import sequence_anchor
 from models.oblivious import scorer_of
 from models.page import LiveCheck, adaptive_slots, allowed, allowed_explorers, arrange_page
 from models.pools import ItemFacts
@@ -173,18 +174,40 @@ def reasons(ctx: RequestContext, draft: Draft) -> None:
 
 
 def _with_history_anchors(ctx: RequestContext, page: list[Candidate]) -> list[Candidate]:
+    """Items scored against the history get the history item most linked to them as anchor:
+    the recent item adding most to a sequence score, else the strongest EASE neighbour."""
     unanchored = [
-        n for n, c in enumerate(page) if c.anchor_item_id is None and c.source in HISTORY_SOURCES
+        n
+        for n, c in enumerate(page)
+        if c.anchor_item_id is None and (c.source in HISTORY_SOURCES or c.source == "sequence")
     ]
     if not unanchored or ctx.bundle is None:
         return page
-    ids = [page[n].item_id for n in unanchored]
-    anchors = history_anchors(ctx.bundle, ctx.user, ids, ctx.fold.ease, ctx.consumed.disliked)
+    disliked = ctx.consumed.disliked
     anchored = list(page)
-    for n, anchor in zip(unanchored, anchors, strict=True):
+    rest = []
+    for n in unanchored:
+        anchor = _sequence_anchor(ctx, page[n], disliked)
+        if anchor is None:
+            rest.append(n)
+        else:
+            anchored[n] = replace(page[n], anchor_item_id=anchor)
+    ids = [page[n].item_id for n in rest]
+    anchors = history_anchors(ctx.bundle, ctx.user, ids, ctx.fold.ease, disliked)
+    for n, anchor in zip(rest, anchors, strict=True):
         if anchor is not None:
             anchored[n] = replace(page[n], anchor_item_id=anchor)
     return anchored
+
+
+def _sequence_anchor(
+    ctx: RequestContext, candidate: Candidate, disliked: frozenset[str]
+) -> str | None:
+    found, bundle = ctx.fold.sequence, ctx.bundle
+    if candidate.source != "sequence" or found is None or bundle is None:
+        return None
+    row = bundle.item_index.get(candidate.item_id)
+    return None if row is None else sequence_anchor(bundle, found, row, disliked)
 
 
 STEPS: tuple[Step, ...] = (

@@ -17,6 +17,7 @@ from models.bundle import ModelBundle, user_items_of
 from models.content_text import TextModel
 from models.rankers import CatBoostRanker
 from models.retrieval import load_annoy
+from models.sequence import SequenceModel, from_arrays
 from models.weights import EventWeighting
 from streamrec.errors import RegistryError
 
@@ -28,6 +29,8 @@ ALS_INDEX = "als.ann"
 CONTENT_INDEX = "content.ann"
 CONTENT_MODEL = "content_model.npz"
 """TF-IDF terms and idf, SVD components (optional: older versions have none)."""
+SEQUENCE_ARRAYS = "sequence.npz"
+"""Next-item weights from ordered recent items (optional: older versions have none)."""
 RANKER = "ranker.cbm"
 REQUIRED_FILES: tuple[str, ...] = (ALS_ARRAYS, ITEM_ARRAYS, CONTENT_ARRAYS, ALS_INDEX)
 STAGING_PREFIX = "."
@@ -101,6 +104,16 @@ def _content_model(path: Path, manifest: dict[str, Any]) -> TextModel | None:
         raise RegistryError(f"{path.name}/{CONTENT_MODEL}: {error.message}") from None
 
 
+def _sequence(path: Path, manifest: dict[str, Any]) -> SequenceModel | None:
+    """The version's sequence model; None for versions written without one."""
+    if SEQUENCE_ARRAYS not in manifest["files"]:
+        return None
+    try:
+        return from_arrays(_arrays(path / SEQUENCE_ARRAYS))
+    except KeyError as error:
+        raise RegistryError(f"{path.name}/{SEQUENCE_ARRAYS}: lacks the array {error}") from None
+
+
 def load_bundle(path: Path) -> ModelBundle:
     """Load a verified version directory; Annoy indexes are memory-mapped."""
     manifest = verify(path)
@@ -131,6 +144,7 @@ def load_bundle(path: Path) -> ModelBundle:
             als_retriever=load_annoy(path / ALS_INDEX, als["item_factors"], "dot"),
             content_retriever=content_retriever,
             content_model=_content_model(path, manifest),
+            sequence=_sequence(path, manifest),
             ranker=CatBoostRanker.load(path / RANKER) if RANKER in manifest["files"] else None,
             weighting=EventWeighting(**params.get("weighting", {})),
             manifest=manifest,

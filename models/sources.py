@@ -11,13 +11,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from models.bundle import ModelBundle, UserFold
+from models.bundle import ModelBundle
 from models.content_live import LiveContent, content_neighbour_rows
+from models.fold import UserFold
 from models.source_list import SourceList, pick
 from models.types import SignalsLookup, UserView
 from models.weights import EventWeighting
 
 SOURCES: tuple[str, ...] = (
+    "sequence",
     "next",
     "item2item",
     "als",
@@ -30,6 +32,7 @@ SOURCES: tuple[str, ...] = (
 """Every source label; earlier ones win ties in the merge (they are more specific)."""
 SOURCE_ORDER = {source: position for position, source in enumerate(SOURCES)}
 DEFAULT_SHARES: dict[str, float] = {
+    "sequence": 0.5,
     "als": 0.5,
     "ease": 0.5,
     "item2item": 0.2,
@@ -40,6 +43,7 @@ DEFAULT_SHARES: dict[str, float] = {
     "explore": 0.05,
 }
 DEFAULT_SOURCE_WEIGHTS: dict[str, float] = {
+    "sequence": 1.0,
     "next": 1.0,
     "item2item": 0.9,
     "als": 1.0,
@@ -117,21 +121,33 @@ def _from_als(ctx: SourceContext, quota: int) -> SourceList:
 
 
 def _from_ease(ctx: SourceContext, quota: int) -> SourceList:
-    if ctx.bundle is None:
-        return SourceList.empty("ease")
     found = ctx.fold.ease
-    if found is None:
+    if ctx.bundle is None or found is None:
         return SourceList.empty("ease")
-    scores = found.scores.copy()
-    scores[found.history] = -np.inf
-    n = min(quota + _spare(ctx, quota), len(scores))
+    top = _top_rows(found.scores, found.history, quota + _spare(ctx, quota))
+    names = pick(ctx.bundle.item_names, top)
+    return SourceList.of_source("ease", names, found.scores[top], rows=top)
+
+
+def _top_rows(scores: np.ndarray, barred: np.ndarray, n: int) -> np.ndarray:
+    """Rows of the `n` highest positive scores, best first, never a `barred` row."""
+    scores = scores.copy()
+    scores[barred] = -np.inf
+    n = min(n, len(scores))
     if n <= 0:
-        return SourceList.empty("ease")
+        return np.empty(0, dtype=np.int64)
     top = np.argpartition(-scores, n - 1)[:n]
     top = top[np.argsort(-scores[top], kind="stable")]
-    top = top[scores[top] > 0]  # no evidence from the history: not an EASE candidate
+    return top[scores[top] > 0]  # no evidence from the history: not a candidate
+
+
+def _from_sequence(ctx: SourceContext, quota: int) -> SourceList:
+    found = ctx.fold.sequence
+    if ctx.bundle is None or found is None:
+        return SourceList.empty("sequence")
+    top = _top_rows(found.scores, found.recent[found.recent >= 0], quota + _spare(ctx, quota))
     names = pick(ctx.bundle.item_names, top)
-    return SourceList.of_source("ease", names, scores[top], rows=top)
+    return SourceList.of_source("sequence", names, found.scores[top], rows=top)
 
 
 def _per_anchor(ctx: SourceContext, quota: int, neighbours: Neighbours, source: str) -> SourceList:
@@ -254,6 +270,7 @@ def _from_explore(ctx: SourceContext, quota: int) -> SourceList:
 
 
 GENERATORS: dict[str, Callable[[SourceContext, int], SourceList]] = {
+    "sequence": _from_sequence,
     "als": _from_als,
     "ease": _from_ease,
     "item2item": _from_item2item,

@@ -22,6 +22,7 @@ from offline.als import (
 from offline.content import fit_content
 from offline.etl import Interactions
 from offline.params import TrainParams
+from offline.sequence_counts import fit_sequence_counts
 from offline.timing import StageTimer
 
 
@@ -102,6 +103,10 @@ def build_retrieval(
         next_items, next_scores = transitions(data.events, data.item_ids, params.next_top)
     with timer.stage("neighbours"):
         similar, similar_scores = neighbours(data, params)
+    sequence = None
+    if params.sequence:
+        with timer.stage("sequence"):
+            sequence = fit_sequence_counts(data.events, data.item_ids)
     return ModelBundle(
         version=version,
         item_ids=data.item_ids,
@@ -123,6 +128,7 @@ def build_retrieval(
         similar_items=similar,
         similar_scores=similar_scores,
         user_items=user_items(data),
+        sequence=sequence,
     )
 
 

@@ -16,6 +16,7 @@ from offline.als import AlsParams
 from offline.etl import EtlParams
 
 RANKER_SHARES: dict[str, float] = {
+    "sequence": 0.7,
     "als": 0.7,
     "ease": 0.7,
     "item2item": 0.15,
@@ -66,6 +67,7 @@ class TrainParams:
     ranker_threads: int = 2
     label_fraction: float = 0.1
     label_split: str = "last"
+    sequence: bool = True
 
     @property
     def weighting(self) -> EventWeighting:

@@ -24,10 +24,12 @@ from models.registry import (
     ITEM_ARRAYS,
     MANIFEST,
     RANKER,
+    SEQUENCE_ARRAYS,
     STAGING_PREFIX,
     sha256_of,
 )
 from models.retrieval import AnnoyRetriever, Retriever, build_annoy
+from models.sequence import to_arrays
 from streamrec.errors import RegistryError
 
 
@@ -84,6 +86,9 @@ def save_artifacts(bundle: ModelBundle, directory: Path) -> list[str]:
     if bundle.content_model is not None:
         np.savez(directory / CONTENT_MODEL, allow_pickle=False, **bundle.content_model.arrays())
         names.append(CONTENT_MODEL)
+    if bundle.sequence is not None:
+        np.savez(directory / SEQUENCE_ARRAYS, allow_pickle=False, **to_arrays(bundle.sequence))
+        names.append(SEQUENCE_ARRAYS)
     if isinstance(bundle.ranker, CatBoostRanker):
         bundle.ranker.save(directory / RANKER)
         names.append(RANKER)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-import models.bundle
+import models.fold
 from models.bundle import (
     EaseScores,
     ModelBundle,
@@ -106,7 +106,7 @@ def test_ease_scores_favour_the_users_own_block_and_are_kept_per_request(
         calls.append(user)
         return ease_scores(bundle, user, now)
 
-    monkeypatch.setattr(models.bundle, "ease_scores", counted)
+    monkeypatch.setattr(models.fold, "ease_scores", counted)
     ctx = hydrate(
         bundle,
         view,
