@@ -38,6 +38,7 @@ class SequenceModel:
 
 
 def _bytes(matrix: Matrix | None) -> int:
+    """Bytes of a dense or CSR matrix's arrays."""
     if matrix is None:
         return 0
     if isinstance(matrix, np.ndarray):
@@ -46,8 +47,8 @@ def _bytes(matrix: Matrix | None) -> int:
 
 
 def _terms(model: SequenceModel, recent_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(rows, weights) of the transition term, then of the item-item term; positions of unknown
-    rows (-1 or outside the model) count but contribute nothing."""
+    """(rows, positions) of the transition term, then of the item-item term; unknown rows (-1 or
+    outside the model) hold their position but take part in neither."""
     rows = np.asarray(recent_rows, dtype=np.int64).ravel()
     positions = np.arange(len(rows))
     known = (rows >= 0) & (rows < model.n_items)
@@ -103,6 +104,7 @@ def contributions(model: SequenceModel, recent_rows: np.ndarray, item_row: int) 
 
 
 def _matrix_arrays(name: str, matrix: Matrix) -> dict[str, np.ndarray]:
+    """A dense matrix as one array, a CSR one as its data, indices, indptr and shape."""
     key = PREFIX + name
     if isinstance(matrix, np.ndarray):
         return {key: matrix}
@@ -126,6 +128,7 @@ def to_arrays(model: SequenceModel) -> dict[str, np.ndarray]:
 
 
 def _matrix_of(arrays: Mapping[str, np.ndarray], name: str) -> Matrix | None:
+    """The matrix `_matrix_arrays` saved under `name`, None when absent."""
     key = PREFIX + name
     if key in arrays:
         return np.asarray(arrays[key])
