@@ -22,7 +22,7 @@ from offline.als import (
 from offline.content import fit_content
 from offline.etl import Interactions
 from offline.params import TrainParams
-from offline.sequence_counts import fit_sequence_counts
+from offline.sequential import fit_sequential
 from offline.timing import StageTimer
 
 
@@ -106,7 +106,7 @@ def build_retrieval(
     sequence = None
     if params.sequence:
         with timer.stage("sequence"):
-            sequence = fit_sequence_counts(data.events, data.item_ids)
+            sequence = fit_sequential(data.events, data.item_ids, progress=timer.verbose)
     return ModelBundle(
         version=version,
         item_ids=data.item_ids,
