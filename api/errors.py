@@ -22,6 +22,7 @@ from streamrec.errors import (
 log = logging.getLogger(__name__)
 DEFAULT_RETRY_AFTER_S = 1
 RETRY_STATUSES = frozenset({429, 503})
+CLOSING_STATUSES = frozenset({408})
 
 
 class MethodNotAllowed(RecsysError):
@@ -65,6 +66,8 @@ def error_response(error: RecsysError, headers: Mapping[str, str] | None = None)
     merged = dict(headers or {})
     if error.status in RETRY_STATUSES:
         merged["Retry-After"] = str(retry_after(error))
+    if error.status in CLOSING_STATUSES:
+        merged["Connection"] = "close"
     return JSONResponse(error.to_json(), status_code=error.status, headers=merged)
 
 
