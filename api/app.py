@@ -23,6 +23,7 @@ ROUTES: tuple[Route, ...] = (
         {
             "GET": (items.get_item, READER),
             "PUT": (items.put_item, WRITER),
+            "PATCH": (items.patch_item, WRITER),
             "DELETE": (items.delete_item, WRITER),
         },
     ),

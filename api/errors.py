@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
+from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -61,6 +63,14 @@ def retry_after(error: RecsysError) -> int:
     return max(1, int(value)) if isinstance(value, int | float) else DEFAULT_RETRY_AFTER_S
 
 
+class ErrorResponse(JSONResponse):
+    """JSON with every non-ASCII character escaped, so echoed input can never fail to encode."""
+
+    def render(self, content: Any) -> bytes:
+        """The body bytes."""
+        return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+
 def error_response(error: RecsysError, headers: Mapping[str, str] | None = None) -> Response:
     """The JSON error response of `error`."""
     merged = dict(headers or {})
@@ -68,7 +78,7 @@ def error_response(error: RecsysError, headers: Mapping[str, str] | None = None)
         merged["Retry-After"] = str(retry_after(error))
     if error.status in CLOSING_STATUSES:
         merged["Connection"] = "close"
-    return JSONResponse(error.to_json(), status_code=error.status, headers=merged)
+    return ErrorResponse(error.to_json(), status_code=error.status, headers=merged)
 
 
 async def handle_error(request: Request, error: Exception) -> Response:

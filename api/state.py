@@ -20,6 +20,7 @@ from api.ratelimit import RateLimiter
 from api.redis_guard import RedisGuard
 from api.signing import check_forwarded
 from models.serving import ServingConfig
+from schemas.times import InputLimits
 from streamrec.errors import BrokerError, RecsysError
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -36,6 +37,7 @@ class ApiState:
     cache: RecCache
     serving: ServingConfig
     pending: PendingPurchases
+    limits: InputLimits
 
     @classmethod
     def build(cls, deps: ServingDeps) -> ApiState:
@@ -55,6 +57,7 @@ class ApiState:
                 consumed_types=settings.consumed_types,
             ),
             pending=PendingPurchases(),
+            limits=InputLimits(settings.rating_min, settings.rating_max, settings.max_future_s),
         )
 
     async def publish(self, topic: str, key: str | None, value: bytes | None) -> None:

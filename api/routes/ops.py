@@ -62,12 +62,12 @@ async def metrics(request: Request) -> Response:
 
 async def openapi(request: Request) -> Response:
     """The OpenAPI document."""
-    return JSONResponse(build_spec())
+    return JSONResponse(build_spec(state_of(request).limits))
 
 
 async def docs(request: Request) -> Response:
     """A self-contained HTML page listing every route of the OpenAPI document."""
-    return HTMLResponse(render_docs(build_spec()))
+    return HTMLResponse(render_docs(build_spec(state_of(request).limits)))
 
 
 def render_docs(spec: dict[str, object]) -> str:
