@@ -7,7 +7,8 @@ from collections.abc import Collection
 from typing import Any
 
 from api.metrics import ApiMetrics
-from api.redis_guard import RedisGuard, RedisUnavailable
+from api.redis_guard import RedisGuard
+from streamrec.errors import RedisUnavailable
 
 CachedPage = list[dict[str, Any]]
 

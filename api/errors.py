@@ -18,6 +18,7 @@ from streamrec.errors import (
     NotReady,
     RateLimited,
     RecsysError,
+    RequestTimeout,
     Unauthorized,
 )
 
@@ -40,6 +41,7 @@ HTTP_ERRORS: dict[int, type[RecsysError]] = {
     403: Forbidden,
     404: NotFound,
     405: MethodNotAllowed,
+    408: RequestTimeout,
     429: RateLimited,
     503: NotReady,
 }

@@ -9,8 +9,8 @@ from collections.abc import Callable
 
 from api.deps import RateLimitPolicy
 from api.metrics import ApiMetrics
-from api.redis_guard import RedisGuard, RedisUnavailable
-from streamrec.errors import RateLimited
+from api.redis_guard import RedisGuard
+from streamrec.errors import RateLimited, RedisUnavailable
 
 MAX_LOCAL_CLIENTS = 100_000
 # KEYS[1] bucket; ARGV: burst, per_second, now. Returns {allowed, retry_after_ms}.

@@ -13,20 +13,13 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from api.metrics import ApiMetrics
-from streamrec.errors import RecsysError
+from streamrec.errors import RedisUnavailable
 from streamrec.settings import Settings
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
 T = TypeVar("T")
-
-
-class RedisUnavailable(RecsysError):
-    """Raised when Redis is not configured, failed, timed out, or is being bypassed."""
-
-    status = 503
-    code = "redis_unavailable"
 
 
 def redis_client(settings: Settings) -> Redis | None:

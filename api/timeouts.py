@@ -9,14 +9,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from streamrec.errors import RecsysError
-
-
-class BodyTimeout(RecsysError):
-    """Raised when a request body does not arrive in full within STREAMREC_BODY_TIMEOUT_S."""
-
-    status = 408
-    code = "request_timeout"
+from streamrec.errors import RequestTimeout
 
 
 class BodyDeadline:
@@ -43,7 +36,7 @@ class BodyDeadline:
             try:
                 message = await asyncio.wait_for(receive(), max(0.0, deadline - now))
             except TimeoutError:
-                raise BodyTimeout(
+                raise RequestTimeout(
                     f"the request body did not arrive within {self.timeout_s:g} s",
                     {"timeout_s": self.timeout_s},
                 ) from None

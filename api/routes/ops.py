@@ -10,9 +10,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from api.openapi import build_spec
-from api.redis_guard import RedisUnavailable
 from api.state import ApiState, state_of
-from streamrec.errors import NotReady
+from streamrec.errors import NotReady, RedisUnavailable
 
 NOT_READY_RETRY_S = 5
 

@@ -11,7 +11,8 @@ import pytest_asyncio
 from prometheus_client import CollectorRegistry
 
 from api.metrics import ApiMetrics
-from api.redis_guard import RedisGuard, RedisUnavailable, redis_client
+from api.redis_guard import RedisGuard, redis_client
+from streamrec.errors import RedisUnavailable
 from streamrec.settings import Settings
 from tests.unit.api.conftest import World, serve
 
