@@ -51,11 +51,18 @@ class HeaderDeadlineProtocol(H11Protocol):
     within `header_timeout_s` of connecting or of the previous response."""
 
     header_timeout_s = 10.0
+    _header_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         """Start the first request's header deadline."""
         super().connection_made(transport)
         self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """Drop the pending deadline with the connection."""
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+        super().connection_lost(exc)
 
     def on_response_complete(self) -> None:
         """Start the next request's header deadline (keep-alive)."""
@@ -64,8 +71,9 @@ class HeaderDeadlineProtocol(H11Protocol):
             self._arm()
 
     def _arm(self) -> None:
-        waiting_after = self.cycle
-        self.loop.call_later(self.header_timeout_s, self._expire, waiting_after)
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+        self._header_timer = self.loop.call_later(self.header_timeout_s, self._expire, self.cycle)
 
     def _expire(self, waiting_after: Any) -> None:
         if self.cycle is waiting_after and not self.transport.is_closing():
