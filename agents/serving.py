@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import logging
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, cast
 
-import uvicorn
 from prometheus_client import REGISTRY
-from redis.asyncio import Redis
 
 from agents.app import app, events_topic, model_updates_topic, settings, tables
 from agents.views import item_meta, item_signals, user_view
@@ -19,6 +16,8 @@ from api.app import create_app
 from api.deps import RateLimitPolicy, ServingDeps
 from api.experiments import ExperimentStore
 from api.model_holder import ModelHolder
+from api.redis_guard import redis_client
+from api.server import EmbeddedServer, server_config
 from models.content_refresh import LiveContentBook
 from models.pools import SWEEP_DUTY, Throttle
 from models.types import ItemMeta, ItemSignals, UserView
@@ -114,7 +113,7 @@ def build_deps() -> ServingDeps:
         models=models,
         experiments=EXPERIMENTS,
         tallies=read_tallies,
-        redis=Redis.from_url(settings.redis_url) if settings.redis_enabled else None,
+        redis=redis_client(settings),
         rate_limit=RateLimitPolicy(settings.rate_limit_burst, settings.rate_limit_per_s),
         readiness=readiness,
         owner=owner,
@@ -124,26 +123,10 @@ def build_deps() -> ServingDeps:
     )
 
 
-class _Server(uvicorn.Server):
-    def install_signal_handlers(self) -> None:
-        """Leave SIGTERM and SIGINT to the worker."""
-
-    def capture_signals(self) -> Any:
-        """Leave SIGTERM and SIGINT to the worker (newer uvicorn's name for the same hook)."""
-        return contextlib.nullcontext()
-
-
 @app.task
 async def serve_http() -> None:
     """Start uvicorn on STREAMREC_API_HOST:STREAMREC_API_PORT once the worker runs."""
-    config = uvicorn.Config(
-        create_app(build_deps()),
-        host=settings.api_host,
-        port=settings.api_port,
-        log_level="warning",
-        lifespan="off",
-    )
-    await _Server(config).serve()
+    await EmbeddedServer(server_config(create_app(build_deps()), settings)).serve()
 
 
 def refresh_live_content() -> int:

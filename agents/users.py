@@ -29,6 +29,7 @@ from agents.serving import EXPERIMENTS
 from agents.state_cache import StateCache, apply_batch, clear_on_rebalance
 from agents.table_batch import TableBatch, kafka_producer
 from schemas.records import UserCommand
+from schemas.times import InputLimits
 from schemas.validate import ValidEvent as Event
 from schemas.validate import parse_user_command
 from schemas.validate import validate_interaction as parse_event
@@ -38,6 +39,8 @@ from tables.experiments import CONVERSION_TYPES
 from tables.user import UserState, apply_interaction
 
 BATCH_SIZE = 1000
+LIMITS = InputLimits(settings.rating_min, settings.rating_max, settings.max_future_s)
+"""Ratings outside the configured scale are dead-lettered (times are not: the log is history)."""
 TALLIED_TYPES = CONVERSION_TYPES | {"click"}
 USER_TABLES_LOCK = asyncio.Lock()
 """Held while a batch or a command reads and writes user tables, so an erase is never undone."""
@@ -68,7 +71,7 @@ class Outbox:
     def decode(self, event: EventT[Any]) -> Event | None:
         """The event's interaction; None (and queued to go elsewhere) when invalid or misrouted."""
         try:
-            interaction = parse_event(_loads(event.value))
+            interaction = parse_event(_loads(event.value), LIMITS)
         except (ValueError, InvalidRecord) as error:
             self.rejected.append((event, str(error)))
             return None

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from api.deps import ServingDeps
 from api.errors import handle_error
 from api.routes import admin, events, items, ops, recommendations, users
 from api.state import ApiState, guarded
+from api.timeouts import BodyDeadline
 from streamrec.errors import RecsysError
 
 WRITER, READER, ADMIN, OPEN = "writer", "reader", "admin", None
@@ -21,6 +23,7 @@ ROUTES: tuple[Route, ...] = (
         {
             "GET": (items.get_item, READER),
             "PUT": (items.put_item, WRITER),
+            "PATCH": (items.patch_item, WRITER),
             "DELETE": (items.delete_item, WRITER),
         },
     ),
@@ -48,6 +51,7 @@ def create_app(deps: ServingDeps) -> Starlette:
     """The API over the worker's table readers, producer and models."""
     app = Starlette(
         routes=list(ROUTES),
+        middleware=[Middleware(BodyDeadline, timeout_s=deps.settings.body_timeout_s)],
         exception_handlers={
             RecsysError: handle_error,
             HTTPException: handle_error,

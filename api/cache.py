@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection
-from typing import TYPE_CHECKING, Any
-
-from redis.exceptions import RedisError
+from typing import Any
 
 from api.metrics import ApiMetrics
-
-if TYPE_CHECKING:
-    from redis.asyncio import Redis
+from api.redis_guard import RedisGuard
+from streamrec.errors import RedisUnavailable
 
 CachedPage = list[dict[str, Any]]
 
@@ -32,23 +29,21 @@ def cache_key(
 class RecCache:
     """Pages of recommendations with a TTL; any Redis failure is a counted miss, never an error."""
 
-    def __init__(self, redis: Redis | None, ttl_s: float, metrics: ApiMetrics) -> None:
-        self._redis = redis
+    def __init__(self, guard: RedisGuard, ttl_s: float, metrics: ApiMetrics) -> None:
+        self._guard = guard
         self._ttl_ms = max(1, int(ttl_s * 1000))
         self._metrics = metrics
-        self.last_error: str | None = None if redis is not None else "not configured"
 
     async def get(self, key: str) -> CachedPage | None:
-        """The cached page under `key`, None on a miss or when Redis fails."""
-        if self._redis is None:
+        """The cached page under `key`, None on a miss or when Redis fails or is bypassed."""
+        if not self._guard.configured:
             self._metrics.cache.labels(result="disabled").inc()
             return None
         try:
-            raw = await self._redis.get(key)
-        except (RedisError, OSError) as error:
-            self._failed("get", error)
+            raw = await self._guard.run("cache", lambda redis: redis.get(key))
+        except RedisUnavailable:
+            self._metrics.cache.labels(result="error").inc()
             return None
-        self.last_error = None
         self._metrics.cache.labels(result="hit" if raw is not None else "miss").inc()
         if raw is None:
             return None
@@ -57,14 +52,10 @@ class RecCache:
 
     async def put(self, key: str, page: CachedPage) -> None:
         """Store a page under `key` for the TTL (failures are counted and ignored)."""
-        if self._redis is None:
+        if not self._guard.configured:
             return
+        value = json.dumps(page, separators=(",", ":"))
         try:
-            await self._redis.set(key, json.dumps(page, separators=(",", ":")), px=self._ttl_ms)
-        except (RedisError, OSError) as error:
-            self._failed("put", error)
-
-    def _failed(self, operation: str, error: Exception) -> None:
-        self.last_error = f"{operation} failed: {error}"
-        self._metrics.cache.labels(result="error").inc()
-        self._metrics.redis_errors.labels(use="cache").inc()
+            await self._guard.run("cache", lambda redis: redis.set(key, value, px=self._ttl_ms))
+        except RedisUnavailable:
+            self._metrics.cache.labels(result="error").inc()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
+from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -16,12 +18,14 @@ from streamrec.errors import (
     NotReady,
     RateLimited,
     RecsysError,
+    RequestTimeout,
     Unauthorized,
 )
 
 log = logging.getLogger(__name__)
 DEFAULT_RETRY_AFTER_S = 1
 RETRY_STATUSES = frozenset({429, 503})
+CLOSING_STATUSES = frozenset({408})
 
 
 class MethodNotAllowed(RecsysError):
@@ -37,6 +41,7 @@ HTTP_ERRORS: dict[int, type[RecsysError]] = {
     403: Forbidden,
     404: NotFound,
     405: MethodNotAllowed,
+    408: RequestTimeout,
     429: RateLimited,
     503: NotReady,
 }
@@ -60,12 +65,22 @@ def retry_after(error: RecsysError) -> int:
     return max(1, int(value)) if isinstance(value, int | float) else DEFAULT_RETRY_AFTER_S
 
 
+class ErrorResponse(JSONResponse):
+    """JSON with every non-ASCII character escaped, so echoed input can never fail to encode."""
+
+    def render(self, content: Any) -> bytes:
+        """The body bytes."""
+        return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+
 def error_response(error: RecsysError, headers: Mapping[str, str] | None = None) -> Response:
     """The JSON error response of `error`."""
     merged = dict(headers or {})
     if error.status in RETRY_STATUSES:
         merged["Retry-After"] = str(retry_after(error))
-    return JSONResponse(error.to_json(), status_code=error.status, headers=merged)
+    if error.status in CLOSING_STATUSES:
+        merged["Connection"] = "close"
+    return ErrorResponse(error.to_json(), status_code=error.status, headers=merged)
 
 
 async def handle_error(request: Request, error: Exception) -> Response:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from models.serving import ServingConfig
+from schemas.text import check_clean, printable
 from streamrec.errors import Conflict, InvalidRecord, NotFound
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,64}")
@@ -133,6 +134,7 @@ def parse_experiment(raw: Any, created_at: float) -> Experiment:
     description = raw.get("description", "")
     if not isinstance(description, str) or len(description) > 1024:
         raise InvalidRecord("description", "must be a string of at most 1024 characters")
+    check_clean(description, "description", free_text=True)
     status = raw.get("status", "running")
     if status not in ("running", "stopped"):
         raise InvalidRecord("status", "must be running or stopped")
@@ -173,7 +175,9 @@ def _config(where: str, raw: Any) -> dict[str, Any]:
         raise InvalidRecord(f"{where}.config", "must be a JSON object")
     for key, value in raw.items():
         if key not in CONFIG_KEYS:
-            raise InvalidRecord(f"{where}.config.{key}", f"must be one of {sorted(CONFIG_KEYS)}")
+            raise InvalidRecord(
+                f"{where}.config.{printable(str(key))}", f"must be one of {sorted(CONFIG_KEYS)}"
+            )
         if not isinstance(value, int | float) or not 0 <= value <= MAX_CONFIG_VALUE:
             raise InvalidRecord(f"{where}.config.{key}", "must be a non-negative number or bool")
     return dict(raw)

@@ -1,15 +1,18 @@
-"""Forwarding user-keyed reads to the worker that owns the user's partition."""
+"""Forwarding user-keyed reads to the worker that owns the user's partition, signed."""
 
 from __future__ import annotations
+
+import ssl
 
 import httpx
 from starlette.requests import Request
 from starlette.responses import Response
 
+from api.signing import FORWARDED_HEADER, canonical_target, sign, verified_forward
 from api.state import ApiState
 from streamrec.errors import NotReady
+from streamrec.settings import Settings
 
-FORWARDED_HEADER = "x-streamrec-forwarded"
 FORWARD_TIMEOUT_S = 2.0
 PASSED_HEADERS = ("authorization", "accept", "x-request-id")
 RETURNED_HEADERS = ("content-type", "retry-after")
@@ -19,21 +22,23 @@ async def forward_if_remote(
     request: Request, api: ApiState, user_id: str, route: str
 ) -> Response | None:
     """The owner's response when another worker owns `user_id`, None to answer locally."""
-    if request.headers.get(FORWARDED_HEADER):
+    if verified_forward(request):
         return None
     base = api.deps.owner(user_id)
     if base is None:
         return None
     api.metrics.forwarded.labels(route=route).inc()
+    query = list(request.query_params.multi_items())
     headers = {k: v for k, v in request.headers.items() if k.lower() in PASSED_HEADERS}
-    headers[FORWARDED_HEADER] = "1"
+    if api.deps.settings.forward_secret:
+        target = canonical_target(request.url.path, query)
+        headers[FORWARDED_HEADER] = sign(
+            api.deps.settings.forward_secret, "GET", target, b"", api.deps.clock()
+        )
     url = base.rstrip("/") + request.url.path
     try:
         answer = await _client(api).get(
-            url,
-            params=list(request.query_params.multi_items()),
-            headers=headers,
-            timeout=FORWARD_TIMEOUT_S,
+            url, params=tuple(query), headers=headers, timeout=FORWARD_TIMEOUT_S
         )
     except httpx.HTTPError as error:
         raise NotReady(
@@ -43,7 +48,14 @@ async def forward_if_remote(
     return Response(answer.content, status_code=answer.status_code, headers=kept)
 
 
+def client_tls(settings: Settings) -> ssl.SSLContext | bool:
+    """How forwarding verifies an HTTPS owner: the configured CA, else the system's."""
+    if settings.tls_ca_file:
+        return ssl.create_default_context(cafile=settings.tls_ca_file)
+    return True
+
+
 def _client(api: ApiState) -> httpx.AsyncClient:
     if api.deps.http is None:
-        api.deps.http = httpx.AsyncClient()
+        api.deps.http = httpx.AsyncClient(verify=client_tls(api.deps.settings))
     return api.deps.http

@@ -8,85 +8,14 @@ from api.openapi_builders import (
     ACCEPTED,
     COUNT,
     EVENTS_BODY,
-    ITEMS_BODY,
     STATUS,
     operation,
     path_param,
     query_param,
 )
-from api.openapi_schemas import COMPONENTS, ID, listing, ref
-
-
-def _item_paths() -> dict[str, Any]:
-    item_id = path_param("item_id", "catalog item id")
-    return {
-        "/v1/items": {
-            "post": operation(
-                "Upsert a batch of items", "writer", (202, ACCEPTED), (503,), body=ITEMS_BODY
-            )
-        },
-        "/v1/items/{item_id}": {
-            "get": operation(
-                "An item's catalog row and live counters",
-                "reader",
-                (
-                    200,
-                    {
-                        "type": "object",
-                        "required": ["item_id", "catalog", "signals"],
-                        "properties": {
-                            "item_id": {"type": "string"},
-                            "catalog": {"type": ["object", "null"]},
-                            "signals": {"type": ["object", "null"]},
-                        },
-                    },
-                ),
-                (404, 422),
-                [item_id],
-            ),
-            "put": operation(
-                "Upsert one item",
-                "writer",
-                (202, ACCEPTED),
-                (503,),
-                [item_id],
-                body=ref("ItemBody"),
-            ),
-            "delete": operation(
-                "Delete one item (tombstone)",
-                "writer",
-                (
-                    202,
-                    {
-                        "type": "object",
-                        "required": ["deleted"],
-                        "properties": {"deleted": {"type": "string"}},
-                    },
-                ),
-                (422, 503),
-                [item_id],
-            ),
-        },
-        "/v1/items/{item_id}/similar": {
-            "get": operation(
-                "Items similar to one item",
-                "reader",
-                (
-                    200,
-                    {
-                        **listing("items", ref("ScoredItem")),
-                        "properties": {
-                            "item_id": {"type": "string"},
-                            "model_version": {"type": "string"},
-                            "items": {"type": "array", "items": ref("ScoredItem")},
-                        },
-                    },
-                ),
-                (404, 422),
-                [item_id, COUNT],
-            )
-        },
-    }
+from api.openapi_items import item_paths
+from api.openapi_schemas import COMPONENTS, ID, interaction, listing, ref
+from schemas.times import DEFAULT_LIMITS, InputLimits
 
 
 def _user_paths() -> dict[str, Any]:
@@ -283,8 +212,8 @@ def _ops_paths() -> dict[str, Any]:
     }
 
 
-def build_spec() -> dict[str, Any]:
-    """The complete OpenAPI document."""
+def build_spec(limits: InputLimits = DEFAULT_LIMITS) -> dict[str, Any]:
+    """The complete OpenAPI document (a rating's bounds are the configured ones)."""
     return {
         "openapi": "3.1.0",
         "info": {
@@ -303,13 +232,13 @@ def build_spec() -> dict[str, Any]:
                     body=EVENTS_BODY,
                 )
             },
-            **_item_paths(),
+            **item_paths(),
             **_user_paths(),
             **_admin_paths(),
             **_ops_paths(),
         },
         "components": {
-            "schemas": COMPONENTS,
+            "schemas": {**COMPONENTS, "Interaction": interaction(limits)},
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
             },

@@ -12,6 +12,7 @@ ERROR_TEXT = {
     401: "No token or a bad one",
     403: "The token's role may not call this route",
     404: "Unknown resource or route",
+    408: "The request body did not arrive in time (STREAMREC_BODY_TIMEOUT_S)",
     409: "Already exists or contradicts itself (duplicate id or variant names)",
     422: "Invalid input; details name each field (and index in a batch)",
     429: "Rate limited; see Retry-After",
@@ -39,7 +40,7 @@ def operation(
     body: Schema | None = None,
 ) -> dict[str, Any]:
     """One operation: role, success response, error responses, parameters and body."""
-    statuses = sorted({*errors, *(GUARDED if role else ()), *((400, 422) if body else ())})
+    statuses = sorted({*errors, *(GUARDED if role else ()), *((400, 408, 422) if body else ())})
     spec: dict[str, Any] = {
         "summary": summary,
         "description": f"Role: {role}." if role else "No authentication.",

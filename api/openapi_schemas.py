@@ -6,17 +6,20 @@ from typing import Any
 
 from api.experiments import CONFIG_KEYS, MAX_CONFIG_VALUE
 from schemas.records import EVENT_TYPES
+from schemas.times import DEFAULT_LIMITS, InputLimits
 from schemas.validate import CONTEXT_KEYS, MAX_ID_LENGTH, MAX_TEXT_LENGTH
 
 Schema = dict[str, Any]
 
-# Ids are stripped, so they need one character Python's strip() keeps.
+# No control characters anywhere; ids are stripped, so they need one character strip() keeps.
 ID: Schema = {
     "type": "string",
     "minLength": 1,
     "maxLength": MAX_ID_LENGTH,
-    "pattern": r"[^\s\x1c-\x1f\x85]",
+    "pattern": r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f\x85][^\x00-\x1f\x7f]*$",
 }
+PLAIN: Schema = {"type": "string", "pattern": r"^[^\x00-\x1f\x7f]*$"}
+FREE_TEXT_PATTERN = r"^[^\x00-\x08\x0a-\x1f\x7f]*$"
 NUMERIC_TEXT: Schema = {
     "type": "string",
     "pattern": r"^[ ]*[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]{1,2})?[ ]*$",
@@ -33,7 +36,11 @@ TIMESTAMP: Schema = {
 NUMBER_OR_TEXT: Schema = {
     "anyOf": [{"type": "number"}, NUMERIC_TEXT, {"type": "null"}, {"const": ""}]
 }
-NULLABLE_TEXT: Schema = {"type": ["string", "null"], "maxLength": MAX_TEXT_LENGTH}
+NULLABLE_TEXT: Schema = {
+    "type": ["string", "null"],
+    "maxLength": MAX_TEXT_LENGTH,
+    "pattern": FREE_TEXT_PATTERN,
+}
 
 
 def ref(name: str) -> Schema:
@@ -65,40 +72,59 @@ ERROR: Schema = {
         }
     },
 }
-INTERACTION: Schema = {
-    "type": "object",
-    "required": ["user_id", "item_id", "type", "timestamp"],
-    "properties": {
-        "event_id": {"anyOf": [ID_OR_NUMBER, {"type": "null"}, {"const": ""}]},
-        "user_id": ID_OR_NUMBER,
-        "item_id": ID_OR_NUMBER,
-        "type": {"enum": list(EVENT_TYPES)},
-        "timestamp": TIMESTAMP,
-        "value": {
-            **NUMBER_OR_TEXT,
-            "description": "rating, quantity or price (required for a rating)",
+
+
+def interaction(limits: InputLimits = DEFAULT_LIMITS) -> Schema:
+    """One event; a rating's value lies within the configured scale."""
+    return {
+        "type": "object",
+        "description": "without a timestamp the event happened when it was received; times more "
+        f"than STREAMREC_MAX_FUTURE_S (default {DEFAULT_LIMITS.max_future_s:g} s) after receipt "
+        "are refused",
+        "required": ["user_id", "item_id", "type"],
+        "properties": {
+            "event_id": {"anyOf": [ID_OR_NUMBER, {"type": "null"}, {"const": ""}]},
+            "user_id": ID_OR_NUMBER,
+            "item_id": ID_OR_NUMBER,
+            "type": {"enum": list(EVENT_TYPES)},
+            "timestamp": TIMESTAMP,
+            "value": {
+                **NUMBER_OR_TEXT,
+                "description": "rating, quantity or price (required for a rating)",
+            },
+            "context": {
+                "type": ["object", "null"],
+                "additionalProperties": False,
+                "properties": {
+                    k: {**PLAIN, "type": ["string", "null"], "maxLength": MAX_ID_LENGTH}
+                    for k in CONTEXT_KEYS
+                },
+            },
+            "schema_version": {"enum": [1]},
         },
-        "context": {
-            "type": ["object", "null"],
-            "additionalProperties": False,
+        "if": {"required": ["type"], "properties": {"type": {"const": "rating"}}},
+        "then": {
+            "required": ["value"],
             "properties": {
-                k: {"type": ["string", "null"], "maxLength": MAX_ID_LENGTH} for k in CONTEXT_KEYS
+                "value": {
+                    "type": "number",
+                    "minimum": limits.rating_min,
+                    "maximum": limits.rating_max,
+                }
             },
         },
-        "schema_version": {"enum": [1]},
-    },
-    "if": {"required": ["type"], "properties": {"type": {"const": "rating"}}},
-    "then": {
-        "required": ["value"],
-        "properties": {"value": {"anyOf": [{"type": "number"}, NUMERIC_TEXT]}},
-    },
-}
+    }
+
+
 ITEM_FIELDS: Schema = {
     "title": NULLABLE_TEXT,
     "category": NULLABLE_TEXT,
     "tags": {
         "description": "a list of strings or one |-separated string",
-        "anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": ["string", "null"]}],
+        "anyOf": [
+            {"type": "array", "items": PLAIN},
+            {"type": ["string", "null"], "pattern": PLAIN["pattern"]},
+        ],
     },
     "price": {
         "anyOf": [
@@ -119,8 +145,16 @@ ITEM: Schema = {
 }
 ITEM_BODY: Schema = {
     "type": "object",
-    "description": "item fields; the path names the item (a body item_id is ignored)",
+    "description": "the item's fields (PUT replaces the row: fields not given take their "
+    "defaults); the path names the item (a body item_id is ignored)",
     "properties": ITEM_FIELDS,
+}
+ITEM_PATCH: Schema = {
+    "type": "object",
+    "description": "the fields to change (null resets one to its default); the others keep "
+    "their values",
+    "additionalProperties": False,
+    "properties": {"item_id": ID_OR_NUMBER, **ITEM_FIELDS},
 }
 REASON: Schema = {
     "type": "object",
@@ -196,7 +230,7 @@ EXPERIMENT_BODY: Schema = {
     "required": ["id", "variants"],
     "properties": {
         "id": {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$"},
-        "description": {"type": "string", "maxLength": 1024},
+        "description": {"type": "string", "maxLength": 1024, "pattern": FREE_TEXT_PATTERN},
         "status": {"enum": ["running", "stopped"]},
         "variants": {"type": "array", "minItems": 2, "maxItems": 10, "items": ref("Variant")},
     },
@@ -234,9 +268,10 @@ VARIANT_METRICS: Schema = {
 }
 COMPONENTS: dict[str, Schema] = {
     "Error": ERROR,
-    "Interaction": INTERACTION,
+    "Interaction": interaction(),
     "Item": ITEM,
     "ItemBody": ITEM_BODY,
+    "ItemPatch": ITEM_PATCH,
     "Reason": REASON,
     "ScoredItem": SCORED_ITEM,
     "Recommendations": RECOMMENDATIONS,

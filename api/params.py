@@ -27,7 +27,7 @@ async def json_body(request: Request) -> Any:
         raise BadRequest("a JSON body is required")
     try:
         return json.loads(body, parse_float=_number)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+    except (ValueError, RecursionError) as error:  # undecodable, not JSON, or huge integers
         raise BadRequest(f"body is not valid JSON: {error}") from None
 
 

@@ -6,16 +6,11 @@ import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import TYPE_CHECKING
-
-from redis.exceptions import RedisError
 
 from api.deps import RateLimitPolicy
 from api.metrics import ApiMetrics
-from streamrec.errors import RateLimited
-
-if TYPE_CHECKING:
-    from redis.asyncio import Redis
+from api.redis_guard import RedisGuard
+from streamrec.errors import RateLimited, RedisUnavailable
 
 MAX_LOCAL_CLIENTS = 100_000
 # KEYS[1] bucket; ARGV: burst, per_second, now. Returns {allowed, retry_after_ms}.
@@ -64,9 +59,9 @@ class LocalBuckets:
 class RateLimiter:
     """Raises RateLimited (with Retry-After) when a client's bucket is empty."""
 
-    def __init__(self, policy: RateLimitPolicy, redis: Redis | None, metrics: ApiMetrics):
+    def __init__(self, policy: RateLimitPolicy, guard: RedisGuard, metrics: ApiMetrics):
         self._policy = policy
-        self._redis = redis
+        self._guard = guard
         self._metrics = metrics
         self._local = LocalBuckets(policy)
 
@@ -79,18 +74,20 @@ class RateLimiter:
             raise RateLimited(f"too many requests; retry in {seconds}s", {"retry_after": seconds})
 
     async def _take(self, client_id: str) -> float:
-        if self._redis is None:
+        if not self._guard.configured:
             return self._local.take(client_id)
         try:
-            allowed, wait_ms = await self._redis.eval(  # type: ignore[misc]
-                TOKEN_BUCKET_LUA,
-                1,
-                f"ratelimit:{client_id}",
-                self._policy.burst,
-                self._policy.per_second,
-                time.time(),
+            allowed, wait_ms = await self._guard.run(
+                "ratelimit",
+                lambda redis: redis.eval(  # type: ignore[arg-type]
+                    TOKEN_BUCKET_LUA,
+                    1,
+                    f"ratelimit:{client_id}",
+                    self._policy.burst,
+                    self._policy.per_second,
+                    time.time(),
+                ),
             )
-        except (RedisError, OSError):
-            self._metrics.redis_errors.labels(use="ratelimit").inc()
+        except RedisUnavailable:
             return self._local.take(client_id)
         return 0.0 if int(allowed) == 1 else int(wait_ms) / 1000.0

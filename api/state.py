@@ -17,7 +17,10 @@ from api.errors import as_recsys_error
 from api.metrics import ApiMetrics
 from api.pending import PendingPurchases
 from api.ratelimit import RateLimiter
+from api.redis_guard import RedisGuard
+from api.signing import check_forwarded
 from models.serving import ServingConfig
+from schemas.times import InputLimits
 from streamrec.errors import BrokerError, RecsysError
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -29,27 +32,32 @@ class ApiState:
 
     deps: ServingDeps
     metrics: ApiMetrics
+    redis: RedisGuard
     limiter: RateLimiter
     cache: RecCache
     serving: ServingConfig
     pending: PendingPurchases
+    limits: InputLimits
 
     @classmethod
     def build(cls, deps: ServingDeps) -> ApiState:
         """Create metrics, limiter and cache around the worker's deps."""
         metrics = ApiMetrics(deps.registry, lambda: deps.models.current().version)
         settings = deps.settings
+        redis = RedisGuard(deps.redis, settings, metrics)
         return cls(
             deps=deps,
             metrics=metrics,
-            limiter=RateLimiter(deps.rate_limit, deps.redis, metrics),
-            cache=RecCache(deps.redis, settings.cache_ttl_s, metrics),
+            redis=redis,
+            limiter=RateLimiter(deps.rate_limit, redis, metrics),
+            cache=RecCache(redis, settings.cache_ttl_s, metrics),
             serving=ServingConfig(
                 exploration_slots=settings.exploration_slots,
                 rebuy=settings.rebuy,
                 consumed_types=settings.consumed_types,
             ),
             pending=PendingPurchases(),
+            limits=InputLimits(settings.rating_min, settings.rating_max, settings.max_future_s),
         )
 
     async def publish(self, topic: str, key: str | None, value: bytes | None) -> None:
@@ -80,8 +88,10 @@ def guarded(path: str, methods: Mapping[str, tuple[Handler, str | None]]) -> Rou
         started = time.perf_counter()
         status = 500
         try:
-            principal = authenticate(request, api.deps.settings, role)
-            if role is not None:
+            settings = api.deps.settings
+            forwarded = await check_forwarded(request, settings, api.deps.clock())
+            principal = authenticate(request, settings, role)
+            if role is not None and not forwarded:
                 await api.limiter.check(principal.client_id)
             response = await handler(request)
             status = response.status_code

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import math
+import time
 import uuid
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from schemas.records import (
@@ -16,74 +16,40 @@ from schemas.records import (
     ItemUpsert,
     UserCommand,
 )
+from schemas.text import check_clean, printable
+from schemas.times import (
+    DEFAULT_LIMITS,
+    InputLimits,
+    not_too_far_ahead,
+    parse_timestamp,
+)
 from streamrec.errors import InvalidRecord
 
 MAX_ID_LENGTH = 256
 MAX_TEXT_LENGTH = 1024
 CONTEXT_KEYS = ("session_id", "request_id", "device")
-# Epoch values above this are milliseconds (this is 2286-11-20 in seconds).
-_MILLIS_THRESHOLD = 10_000_000_000
-_EARLIEST = 0.0
 
 
 def require_id(raw: Mapping[str, Any], field: str) -> str:
     """A non-empty string id of bounded length (numbers are accepted and stringified)."""
     value = raw.get(field)
     if isinstance(value, str) and _is_clean_id(value):
-        return value
+        return check_clean(value, field)
     if value is None:
         raise InvalidRecord(field, "is required")
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise InvalidRecord(field, "must be a string")
-    text = str(value).strip()
+    given = check_clean(str(value), field)
+    if len(given) > MAX_ID_LENGTH:
+        raise InvalidRecord(field, f"must be at most {MAX_ID_LENGTH} characters")
+    text = given.strip()
     if not text:
         raise InvalidRecord(field, "must not be empty")
-    if len(text) > MAX_ID_LENGTH:
-        raise InvalidRecord(field, f"must be at most {MAX_ID_LENGTH} characters")
     return text
 
 
 def _is_clean_id(text: str) -> bool:
     return 0 < len(text) <= MAX_ID_LENGTH and not (text[0].isspace() or text[-1].isspace())
-
-
-def parse_timestamp(value: Any, field: str = "timestamp") -> float:
-    """ISO-8601 text or epoch seconds/milliseconds → UTC epoch seconds."""
-    if value is None:
-        raise InvalidRecord(field, "is required")
-    if isinstance(value, bool):
-        raise InvalidRecord(field, "must be ISO-8601 text or epoch seconds or milliseconds")
-    if isinstance(value, int | float):
-        return _epoch(float(value), field)
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            return _epoch(float(text), field)
-        except ValueError:
-            return _iso(text, field)
-    if isinstance(value, datetime):
-        return _aware(value).timestamp()
-    raise InvalidRecord(field, "must be ISO-8601 text or epoch seconds or milliseconds")
-
-
-def _epoch(value: float, field: str) -> float:
-    if not math.isfinite(value) or value < _EARLIEST:
-        raise InvalidRecord(field, "must be a finite, non-negative epoch time")
-    return value / 1000.0 if value >= _MILLIS_THRESHOLD else value
-
-
-def _iso(text: str, field: str) -> float:
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidRecord(
-            field, "must be ISO-8601 text or epoch seconds or milliseconds"
-        ) from None
-    return _aware(parsed).timestamp()
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _optional_number(raw: Mapping[str, Any], field: str) -> float | None:
@@ -96,6 +62,8 @@ def _optional_number(raw: Mapping[str, Any], field: str) -> float | None:
         number = float(value)
     except (TypeError, ValueError):
         raise InvalidRecord(field, "must be a number") from None
+    except OverflowError:
+        raise InvalidRecord(field, "must be a finite number") from None
     if not math.isfinite(number):
         raise InvalidRecord(field, "must be a finite number")
     return number
@@ -110,12 +78,14 @@ def _context(raw: Mapping[str, Any]) -> dict[str, str] | None:
     context: dict[str, str] = {}
     for key, item in value.items():
         if key not in CONTEXT_KEYS:
-            raise InvalidRecord(f"context.{key}", f"must be one of {', '.join(CONTEXT_KEYS)}")
+            raise InvalidRecord(
+                f"context.{printable(str(key))}", f"must be one of {', '.join(CONTEXT_KEYS)}"
+            )
         if item is None:
             continue
         if not isinstance(item, str) or len(item) > MAX_ID_LENGTH:
             raise InvalidRecord(f"context.{key}", f"must be a string of at most {MAX_ID_LENGTH}")
-        context[key] = item
+        context[key] = check_clean(item, f"context.{key}")
     return context or None
 
 
@@ -144,8 +114,11 @@ class ValidEvent(NamedTuple):
     context: dict[str, str] | None
 
 
-def validate_interaction(raw: Any) -> ValidEvent:
-    """Validate a raw event; a missing `event_id` is generated."""
+def validate_interaction(
+    raw: Any, limits: InputLimits = DEFAULT_LIMITS, received_at: float | None = None
+) -> ValidEvent:
+    """Validate a raw event; a missing `event_id` is generated. With `received_at` (HTTP), a
+    missing timestamp is the receive time and times too far past it are refused."""
     raw = _require_mapping(raw)
     missing_id = raw.get("event_id") in (None, "")
     event_id = str(uuid.uuid4()) if missing_id else require_id(raw, "event_id")
@@ -154,18 +127,37 @@ def validate_interaction(raw: Any) -> ValidEvent:
     event_type = raw.get("type")
     if event_type not in EVENT_TYPES:
         raise InvalidRecord("type", f"must be one of {', '.join(EVENT_TYPES)}")
-    timestamp = parse_timestamp(raw.get("timestamp"))
+    timestamp = _event_time(raw.get("timestamp"), limits, received_at)
     value = _optional_number(raw, "value")
-    if event_type == "rating" and value is None:
-        raise InvalidRecord("value", "is required for a rating")
+    if event_type == "rating":
+        _check_rating(value, limits)
     context = _context(raw)
     _schema_version(raw)
     return ValidEvent(event_id, user_id, item_id, event_type, timestamp, value, context)
 
 
-def parse_interaction(raw: Any) -> Interaction:
-    """Validate a raw event into an `Interaction` record; a missing `event_id` is generated."""
-    return Interaction(**validate_interaction(raw)._asdict())
+def _event_time(value: Any, limits: InputLimits, received_at: float | None) -> float:
+    if received_at is None:
+        return parse_timestamp(value)
+    if value is None:
+        return received_at
+    return not_too_far_ahead(parse_timestamp(value), received_at, limits, "timestamp")
+
+
+def _check_rating(value: float | None, limits: InputLimits) -> None:
+    if value is None:
+        raise InvalidRecord("value", "is required for a rating")
+    if not limits.rating_min <= value <= limits.rating_max:
+        raise InvalidRecord(
+            "value", f"must be a rating from {limits.rating_min:g} to {limits.rating_max:g}"
+        )
+
+
+def parse_interaction(
+    raw: Any, limits: InputLimits = DEFAULT_LIMITS, received_at: float | None = None
+) -> Interaction:
+    """Validate a raw event into an `Interaction` record (see `validate_interaction`)."""
+    return Interaction(**validate_interaction(raw, limits, received_at)._asdict())
 
 
 def _text(raw: Mapping[str, Any], field: str) -> str:
@@ -176,7 +168,7 @@ def _text(raw: Mapping[str, Any], field: str) -> str:
         raise InvalidRecord(field, "must be a string")
     if len(value) > MAX_TEXT_LENGTH:
         raise InvalidRecord(field, f"must be at most {MAX_TEXT_LENGTH} characters")
-    return value
+    return check_clean(value, field, free_text=True)
 
 
 def _tags(raw: Mapping[str, Any]) -> list[str]:
@@ -187,6 +179,8 @@ def _tags(raw: Mapping[str, Any]) -> list[str]:
         value = [tag for tag in value.split("|") if tag]
     if not isinstance(value, list) or not all(isinstance(tag, str) for tag in value):
         raise InvalidRecord("tags", "must be a list of strings or a |-separated string")
+    for index, tag in enumerate(value):
+        check_clean(tag, f"tags[{index}]")
     return [tag.strip() for tag in value if tag.strip()]
 
 
@@ -232,6 +226,6 @@ def parse_user_command(raw: Any) -> UserCommand:
     return UserCommand(
         user_id=require_id(raw, "user_id"),
         command=command,
-        timestamp=datetime.now(UTC).timestamp() if stamp is None else parse_timestamp(stamp),
+        timestamp=time.time() if stamp is None else parse_timestamp(stamp),
         schema_version=_schema_version(raw),
     )

@@ -53,6 +53,13 @@ class Unprocessable(RecsysError):
     code = "unprocessable"
 
 
+class RequestTimeout(RecsysError):
+    """Raised when a request body does not arrive in full within STREAMREC_BODY_TIMEOUT_S."""
+
+    status = 408
+    code = "request_timeout"
+
+
 class NotFound(RecsysError):
     """Raised when a named resource does not exist."""
 
@@ -93,6 +100,13 @@ class NotReady(RecsysError):
 
     status = 503
     code = "not_ready"
+
+
+class RedisUnavailable(RecsysError):
+    """Raised when Redis is not configured, failed, timed out, or is being bypassed."""
+
+    status = 503
+    code = "redis_unavailable"
 
 
 class BrokerError(RecsysError):

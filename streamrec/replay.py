@@ -30,6 +30,8 @@ class ReplayRange:
 
     def check(self) -> None:
         """Refuse contradictory bounds with a message naming the options."""
+        if any(o is not None and o < 0 for o in (self.from_offset, self.to_offset)):
+            raise RecsysError("--from-offset and --to-offset must not be negative")
         if self.from_offset is not None and self.from_time_ms is not None:
             raise RecsysError("give --from-offset or --from-time, not both")
         if self.to_offset is not None and self.to_time_ms is not None:

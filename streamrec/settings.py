@@ -9,65 +9,11 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from streamrec.errors import ConfigError
-from streamrec.interactions import CONSUMED_CAP, DISLIKE_RATING, TYPE_BITS
+from streamrec.interactions import CONSUMED_CAP, DISLIKE_RATING
+from streamrec.settings_parse import parse
 
 PREFIX = "STREAMREC_"
 BROKER_FIXES = ("true_highwaters", "fast_fetch", "commit_before_revoke", "direct_delivery")
-
-
-def _flag(name: str, raw: str) -> bool:
-    value = raw.strip().lower()
-    if value in {"on", "true", "1", "yes"}:
-        return True
-    if value in {"off", "false", "0", "no", ""}:
-        return False
-    raise ConfigError(f"{name}: must be on or off, got {raw!r}")
-
-
-def _int(name: str, raw: str, minimum: int = 0) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name}: must be an integer, got {raw!r}") from None
-    if value < minimum:
-        raise ConfigError(f"{name}: must be at least {minimum}, got {value}")
-    return value
-
-
-def _float(name: str, raw: str) -> float:
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name}: must be a number, got {raw!r}") from None
-    if value <= 0:
-        raise ConfigError(f"{name}: must be positive, got {value}")
-    return value
-
-
-def _auto_flag(name: str, raw: str) -> bool | None:
-    if raw.strip().lower() in {"", "auto"}:
-        return None
-    return _flag(name, raw)
-
-
-def _types(name: str, raw: str) -> tuple[str, ...]:
-    names = tuple(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
-    unknown = [part for part in names if part not in TYPE_BITS]
-    if unknown:
-        raise ConfigError(
-            f"{name}: unknown interaction types {unknown}; use some of {', '.join(TYPE_BITS)}"
-        )
-    return names
-
-
-def _broker(name: str, raw: str) -> str:
-    if not raw.startswith("kafka://") or len(raw) <= len("kafka://"):
-        raise ConfigError(f"{name}: must look like kafka://host:port[,host:port], got {raw!r}")
-    for hostport in raw.removeprefix("kafka://").split(","):
-        host, _, port = hostport.rpartition(":")
-        if not host or not port.isdigit():
-            raise ConfigError(f"{name}: {hostport!r} is not host:port")
-    return raw
 
 
 @dataclass(frozen=True)
@@ -107,6 +53,27 @@ class Settings:
     dislike_rating: float = DISLIKE_RATING
     log_level: str = "info"
     broker_fixes: str = "all"
+    jwt_secrets: tuple[str, ...] = ()
+    """Secrets accepted at once (rotation); the first signs new tokens, before jwt_secret."""
+    jwt_max_ttl_s: float = 86_400.0
+    jwt_issuer: str = ""
+    jwt_audience: str = ""
+    forward_secret: str = ""
+    """Shared by the workers: signs requests forwarded to a user's owner (HMAC-SHA256)."""
+    forward_max_age_s: float = 30.0
+    trusted_proxies: tuple[str, ...] = ()
+    """Networks whose X-Forwarded-For is believed (the rate-limit identity without a token)."""
+    tls_certfile: str = ""
+    tls_keyfile: str = ""
+    tls_ca_file: str = ""
+    rating_min: float = 0.5
+    rating_max: float = 5.0
+    max_future_s: float = 86_400.0
+    body_timeout_s: float = 10.0
+    header_timeout_s: float = 10.0
+    redis_connect_timeout_s: float = 0.25
+    redis_timeout_s: float = 0.25
+    redis_backoff_s: float = 15.0
 
     @property
     def bootstrap_servers(self) -> list[str]:
@@ -128,7 +95,19 @@ class Settings:
         if self.advertised_url:
             return self.advertised_url.rstrip("/")
         host = socket.gethostname() if self.api_host in {"0.0.0.0", "::"} else self.api_host
-        return f"http://{host}:{self.api_port}"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://{host}:{self.api_port}"
+
+    @property
+    def tls(self) -> bool:
+        """Whether the worker serves HTTPS (a certificate and key are configured)."""
+        return bool(self.tls_certfile)
+
+    @property
+    def jwt_keys(self) -> tuple[str, ...]:
+        """Every secret a token may be signed with; the first signs new tokens."""
+        keys = (*self.jwt_secrets, self.jwt_secret) if self.jwt_secret else self.jwt_secrets
+        return tuple(dict.fromkeys(keys))
 
     @property
     def redis_enabled(self) -> bool:
@@ -143,58 +122,35 @@ class Settings:
         for field in fields(cls):
             name = PREFIX + field.name.upper()
             if name in env:
-                values[field.name] = _parse(field.name, name, env[name])
+                values[field.name] = parse(field.name, name, env[name])
         settings = cls(**values)  # type: ignore[arg-type]
-        unknown = set(settings.broker_fix_names) - set(BROKER_FIXES)
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Refuse settings that contradict each other, naming a variable."""
+        unknown = set(self.broker_fix_names) - set(BROKER_FIXES)
         if unknown:
             raise ConfigError(
                 f"STREAMREC_BROKER_FIXES: unknown {sorted(unknown)}; "
                 f"use all, none or some of {', '.join(BROKER_FIXES)}"
             )
-        if settings.auth and not settings.jwt_secret:
-            raise ConfigError("STREAMREC_JWT_SECRET: required when STREAMREC_AUTH=on")
-        return settings
-
-
-def _parse(attr: str, name: str, raw: str) -> object:
-    if attr == "broker":
-        return _broker(name, raw)
-    if attr in {"data_dir", "registry"}:
-        if not raw:
-            raise ConfigError(f"{name}: must be a directory path, got an empty value")
-        return Path(raw)
-    if attr == "auth":
-        return _flag(name, raw)
-    if attr == "rebuy":
-        return _auto_flag(name, raw)
-    if attr == "consumed_types":
-        return _types(name, raw)
-    if attr in {
-        "api_port",
-        "partitions",
-        "replication",
-        "fetch_wait_ms",
-        "history_size",
-        "dedupe_window",
-        "producer_linger_ms",
-        "rate_limit_burst",
-        "rocksdb_write_buffer_mb",
-        "rocksdb_block_cache_mb",
-        "consumed_cap",
-    }:
-        return _int(name, raw, minimum=1 if attr != "fetch_wait_ms" else 0)
-    if attr in {"exploration_slots", "state_cache_size"}:
-        return _int(name, raw)
-    float_settings = {
-        "cache_ttl_s",
-        "session_timeout_s",
-        "rate_limit_per_s",
-        "content_refresh_s",
-        "dislike_rating",
-    }
-    if attr in float_settings:
-        return _float(name, raw)
-    return raw
+        if self.auth and not self.jwt_keys:
+            raise ConfigError(
+                "STREAMREC_JWT_SECRET: required when STREAMREC_AUTH=on "
+                "(or STREAMREC_JWT_SECRETS, comma-separated)"
+            )
+        if self.auth and not self.forward_secret:
+            raise ConfigError(
+                "STREAMREC_FORWARD_SECRET: required when STREAMREC_AUTH=on "
+                "(workers sign the requests they forward with it)"
+            )
+        if bool(self.tls_certfile) != bool(self.tls_keyfile):
+            raise ConfigError("STREAMREC_TLS_KEYFILE: give both a certificate and its key, or none")
+        if self.rating_min >= self.rating_max:
+            raise ConfigError(
+                f"STREAMREC_RATING_MAX: must exceed STREAMREC_RATING_MIN ({self.rating_min})"
+            )
 
 
 ENV_NAMES: tuple[str, ...] = tuple(PREFIX + f.name.upper() for f in fields(Settings))

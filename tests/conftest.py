@@ -15,6 +15,7 @@ from streamrec.settings import Settings
 from streamrec.topics import ensure_topics
 
 TEST_PARTITIONS = 4
+FORWARD_SECRET = "integration-tests-forwarding-secret"
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +38,7 @@ def settings(broker: EmbeddedBroker, tmp_path: Path) -> Settings:
         data_dir=tmp_path / "var",
         registry=tmp_path / "var" / "registry",
         redis_url=redis_url(),
+        forward_secret=FORWARD_SECRET,
     )
 
 
@@ -76,9 +78,10 @@ def with_env(settings: Settings) -> dict[str, str]:
         ("STREAMREC_BROKER_FIXES", settings.broker_fixes),
         ("STREAMREC_RATE_LIMIT_BURST", str(settings.rate_limit_burst)),
         ("STREAMREC_RATE_LIMIT_PER_S", str(settings.rate_limit_per_s)),
+        ("STREAMREC_FORWARD_SECRET", settings.forward_secret),
     ):
         env[name] = value
     return env
 
 
-__all__ = ["TEST_PARTITIONS", "redis_url", "replace", "with_env"]
+__all__ = ["FORWARD_SECRET", "TEST_PARTITIONS", "redis_url", "replace", "with_env"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from streamrec.errors import InvalidRecord, Unprocessable
 
@@ -36,3 +36,19 @@ def parse_all(raws: list[Any], parse: Callable[[Any], RecordT]) -> list[RecordT]
     if errors:
         raise Unprocessable(f"{len(errors)} of {len(raws)} records are invalid", {"errors": errors})
     return parsed
+
+
+class Serialisable(Protocol):
+    """A record that can serialise itself (a faust.Record)."""
+
+    def dumps(self) -> bytes:
+        """The record's wire bytes."""
+        ...
+
+
+def serialised(record: Serialisable) -> bytes:
+    """The record's wire bytes; InvalidRecord when a value cannot be encoded."""
+    try:
+        return record.dumps()
+    except (TypeError, ValueError, UnicodeError) as error:
+        raise InvalidRecord("record", f"cannot be serialised: {error}") from None

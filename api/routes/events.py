@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from api.params import json_body
-from api.routes.batch import batch_of, parse_all
+from api.routes.batch import batch_of, parse_all, serialised
 from api.state import ApiState, state_of
 from schemas.records import Interaction
 from schemas.validate import parse_interaction
@@ -18,23 +20,39 @@ EVENTS_TOPIC = "events"
 PURCHASE = "purchase"
 
 
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A validated event and its serialised form, ready to publish."""
+
+    event: Interaction
+    payload: bytes
+
+
 async def post_events(request: Request) -> Response:
-    """Accept one event or `{"events": [...]}`; nothing is published unless all are valid."""
+    """Accept one event or `{"events": [...]}`; every event is validated and serialised before
+    the first is published, so an invalid one means nothing is published."""
     api = state_of(request)
-    events = parse_all(batch_of(await json_body(request), "events"), parse_interaction)
-    await publish_in_user_order(api, events)
-    return JSONResponse({"accepted": len(events)}, status_code=202)
+    received_at = api.deps.clock()
+
+    def prepare(raw: Any) -> Outgoing:
+        event = parse_interaction(raw, api.limits, received_at)
+        return Outgoing(event, serialised(event))
+
+    outgoing = parse_all(batch_of(await json_body(request), "events"), prepare)
+    await publish_in_user_order(api, outgoing)
+    return JSONResponse({"accepted": len(outgoing)}, status_code=202)
 
 
-async def publish_in_user_order(api: ApiState, events: list[Interaction]) -> None:
+async def publish_in_user_order(api: ApiState, outgoing: list[Outgoing]) -> None:
     """Publish users concurrently, each user's events in request order."""
-    by_user: dict[str, list[Interaction]] = defaultdict(list)
-    for event in events:
-        by_user[event.user_id].append(event)
+    by_user: dict[str, list[Outgoing]] = defaultdict(list)
+    for item in outgoing:
+        by_user[item.event.user_id].append(item)
 
-    async def one_user(user_events: list[Interaction]) -> None:
-        for event in user_events:
-            await api.publish(EVENTS_TOPIC, event.user_id, event.dumps())
+    async def one_user(user_events: list[Outgoing]) -> None:
+        for item in user_events:
+            event = item.event
+            await api.publish(EVENTS_TOPIC, event.user_id, item.payload)
             if event.type == PURCHASE:
                 api.pending.add(event.user_id, event.item_id)
 

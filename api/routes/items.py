@@ -8,33 +8,79 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from api.params import json_body, only_query, path_id, query_count
-from api.routes.batch import batch_of, parse_all
+from api.routes.batch import batch_of, parse_all, serialised
 from api.state import state_of
 from models.serving import similar_items
+from models.types import ItemMeta
+from schemas.text import printable
 from schemas.validate import parse_item
 from streamrec.errors import InvalidRecord, NotFound
 
 ITEMS_TOPIC = "items"
+ITEM_FIELDS = ("title", "category", "tags", "price", "in_stock", "created_at")
+PATCHABLE = frozenset({*ITEM_FIELDS, "item_id", "schema_version"})
+
+
+def prepared(raw: Any) -> tuple[str, bytes]:
+    """(item_id, wire bytes) of a valid catalog row."""
+    item = parse_item(raw)
+    return item.item_id, serialised(item)
+
+
+def catalog_row(meta: ItemMeta) -> dict[str, Any]:
+    """The catalog fields of an item as JSON."""
+    return {
+        "title": meta.title,
+        "category": meta.category,
+        "tags": list(meta.tags),
+        "price": meta.price,
+        "in_stock": meta.in_stock,
+        "created_at": meta.created_at,
+    }
+
+
+def _object(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise InvalidRecord("record", "must be a JSON object")
+    return body
 
 
 async def put_item(request: Request) -> Response:
-    """Upsert one item; the path names it (a body item_id is ignored)."""
+    """Replace one item's catalog row: fields not given take their defaults (PATCH keeps
+    them); the path names the item (a body item_id is ignored)."""
     item_id = path_id(request, "item_id")
-    body = await json_body(request)
-    if not isinstance(body, dict):
-        raise InvalidRecord("record", "must be a JSON object")
-    item = parse_all([{**body, "item_id": item_id}], parse_item)[0]
-    await state_of(request).publish(ITEMS_TOPIC, item.item_id, item.dumps())
+    body = _object(await json_body(request))
+    [(key, payload)] = parse_all([{**body, "item_id": item_id}], prepared)
+    await state_of(request).publish(ITEMS_TOPIC, key, payload)
+    return JSONResponse({"accepted": 1}, status_code=202)
+
+
+async def patch_item(request: Request) -> Response:
+    """Change the fields given of a catalog item, keeping the others (null resets a field)."""
+    api = state_of(request)
+    item_id = path_id(request, "item_id")
+    body = _object(await json_body(request))
+    for field in body:
+        if field not in PATCHABLE:
+            raise InvalidRecord(
+                printable(str(field)), f"is not an item field; use {', '.join(ITEM_FIELDS)}"
+            )
+    current = api.deps.meta(item_id)
+    if current is None:
+        raise NotFound(f"item {item_id!r} is not in the catalog (PUT creates it)")
+    merged = {**catalog_row(current), **body, "item_id": item_id}
+    [(key, payload)] = parse_all([merged], prepared)
+    await api.publish(ITEMS_TOPIC, key, payload)
     return JSONResponse({"accepted": 1}, status_code=202)
 
 
 async def post_items(request: Request) -> Response:
     """Upsert a batch `{"items": [...]}` (or one item); all valid or nothing published."""
     api = state_of(request)
-    items = parse_all(batch_of(await json_body(request), "items"), parse_item)
-    for item in items:
-        await api.publish(ITEMS_TOPIC, item.item_id, item.dumps())
-    return JSONResponse({"accepted": len(items)}, status_code=202)
+    rows = parse_all(batch_of(await json_body(request), "items"), prepared)
+    for key, payload in rows:
+        await api.publish(ITEMS_TOPIC, key, payload)
+    return JSONResponse({"accepted": len(rows)}, status_code=202)
 
 
 async def delete_item(request: Request) -> Response:
@@ -52,18 +98,7 @@ async def get_item(request: Request) -> Response:
     signals = api.deps.signals(item_id)
     if meta is None and signals is None:
         raise NotFound(f"item {item_id!r} does not exist")
-    catalog = (
-        None
-        if meta is None
-        else {
-            "title": meta.title,
-            "category": meta.category,
-            "tags": list(meta.tags),
-            "price": meta.price,
-            "in_stock": meta.in_stock,
-            "created_at": meta.created_at,
-        }
-    )
+    catalog = None if meta is None else catalog_row(meta)
     live = (
         None
         if signals is None

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import html
 import json
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from api.openapi import build_spec
 from api.state import ApiState, state_of
-from streamrec.errors import NotReady
+from streamrec.errors import NotReady, RedisUnavailable
 
-REDIS_PING_TIMEOUT_S = 0.5
 NOT_READY_RETRY_S = 5
 
 
@@ -44,14 +41,15 @@ async def ready(request: Request) -> Response:
 
 
 async def redis_problem(api: ApiState) -> str | None:
-    """Why Redis cannot serve the cache and rate limits, None when it answers."""
-    if api.deps.redis is None:
-        return "redis unavailable: not configured (no cache, local rate limits)"
+    """Why Redis cannot serve the cache and rate limits, None when it answers (a Redis being
+    bypassed after a failure is not pinged until its back-off ends)."""
+    problem = api.redis.problem()
+    if problem is not None:
+        return f"redis unavailable: {problem}"
     try:
-        await asyncio.wait_for(api.deps.redis.ping(), REDIS_PING_TIMEOUT_S)
-    except (RedisError, OSError, TimeoutError) as error:
-        api.metrics.redis_errors.labels(use="ready").inc()
-        return f"redis unavailable: {error or type(error).__name__}"
+        await api.redis.run("ready", lambda redis: redis.ping())
+    except RedisUnavailable as error:
+        return error.message
     return None
 
 
@@ -63,12 +61,12 @@ async def metrics(request: Request) -> Response:
 
 async def openapi(request: Request) -> Response:
     """The OpenAPI document."""
-    return JSONResponse(build_spec())
+    return JSONResponse(build_spec(state_of(request).limits))
 
 
 async def docs(request: Request) -> Response:
     """A self-contained HTML page listing every route of the OpenAPI document."""
-    return HTMLResponse(render_docs(build_spec()))
+    return HTMLResponse(render_docs(build_spec(state_of(request).limits)))
 
 
 def render_docs(spec: dict[str, object]) -> str:

@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "streamrec.cli.models",
     "streamrec.cli.evaluate",
     "streamrec.cli.lake",
+    "streamrec.cli.token",
 )
 
 

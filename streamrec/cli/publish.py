@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+from schemas.times import InputLimits
 from streamrec import topics
 from streamrec.errors import RecsysError
 from streamrec.ingest import Validated, read_frame, validate_events, validate_items
@@ -23,9 +24,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "publish",
         help="validate a JSONL, CSV or Parquet file and publish it to a topic",
-        description="Validate every record of FILE (JSONL, CSV or Parquet), then publish them "
-        "in batches. By default nothing is published if any record is invalid; the first "
-        "errors are shown with their row numbers (1-based).",
+        description="Validate every record of FILE (JSONL, CSV or Parquet) against the records "
+        "of the topic it targets, then publish them in batches. A file whose columns belong to "
+        "the other topic (events sent to items) is refused whole. By default nothing is "
+        "published if any record is invalid; the first errors are shown with their row "
+        "numbers (1-based). Ratings must lie in STREAMREC_RATING_MIN..STREAMREC_RATING_MAX and "
+        "times at most STREAMREC_MAX_FUTURE_S ahead.",
     )
     parser.add_argument("file", type=Path, help="input file (.jsonl, .csv or .parquet)")
     parser.add_argument("--topic", choices=[topics.EVENTS, topics.ITEMS], default=topics.EVENTS)
@@ -42,10 +46,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.set_defaults(func=run)
 
 
-def validate_file(path: Path, topic: str) -> Validated:
-    """Read and validate a file for a topic."""
+def validate_file(path: Path, topic: str, settings: Settings) -> Validated:
+    """Read a file and validate it against the records of the topic it targets."""
     frame = read_frame(path)
-    return validate_events(frame) if topic == topics.EVENTS else validate_items(frame)
+    if topic != topics.EVENTS:
+        return validate_items(frame)
+    limits = InputLimits(settings.rating_min, settings.rating_max, settings.max_future_s)
+    return validate_events(frame, limits)
 
 
 def write_rejects(path: Path, validated: Validated) -> None:
@@ -79,7 +86,7 @@ async def publish(
 def run(args: argparse.Namespace) -> int:
     """Validate, then publish, then print count and rate."""
     settings = Settings.from_env()
-    validated = validate_file(args.file, args.topic)
+    validated = validate_file(args.file, args.topic, settings)
     if validated.rejects and not args.skip_invalid:
         _refuse(args.file, validated)
     if validated.rejects:

@@ -6,13 +6,42 @@ import argparse
 import asyncio
 import time
 
-from schemas.validate import parse_timestamp
+from schemas.times import parse_timestamp
+from streamrec.errors import InvalidRecord
 from streamrec.replay import ReplayRange, replay
 from streamrec.settings import Settings
 
 
-def _time_ms(text: str) -> int:
-    return int(parse_timestamp(text, "time") * 1000)
+def time_ms(text: str) -> int:
+    """Epoch milliseconds of an ISO-8601 time or epoch seconds/milliseconds."""
+    try:
+        return int(parse_timestamp(text, "time") * 1000)
+    except InvalidRecord as error:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a time: {error.rule} (e.g. 2026-01-01T00:00:00Z or 1767225600)"
+        ) from None
+
+
+def offset(text: str) -> int:
+    """A non-negative offset."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an offset (an integer)") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative; offsets start at 0")
+    return value
+
+
+def rate(text: str) -> float:
+    """A positive number of records per second."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text} must be a positive number of records per second")
+    return value
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -27,11 +56,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     parser.add_argument("--source", default="events", help="topic to read (default events)")
     parser.add_argument("--target", required=True, help="topic to write (must exist)")
-    parser.add_argument("--from-offset", type=int, help="first offset to copy, per partition")
-    parser.add_argument("--to-offset", type=int, help="offset to stop before, per partition")
-    parser.add_argument("--from-time", type=_time_ms, help="first record time to copy")
-    parser.add_argument("--to-time", type=_time_ms, help="record time to stop before")
-    parser.add_argument("--rate", type=float, help="at most this many records per second")
+    parser.add_argument("--from-offset", type=offset, help="first offset to copy, per partition")
+    parser.add_argument("--to-offset", type=offset, help="offset to stop before, per partition")
+    parser.add_argument(
+        "--from-time", type=time_ms, help="first record time to copy (ISO-8601 or epoch)"
+    )
+    parser.add_argument("--to-time", type=time_ms, help="record time to stop before")
+    parser.add_argument("--rate", type=rate, help="at most this many records per second")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 

@@ -93,6 +93,19 @@ def test_publish_aborts_on_an_invalid_row_and_publishes_nothing(
     assert not [v for _, v in read_all(settings, "events") if run.encode() in v]
 
 
+def test_publish_refuses_an_events_file_sent_to_items_and_publishes_nothing(
+    settings: Settings, tmp_path: Path
+) -> None:
+    run = uuid.uuid4().hex
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in _events(5, run)))
+    result = streamrec(settings, "publish", str(path), "--topic", "items", "--skip-invalid")
+    assert result.returncode == 2
+    assert "belong to events records, not items" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not [v for _, v in read_all(settings, "items") if run.encode() in (v or b"")]
+
+
 def test_publish_skip_invalid_publishes_the_rest_and_writes_rejects(
     settings: Settings, tmp_path: Path
 ) -> None:

@@ -76,6 +76,22 @@ def test_catalog_upsert_and_delete_are_seen_by_the_worker(worker: Worker) -> Non
     assert wait_for(lambda: worker.get(f"/v1/items/{item}").status_code == 404, 20)
 
 
+def test_patch_changes_one_field_of_a_catalog_item_and_keeps_the_rest(worker: Worker) -> None:
+    item = f"{uuid.uuid4().hex[:8]}-heat"
+    body = {"title": "Heat", "category": "Crime", "tags": ["Crime"], "price": 9.5}
+    assert put(worker, f"/v1/items/{item}", body).status_code == 202
+    assert wait_for(lambda: worker.get(f"/v1/items/{item}").status_code == 200, 20)
+    patched = httpx.patch(f"{worker.url}/v1/items/{item}", json={"in_stock": False}, timeout=10)
+    assert patched.status_code == 202
+
+    def catalog() -> dict[str, Any]:
+        row: dict[str, Any] = worker.get(f"/v1/items/{item}").json()["catalog"]
+        return row
+
+    assert wait_for(lambda: catalog()["in_stock"] is False, 20)
+    assert (catalog()["title"], catalog()["category"], catalog()["price"]) == ("Heat", "Crime", 9.5)
+
+
 def test_opt_out_stops_storing_and_erase_deletes_the_user(worker: Worker) -> None:
     run = uuid.uuid4().hex[:8]
     quiet, gone = f"{run}-quiet", f"{run}-gone"

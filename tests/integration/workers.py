@@ -88,10 +88,11 @@ def start_worker(settings: Settings, data_dir: Path, **overrides: Any) -> Worker
 
 def module_worker(broker_url: str, root: Path, prefix: str) -> Worker:
     """A ready worker with its own consumer group, registry and data dir under `root`."""
-    from tests.conftest import TEST_PARTITIONS, redis_url
+    from tests.conftest import FORWARD_SECRET, TEST_PARTITIONS, redis_url
 
     settings = Settings(
         broker=broker_url,
+        forward_secret=FORWARD_SECRET,
         partitions=TEST_PARTITIONS,
         redis_url=redis_url(),
         app_id=f"{prefix}-{os.urandom(4).hex()}",

@@ -8,8 +8,10 @@ import polars as pl
 import pytest
 
 from schemas import parse_interaction, parse_item, parse_user_command
-from streamrec.errors import InvalidRecord
-from streamrec.ingest import validate_events
+from schemas.text import TEXT_RULE
+from schemas.times import InputLimits, parse_timestamp
+from streamrec.errors import InvalidRecord, RecsysError
+from streamrec.ingest import validate_events, validate_items
 
 GOOD: dict[str, Any] = {
     "event_id": "e1",
@@ -36,6 +38,11 @@ BAD_EVENTS: list[tuple[dict[str, Any], str]] = [
     ({"value": "lots"}, "value: must be a number"),
     ({"type": "rating"}, "value: is required for a rating"),
     ({"event_id": "e" * 300}, "event_id: must be at most 256 characters"),
+    ({"user_id": "a\x00b"}, f"user_id: {TEXT_RULE}"),
+    ({"item_id": "i\n"}, f"item_id: {TEXT_RULE}"),
+    ({"event_id": "\x1b[0m"}, f"event_id: {TEXT_RULE}"),
+    ({"type": "rating", "value": 0}, "value: must be a rating from 0.5 to 5"),
+    ({"type": "rating", "value": 7}, "value: must be a rating from 0.5 to 5"),
 ]
 
 
@@ -115,3 +122,38 @@ def test_user_commands_are_checked() -> None:
     with pytest.raises(InvalidRecord) as refused:
         parse_user_command({"user_id": "u1", "command": "forget"})
     assert refused.value.message == "command: must be one of opt_out, opt_in, erase"
+
+
+def test_context_text_is_checked_alike_one_by_one_and_in_bulk() -> None:
+    message = f"context.device: {TEXT_RULE}"
+    with pytest.raises(InvalidRecord, match=r"context\.device"):
+        parse_interaction({**GOOD, "context": {"device": "tv\x07"}})
+    frame = pl.DataFrame([{**GOOD, "device": "tv\x07"}])
+    assert [r["reason"] for r in validate_events(frame).rejects] == [message]
+
+
+@pytest.mark.parametrize("raw", [99_999_999_999_999, "99999999999999", 99_999_999_999_999.0])
+def test_milliseconds_are_told_from_seconds_once_whatever_the_column_type(raw: Any) -> None:
+    far = InputLimits(max_future_s=1e12)
+    frame = pl.DataFrame({**{k: [v] for k, v in GOOD.items()}, "timestamp": [raw]})
+    [value] = validate_events(frame, far).values
+    assert parse_timestamp(raw) == 99_999_999_999.999
+    assert pl.read_ndjson(value)["timestamp"][0] == 99_999_999_999.999
+
+
+def test_bulk_refuses_times_more_than_the_limit_ahead_of_now() -> None:
+    now = 1_700_000_000.0
+    rows = [{**GOOD, "timestamp": now + 3600}, {**GOOD, "timestamp": (now + 2 * 86_400) * 1000}]
+    result = validate_events(pl.DataFrame(rows), now=now)
+    assert len(result.values) == 1
+    assert [r["row"] for r in result.rejects] == [2]
+    assert result.rejects[0]["reason"].startswith("timestamp: must not be more than 86400 s")
+
+
+def test_a_file_of_one_topic_is_refused_whole_for_the_other() -> None:
+    events = pl.DataFrame([{**GOOD, "value": 4.0}])
+    items = pl.DataFrame([{"item_id": "i1", "title": "Heat", "category": "crime"}])
+    with pytest.raises(RecsysError, match="belong to events records, not items"):
+        validate_items(events)
+    with pytest.raises(RecsysError, match="belong to items records, not events"):
+        validate_events(items)

@@ -28,6 +28,7 @@ def test_values_are_read_from_streamrec_variables() -> None:
             "STREAMREC_PARTITIONS": "3",
             "STREAMREC_AUTH": "on",
             "STREAMREC_JWT_SECRET": "s",
+            "STREAMREC_FORWARD_SECRET": "f",
             "STREAMREC_REDIS_URL": "",
             "STREAMREC_RATE_LIMIT_BURST": "50",
             "STREAMREC_RATE_LIMIT_PER_S": "12.5",
@@ -47,6 +48,20 @@ def test_values_are_read_from_streamrec_variables() -> None:
         ({"STREAMREC_PARTITIONS": "0"}, "STREAMREC_PARTITIONS: must be at least 1"),
         ({"STREAMREC_AUTH": "maybe"}, "STREAMREC_AUTH: must be on or off"),
         ({"STREAMREC_AUTH": "on"}, "STREAMREC_JWT_SECRET: required when STREAMREC_AUTH=on"),
+        (
+            {"STREAMREC_AUTH": "on", "STREAMREC_JWT_SECRETS": "a,b"},
+            "STREAMREC_FORWARD_SECRET: required when STREAMREC_AUTH=on",
+        ),
+        ({"STREAMREC_JWT_MAX_TTL_S": "0"}, "STREAMREC_JWT_MAX_TTL_S: must be positive"),
+        (
+            {"STREAMREC_TRUSTED_PROXIES": "10.0.0.0/8,proxy"},
+            "STREAMREC_TRUSTED_PROXIES: 'proxy' is not an IP network",
+        ),
+        ({"STREAMREC_TLS_CERTFILE": "/nonexistent.pem"}, "STREAMREC_TLS_CERTFILE: no such file"),
+        ({"STREAMREC_RATING_MIN": "5"}, "STREAMREC_RATING_MAX: must exceed STREAMREC_RATING_MIN"),
+        ({"STREAMREC_RATING_MAX": "nan"}, "STREAMREC_RATING_MAX: must be a finite number"),
+        ({"STREAMREC_REDIS_TIMEOUT_S": "-1"}, "STREAMREC_REDIS_TIMEOUT_S: must be positive"),
+        ({"STREAMREC_BODY_TIMEOUT_S": "x"}, "STREAMREC_BODY_TIMEOUT_S: must be a number"),
         ({"STREAMREC_BROKER_FIXES": "magic"}, "STREAMREC_BROKER_FIXES: unknown ['magic']"),
         ({"STREAMREC_DATA_DIR": ""}, "STREAMREC_DATA_DIR: must be a directory path"),
         ({"STREAMREC_RATE_LIMIT_BURST": "0"}, "STREAMREC_RATE_LIMIT_BURST: must be at least 1"),
@@ -105,3 +120,32 @@ def test_consumption_settings_are_read_from_their_variables() -> None:
 
     assert settings.consumed_types == ("purchase", "rating")
     assert (settings.consumed_cap, settings.dislike_rating) == (300, 1.5)
+
+
+def test_several_jwt_secrets_are_accepted_and_the_old_variable_still_counts() -> None:
+    both = Settings.from_env({"STREAMREC_JWT_SECRETS": " new, older ", "STREAMREC_JWT_SECRET": "x"})
+    legacy = Settings.from_env({"STREAMREC_JWT_SECRET": "only"})
+
+    assert both.jwt_keys == ("new", "older", "x")
+    assert legacy.jwt_keys == ("only",)
+
+
+def test_a_certificate_needs_its_key_and_makes_the_public_url_https(tmp_path: Path) -> None:
+    cert = tmp_path / "cert.pem"
+    cert.write_text("-")
+    with pytest.raises(ConfigError, match="STREAMREC_TLS_KEYFILE: give both"):
+        Settings.from_env({"STREAMREC_TLS_CERTFILE": str(cert)})
+    settings = Settings.from_env(
+        {"STREAMREC_TLS_CERTFILE": str(cert), "STREAMREC_TLS_KEYFILE": str(cert)}
+    )
+
+    assert settings.tls and settings.public_url == "https://127.0.0.1:8000"
+
+
+def test_hardening_settings_have_safe_defaults() -> None:
+    settings = Settings.from_env({})
+
+    assert settings.jwt_max_ttl_s == 86_400 and settings.trusted_proxies == ()
+    assert (settings.rating_min, settings.rating_max, settings.max_future_s) == (0.5, 5.0, 86_400)
+    assert (settings.redis_connect_timeout_s, settings.redis_timeout_s) == (0.25, 0.25)
+    assert settings.body_timeout_s == 10 and not settings.tls

@@ -21,6 +21,7 @@ from tables.experiments import VariantTally
 
 NOW = 1_700_000_000.0
 SECRET = "a-test-secret-of-at-least-32-bytes!!"
+FORWARD_SECRET = "a-forwarding-secret-shared-by-workers"
 CATEGORIES = ("crime", "drama", "comedy", "sci-fi", "horror")
 
 
@@ -109,6 +110,9 @@ async def serve(deps: ServingDeps) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-def auth_settings() -> Settings:
-    """Settings with JWT auth on."""
-    return Settings(redis_url="", auth=True, jwt_secret=SECRET)
+def auth_settings(**overrides: Any) -> Settings:
+    """Settings with JWT auth on (and a forwarding secret, as auth requires)."""
+    return replace(
+        Settings(redis_url="", auth=True, jwt_secret=SECRET, forward_secret=FORWARD_SECRET),
+        **overrides,
+    )

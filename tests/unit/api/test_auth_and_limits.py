@@ -27,7 +27,8 @@ async def test_without_a_token_protected_routes_are_401(world: World) -> None:
             "/v1/recommendations",
             params={"user_id": "u"},
             headers={
-                "authorization": "Bearer " + issue_token(SECRET, "c", "admin", time.time() - 5)
+                "authorization": "Bearer "
+                + issue_token(SECRET, "c", "admin", 60, now=time.time() - 65)
             },
         )
     assert [a.status_code for a in (missing, forged, expired)] == [401, 401, 401]
