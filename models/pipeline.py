@@ -69,7 +69,7 @@ def candidates(ctx: RequestContext, draft: Draft) -> None:
     exploration pool, so the merge never relabels an explorer as trending."""
     limit = ctx.config.candidate_limit
     config = CandidateConfig(
-        shares={**version_shares(ctx.bundle), "explore": 0.0},
+        shares={**version_shares(ctx.bundle), "explore": 0.0, **_unknown_user(ctx)},
         rebuy=ctx.policy.rebuy,
         trending_items=ctx.pools.trending[:limit],
         exclude=frozenset(excluded(ctx.query, ctx.consumed)),
@@ -83,6 +83,14 @@ def candidates(ctx: RequestContext, draft: Draft) -> None:
     draft.found, draft.generated = found, len(found)
     unexposed = ctx.pools.unexposed[: max(1, limit // 10)]
     draft.explore_pool = [Candidate(item_id, "explore", 0.0) for item_id in unexposed]
+
+
+def _unknown_user(ctx: RequestContext) -> dict[str, float]:
+    """Before the first model, or for a user the model knows nothing of, trending may fill the
+    whole candidate set (the personal sources have nothing to say)."""
+    fold = ctx.fold
+    known = fold.vector is not None or fold.ease is not None or fold.sequence is not None
+    return {} if ctx.bundle is not None and (known or ctx.recent) else {"trending": 1.0}
 
 
 def _same_category(ctx: RequestContext) -> list[Candidate]:

@@ -57,7 +57,7 @@ class TrainParams:
     annoy_trees: int = 50
     history_size: int = 50
     ranker: bool = True
-    ranker_users: int = 3000
+    ranker_users: int = 8000
     ranker_candidates: int = 50
     candidate_shares: dict[str, float] | None = field(default_factory=lambda: dict(RANKER_SHARES))
     ranker_iterations: int = 150

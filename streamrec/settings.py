@@ -45,6 +45,8 @@ class Settings:
     rate_limit_burst: int = 200
     rate_limit_per_s: float = 100.0
     exploration_slots: int = 2
+    max_category_share: float = 0.5
+    """Largest share of a page one category may take (1 turns the diversity rule off)."""
     rebuy: bool | None = None
     """Whether bought items may come back; None (unset or "auto") follows the model's policy."""
     consumed_types: tuple[str, ...] = ()
@@ -147,6 +149,8 @@ class Settings:
             )
         if bool(self.tls_certfile) != bool(self.tls_keyfile):
             raise ConfigError("STREAMREC_TLS_KEYFILE: give both a certificate and its key, or none")
+        if not 0.0 < self.max_category_share <= 1.0:
+            raise ConfigError("STREAMREC_MAX_CATEGORY_SHARE: must be in (0, 1]")
         if self.rating_min >= self.rating_max:
             raise ConfigError(
                 f"STREAMREC_RATING_MAX: must exceed STREAMREC_RATING_MIN ({self.rating_min})"

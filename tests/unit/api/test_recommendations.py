@@ -49,12 +49,12 @@ async def test_excluded_and_category_parameters_are_honoured(world: World) -> No
     assert {"drama-7", "drama-6"}.isdisjoint(served)
 
 
-async def test_a_page_holds_at_most_thirty_percent_of_one_category(world: World) -> None:
+async def test_a_page_holds_at_most_half_of_one_category_by_default(world: World) -> None:
     async with serve(world.deps()) as client:
         answer = await client.get("/v1/recommendations", params={"user_id": "u"})
     categories = Counter(i["item_id"].split("-")[0] for i in answer.json()["items"])
-    assert categories["crime"] == 3
-    assert max(categories.values()) <= 3
+    assert categories["crime"] == 5
+    assert max(categories.values()) <= 5
 
 
 async def test_history_anchors_the_reason(world: World) -> None:

@@ -64,8 +64,11 @@ def test_unknown_user_gets_a_full_cold_start_page_with_reasons() -> None:
 def test_page_respects_the_diversity_cap() -> None:
     page = _serve(UserView("stranger"))
     counts = Counter(CATALOG[r.item_id].category for r in page)
+    assert max(counts.values()) == 5
+    assert counts["crime"] == 5
+    capped = _serve(UserView("stranger"), config=ServingConfig(max_category_share=0.3))
+    counts = Counter(CATALOG[r.item_id].category for r in capped)
     assert max(counts.values()) == 3
-    assert counts["crime"] == 3
 
 
 def test_exploration_fills_exactly_the_configured_slots() -> None:
