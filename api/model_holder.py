@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from models.bundle import ModelBundle
 
 NO_MODEL = "none"
-MANIFEST_KEYS: tuple[str, ...] = ("created_at", "window", "counts", "metrics", "policy")
+MANIFEST_KEYS: tuple[str, ...] = ("created_at", "window", "counts", "metrics", "policy", "timings")
 BundleLoader = Callable[[str], "ModelBundle"]
 VersionLister = Callable[[], Sequence[str]]
 ManifestReader = Callable[[str], Mapping[str, Any]]

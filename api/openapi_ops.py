@@ -51,6 +51,7 @@ MODEL_VERSION: Schema = {
         "counts": {"type": ["object", "null"]},
         "metrics": {"type": ["object", "null"]},
         "policy": {"type": ["object", "null"]},
+        "timings": {"type": ["object", "null"]},
         "error": {"type": "string"},
     },
 }

@@ -36,14 +36,15 @@ function render(answer, refresh) {
     when(d.created_at),
     d.window ? `${when(d.window.start).slice(0, 10)} → ${when(d.window.end).slice(0, 10)}` : "–",
     counts(d.counts),
-    rankerMetrics(d.metrics),
+    metricsText(d.metrics),
+    seconds(d.timings),
     d.version === answer.active ? "" : roleButton("Activate", "admin", () => activate(d.version, refresh), { dataset: { version: d.version } }),
   ]);
   return h(
     "div",
     {},
     h("p", {}, "Active: ", h("code", { id: "active-model" }, answer.active), " ", rollback),
-    table(["version", "", "created (UTC)", "data window", "counts", "ranker metrics", ""], rows, { class: "models" }),
+    table(["version", "", "created (UTC)", "data window", "counts", "metrics", "training", ""], rows, { class: "models" }),
   );
 }
 
@@ -52,14 +53,25 @@ function counts(value) {
   return ["events", "users", "items"].filter((k) => k in value).map((k) => `${k} ${value[k]}`).join(" · ");
 }
 
-function rankerMetrics(metrics) {
-  const ranker = metrics && metrics.ranker;
-  if (!ranker || typeof ranker !== "object") return "–";
-  return Object.entries(ranker)
-    .filter(([, v]) => typeof v === "number")
-    .slice(0, 4)
-    .map(([k, v]) => `${k} ${fmt(v, 4)}`)
-    .join(" · ");
+// Every number the manifest's metrics hold, flattened: `ranker rows 14850 · …`.
+function metricsText(metrics) {
+  const parts = [];
+  const walk = (prefix, value) => {
+    if (typeof value === "number") parts.push(`${prefix} ${label(prefix, value)}`);
+    else if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) walk(prefix ? `${prefix} ${k}` : k, v);
+  };
+  walk("", metrics || {});
+  return parts.length ? parts.join(" · ") : "–";
+}
+
+function label(key, value) {
+  if (key.endsWith("cut")) return when(value);
+  return Number.isInteger(value) ? String(value) : fmt(value, 4);
+}
+
+function seconds(timings) {
+  if (!timings) return "–";
+  return `${fmt(Object.values(timings).reduce((a, b) => a + b, 0), 1)} s`;
 }
 
 async function activate(version, refresh) {

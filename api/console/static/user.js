@@ -50,6 +50,7 @@ async function historyOf(userId) {
 }
 
 function render(view, recs, history) {
+  view.requestId = recs.request_id;
   const rows = recs.items.map((item, n) => [
     String(n + 1),
     itemLink(item.item_id),
@@ -58,7 +59,8 @@ function render(view, recs, history) {
     h("span", { class: "actions" }, ACTIONS.map(([type, label]) => roleButton(label, "writer", () => act(view, item.item_id, type), { dataset: { item: item.item_id, action: type } }))),
   ]);
   const meta = h("p", { class: "muted" }, `model ${recs.model_version}`, recs.experiment ? ` · experiment ${recs.experiment.id}/${recs.experiment.variant}` : "");
-  fill(view.page, meta, table(["#", "item", "score", "reason", ""], rows, { class: "recs", dataset: { version: history.version } }));
+  const empty = rows.length ? null : h("p", { class: "muted" }, "Nothing to recommend yet: the catalog and the item counters are empty.");
+  fill(view.page, meta, empty, table(["#", "item", "score", "reason", ""], rows, { class: "recs", dataset: { version: history.version } }));
   const counts = Object.entries(history.counts || {}).map(([type, n]) => `${type} ${n}`).join(" · ");
   const events = history.items.map((e) => [when(e.timestamp), h("span", { class: `type type-${e.type}` }, e.type), itemLink(e.item_id), e.value ?? ""]);
   fill(view.past, h("p", { class: "muted" }, `state version ${history.version}`, counts ? ` · ${counts}` : ""), table(["time (UTC)", "type", "item", "value"], events, { class: "history" }));
@@ -68,7 +70,8 @@ function render(view, recs, history) {
 async function act(view, itemId, type) {
   view.busy = true;
   const before = await historyOf(view.userId).catch(() => ({ version: 0 }));
-  const event = { user_id: view.userId, item_id: itemId, type, timestamp: new Date().toISOString() };
+  const context = { request_id: view.requestId, device: "console" };
+  const event = { user_id: view.userId, item_id: itemId, type, timestamp: new Date().toISOString(), context };
   const sent = performance.now();
   try {
     await post("/v1/events", event);
