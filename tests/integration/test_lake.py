@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import shutil
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
@@ -12,8 +15,11 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from offline.lake import OFFSETS_FILE, TOPICS, compact, export_topics, file_count, read_offsets
+from offline.synthetic import blocks
 from schemas.records import Impression, ImpressionItem, Interaction, ItemUpsert, UserCommand
 from streamrec.broker import EmbeddedBroker, start_broker
+from streamrec.settings import Settings
+from tests.conftest import with_env
 
 pytestmark = pytest.mark.integration
 
@@ -189,3 +195,36 @@ async def test_a_file_left_by_an_interrupted_compaction_is_not_read_twice(
     await _export(broker, tmp_path, [events])
     lake = _lake_events(tmp_path, events)
     assert lake.height == 120 and lake["event_id"].n_unique() == 120
+
+
+def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "streamrec.cli.main", *args],
+        env=with_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_a_first_run_goes_through_the_log_publish_export_then_plain_train(
+    broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    settings = Settings(
+        broker=broker.url, data_dir=tmp_path / "var", registry=tmp_path / "var" / "registry"
+    )
+    events, items = blocks(groups=2, users_per_group=20, items_per_group=15, seed=5)
+    events.write_parquet(tmp_path / "events.parquet")
+    items.write_parquet(tmp_path / "items.parquet")
+    untrained = _cli(settings, "train")
+    assert untrained.returncode == 2 and "run `streamrec lake export` first" in untrained.stderr
+    for topic in ("items", "events"):
+        published = _cli(settings, "publish", str(tmp_path / f"{topic}.parquet"), "--topic", topic)
+        assert published.returncode == 0, published.stderr
+    exported = _cli(settings, "lake", "export")
+    assert exported.returncode == 0, exported.stderr
+    assert f"events: {events.height} rows in {EVENT_PARTITIONS} new files" in exported.stdout
+    trained = _cli(settings, "train", "--factors", "8", "--iterations", "5", "--no-ranker")
+    assert trained.returncode == 0, trained.stderr
+    assert re.search(r"^version \S+ written to ", trained.stdout, re.MULTILINE)
+    assert "\r" not in trained.stderr  # no progress bar outside a terminal
