@@ -172,7 +172,7 @@ async def apply_activation(value: bytes | None) -> None:
         return
     try:
         activated = ModelActivated.loads(value)
-        await models.load_version(activated.version)
+        await models.load_version(activated.version, activated.previous)
         await _refresh_quietly()  # the new version's live content index, without a tick's wait
         gc.freeze()  # the bundle lives until the next swap: keep it out of every GC pass
         log.info("model %s active", activated.version)

@@ -75,12 +75,16 @@ class ModelHolder:
             self.previous = previous.version
         return previous
 
-    async def load_version(self, version: str) -> ActiveModel:
-        """Load `version` in a thread beside the active one, then swap to it."""
+    async def load_version(self, version: str, previous: str | None = None) -> ActiveModel:
+        """Load `version` in a thread beside the active one, then swap to it; `previous` is
+        what the activation record says was active before (a restarted worker learns it so)."""
         if version == self._active.version and self.loaded:
             return self._active
         snapshot = self._pinned.get(version) or await self._load(version)
-        return self.swap(snapshot.bundle, version)
+        replaced = self.swap(snapshot.bundle, version)
+        if previous is not None and previous != version:
+            self.previous = previous
+        return replaced
 
     async def pin(self, version: str) -> ActiveModel:
         """Keep `version` loaded for experiment variants that name it."""

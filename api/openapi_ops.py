@@ -34,6 +34,11 @@ STATS: Schema = {
         "recommendation_p50_ms": NUMBER_OR_NULL,
         "recommendation_p99_ms": NUMBER_OR_NULL,
         "cache_hit_rate": NUMBER_OR_NULL,
+        "at_least": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "percentiles past the histogram's last bound, reported as that bound",
+        },
         "active_model": {"type": "string"},
         "previous_model": {"type": ["string", "null"]},
         "auth": {"type": "boolean"},

@@ -13,6 +13,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import cast
 
 from prometheus_client import CollectorRegistry
 
@@ -74,7 +75,8 @@ def _is_served_page(labels: dict[str, str]) -> bool:
 
 
 def quantile(buckets: Buckets, q: float) -> float | None:
-    """The q-quantile of cumulative histogram buckets (linear within a bucket), None if empty."""
+    """The q-quantile of cumulative histogram buckets (linear within a bucket), None if empty,
+    infinity when it lies beyond the last finite bound."""
     bounds = sorted(buckets)
     total = buckets[bounds[-1]] if bounds else 0.0
     if total <= 0:
@@ -85,7 +87,7 @@ def quantile(buckets: Buckets, q: float) -> float | None:
         count = buckets[upper]
         if count >= rank:
             if math.isinf(upper):
-                return lower
+                return math.inf
             share = (rank - below) / (count - below) if count > below else 1.0
             return lower + (upper - lower) * share
         lower, below = upper, count
@@ -96,28 +98,35 @@ def _delta(now: Buckets, then: Buckets) -> Buckets:
     return {bound: value - then.get(bound, 0.0) for bound, value in now.items()}
 
 
-def _ms(seconds: float | None) -> float | None:
-    return None if seconds is None else round(seconds * 1000.0, 2)
+def _percentiles(name: str, buckets: Buckets, figures: dict[str, object]) -> None:
+    """`<name>_p50_ms` and `_p99_ms`; one beyond the last bound is that bound, listed in
+    `at_least` (for example replayed old events, hours behind)."""
+    finite = [bound for bound in buckets if not math.isinf(bound)]
+    for label, q in (("p50", 0.5), ("p99", 0.99)):
+        key = f"{name}_{label}_ms"
+        value = quantile(buckets, q)
+        if value is not None and math.isinf(value):
+            value = max(finite, default=0.0)
+            cast(list[str], figures["at_least"]).append(key)
+        figures[key] = None if value is None else round(value * 1000.0, 2)
 
 
-def compare(now: Reading, then: Reading) -> dict[str, float | None]:
+def compare(now: Reading, then: Reading) -> dict[str, object]:
     """Rates and percentiles between two readings."""
     span = max(now.at - then.at, 1e-9)
-    freshness = _delta(now.freshness, then.freshness)
-    latency = _delta(now.latency, then.latency)
     lookups = now.cache_lookups - then.cache_lookups
     hits = now.cache_hits - then.cache_hits
-    return {
+    figures: dict[str, object] = {
         "window_s": round(span, 2),
         "events_per_s": round((now.events - then.events) / span, 2),
         "events_applied": now.events,
         "consumer_lag": now.consumer_lag,
-        "freshness_p50_ms": _ms(quantile(freshness, 0.5)),
-        "freshness_p99_ms": _ms(quantile(freshness, 0.99)),
-        "recommendation_p50_ms": _ms(quantile(latency, 0.5)),
-        "recommendation_p99_ms": _ms(quantile(latency, 0.99)),
         "cache_hit_rate": round(hits / lookups, 4) if lookups > 0 else None,
+        "at_least": [],
     }
+    _percentiles("freshness", _delta(now.freshness, then.freshness), figures)
+    _percentiles("recommendation", _delta(now.latency, then.latency), figures)
+    return figures
 
 
 class StatsWindow:
@@ -130,7 +139,7 @@ class StatsWindow:
         self._clock = clock
         self._readings: deque[Reading] = deque([read_registry(registry, clock())])
 
-    def figures(self) -> dict[str, float | None]:
+    def figures(self) -> dict[str, object]:
         """The live figures over the window ending now."""
         now = read_registry(self._registry, self._clock())
         while len(self._readings) > 1 and now.at - self._readings[1].at >= WINDOW_S:

@@ -19,6 +19,7 @@ from playwright.sync_api import Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+LIVE_S = 35.0
 EXPERIMENT = {
     "id": "explore-more",
     "description": "three exploration slots instead of two",
@@ -55,6 +56,31 @@ def make_traffic(client: httpx.Client, users: int = 60) -> None:
             client.post("/v1/events", json=event).raise_for_status()
 
 
+def live_overview(page: Page, base: str, client: httpx.Client, out: Path) -> None:
+    """The overview after LIVE_S seconds of live traffic, so its window holds only that."""
+    page.goto(f"{base}/#/overview")
+    page.wait_for_selector("#overview-tiles .tile", timeout=30_000)
+    started = time.monotonic()
+    sent = 0
+    while time.monotonic() - started < LIVE_S:
+        user = str(1 + sent % 900)
+        client.get("/v1/recommendations", params={"user_id": user})
+        batch = [
+            {
+                "user_id": user,
+                "item_id": str(1 + (sent + n) % 1600),
+                "type": "view",
+                "timestamp": time.time(),
+            }
+            for n in range(20)
+        ]
+        client.post("/v1/events", json={"events": batch}).raise_for_status()
+        sent += len(batch)
+        page.wait_for_timeout(250)
+    page.screenshot(path=str(out), full_page=True)
+    print(f"wrote {out} after {sent} live events")
+
+
 def shoot(page: Page, url: str, out: Path, wait_for: str, settle_ms: int = 1500) -> None:
     """Open `url`, wait for `wait_for` and the first refreshes, save a full-page PNG."""
     page.goto(url)
@@ -78,13 +104,13 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "console")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    with httpx.Client(base_url=args.url, timeout=30) as client:
-        make_traffic(client)
+    client = httpx.Client(base_url=args.url, timeout=30)
+    make_traffic(client)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium(), args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1280, "height": 860})
         base = args.url.rstrip("/")
-        shoot(page, f"{base}/#/overview", args.out / "overview.png", "#overview-tiles .tile")
+        live_overview(page, base, client, args.out / "overview.png")
         page.goto(f"{base}/#/user/196")
         page.wait_for_selector("table.recs button[data-action=purchase]", timeout=30_000)
         print(buy_first(page))
@@ -94,6 +120,7 @@ def main() -> None:
         shoot(page, f"{base}/#/models", args.out / "models.png", "table.models")
         shoot(page, f"{base}/docs", args.out / "docs.png", ".swagger-ui .opblock", 500)
         browser.close()
+    client.close()
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ export function overview(root) {
   const history = { events: [], freshness: [], latency: [] };
   const figures = h("div", { class: "tiles", id: "overview-tiles" });
   const workers = h("div", { id: "overview-workers" });
-  fill(root, h("h1", {}, "Overview"), h("p", { class: "muted" }, "This worker, over the last seconds; refreshed every second."), figures, h("h2", {}, "Workers"), workers);
+  const span = h("p", { class: "muted" }, "This worker; refreshed every second.");
+  fill(root, h("h1", {}, "Overview"), span, figures, h("h2", {}, "Workers"), workers);
 
   async function refresh() {
     let stats;
@@ -25,6 +26,7 @@ export function overview(root) {
     remember(history.events, stats.events_per_s);
     remember(history.freshness, stats.freshness_p99_ms);
     remember(history.latency, stats.recommendation_p99_ms);
+    fill(span, `This worker, over the last ${fmt(stats.window_s, 0)} s; refreshed every second.`);
     fill(figures, tiles(stats, history));
     fill(workers, workerTable(stats));
   }
@@ -39,13 +41,18 @@ function remember(list, value) {
   if (list.length > KEEP) list.shift();
 }
 
+// A percentile in ms; `≥` when the histogram only bounds it from below.
+function ms(stats, key) {
+  return `${stats.at_least.includes(key) ? "≥ " : ""}${fmt(stats[key], 1, " ms")}`;
+}
+
 function tiles(stats, history) {
   const hit = stats.cache_hit_rate === null ? "–" : `${fmt(stats.cache_hit_rate * 100, 0)}%`;
   return [
     h("div", { class: "tile-wrap" }, tile("events/s applied", fmt(stats.events_per_s, 1), `${fmt(stats.events_applied, 0)} in all`), sparkline(history.events)),
     tile("consumer lag (records)", fmt(stats.consumer_lag, 0)),
-    h("div", { class: "tile-wrap" }, tile("event → state p99", fmt(stats.freshness_p99_ms, 1, " ms"), `p50 ${fmt(stats.freshness_p50_ms, 1, " ms")}`), sparkline(history.freshness)),
-    h("div", { class: "tile-wrap" }, tile("recommendation p99", fmt(stats.recommendation_p99_ms, 1, " ms"), `p50 ${fmt(stats.recommendation_p50_ms, 1, " ms")}`), sparkline(history.latency)),
+    h("div", { class: "tile-wrap" }, tile("event → state p99", ms(stats, "freshness_p99_ms"), `p50 ${ms(stats, "freshness_p50_ms")}`), sparkline(history.freshness)),
+    h("div", { class: "tile-wrap" }, tile("recommendation p99", ms(stats, "recommendation_p99_ms"), `p50 ${ms(stats, "recommendation_p50_ms")}`), sparkline(history.latency)),
     tile("cache hit rate", hit),
     tile("active model", stats.active_model, stats.previous_model ? `before: ${stats.previous_model}` : "", "model"),
   ];

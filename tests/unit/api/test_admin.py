@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from api.experiments import ExperimentStore
+from api.model_holder import ModelHolder
 from tables.experiments import VariantTally
 from tests.unit.api.conftest import World, serve
 
@@ -95,3 +96,11 @@ async def test_a_swap_remembers_the_version_a_rollback_restores(world: World) ->
     async with serve(world.deps()) as client:
         listed = (await client.get("/v1/models")).json()
     assert (listed["active"], listed["previous"]) == ("v2", "v1")
+
+
+async def test_a_restarted_worker_learns_the_previous_version_from_the_activation(
+    world: World,
+) -> None:
+    holder = ModelHolder(lambda version: None)  # type: ignore[arg-type, return-value]
+    await holder.load_version("v2", previous="v1")
+    assert (holder.current().version, holder.previous) == ("v2", "v1")

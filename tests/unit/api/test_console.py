@@ -76,3 +76,15 @@ def test_quantile_interpolates_inside_the_bucket_holding_the_rank() -> None:
     assert quantile(buckets, 0.5) == 0.1
     assert quantile(buckets, 0.75) == 0.15000000000000002
     assert quantile({}, 0.5) is None
+    assert quantile({0.1: 1.0, math.inf: 100.0}, 0.5) == math.inf
+
+
+def test_a_percentile_past_the_last_bound_is_that_bound_and_says_so() -> None:
+    registry = CollectorRegistry()
+    lag = Histogram("streamrec_event_apply_lag_seconds", "", buckets=(0.1, 60.0), registry=registry)
+    window = StatsWindow(registry, clock=lambda: 1.0)
+    for _ in range(10):
+        lag.observe(3e8)  # events from ten years ago, replayed
+    figures = window.figures()
+    assert figures["freshness_p99_ms"] == 60_000.0
+    assert figures["at_least"] == ["freshness_p50_ms", "freshness_p99_ms"]
