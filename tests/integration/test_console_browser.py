@@ -120,6 +120,20 @@ def test_every_page_renders_without_a_script_error(
     assert "HTTP 5" not in page.inner_text("#flash")
 
 
+def test_an_experiment_made_in_the_form_is_listed_and_a_missing_stop_route_is_said(
+    worker: Worker, page: Page
+) -> None:
+    page.goto(f"{worker.url}/#/experiments")
+    page.fill("#experiment-form input[name=id]", "console-made")
+    page.fill("#experiment-form input[name=variants]", "control:1, treatment:1")
+    page.click("#experiment-form button[type=submit]")
+    page.wait_for_selector("table.experiments >> text=console-made", timeout=10_000)
+    page.wait_for_selector("svg.chart", timeout=10_000)
+    page.click("table.experiments tr:has-text('console-made') button:has-text('Stop')")
+    page.wait_for_selector("#flash.warn", timeout=10_000)
+    assert "has no stop for experiments yet" in page.inner_text("#flash")
+
+
 def test_the_api_docs_render_every_route_from_the_package(worker: Worker, page: Page) -> None:
     page.goto(f"{worker.url}/docs")
     page.wait_for_selector(".swagger-ui .opblock", timeout=30_000)
