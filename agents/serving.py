@@ -97,6 +97,18 @@ def owner(user_id: str) -> str | None:
     return None if url.rstrip("/") == str(app.conf.canonical_url).rstrip("/") else url
 
 
+def workers() -> list[dict[str, object]]:
+    """The group's workers with the `events` partitions each holds (from the last assignment)."""
+    topic = events_topic.get_topic_name()
+    own = str(app.conf.canonical_url).rstrip("/")
+    found = cast(Any, app.assignor).external_topics_metadata()
+    listed: list[dict[str, object]] = []
+    for url, tps in sorted(found.items()):
+        base = str(url).rstrip("/")
+        listed.append({"url": base, "partitions": sorted(tps.get(topic, ())), "self": base == own})
+    return listed
+
+
 EXPERIMENTS = ExperimentStore(settings.data_dir / "experiments.json")
 """The worker's experiments: the API assigns and lists them, the user actor tallies clicks."""
 
@@ -117,6 +129,7 @@ def build_deps() -> ServingDeps:
         rate_limit=RateLimitPolicy(settings.rate_limit_burst, settings.rate_limit_per_s),
         readiness=readiness,
         owner=owner,
+        workers=workers,
         registry=REGISTRY,
         require_model=False,
         live_content=live_content,
@@ -159,7 +172,7 @@ async def apply_activation(value: bytes | None) -> None:
         return
     try:
         activated = ModelActivated.loads(value)
-        await models.load_version(activated.version)
+        await models.load_version(activated.version, activated.previous)
         await _refresh_quietly()  # the new version's live content index, without a tick's wait
         gc.freeze()  # the bundle lives until the next swap: keep it out of every GC pass
         log.info("model %s active", activated.version)

@@ -7,6 +7,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
+from api.console import pages
 from api.deps import ServingDeps
 from api.errors import handle_error
 from api.routes import admin, events, items, ops, recommendations, users
@@ -42,7 +43,9 @@ ROUTES: tuple[Route, ...] = (
     guarded("/health", {"GET": (ops.health, OPEN)}),
     guarded("/ready", {"GET": (ops.ready, OPEN)}),
     guarded("/metrics", {"GET": (ops.metrics, OPEN)}),
-    guarded("/docs", {"GET": (ops.docs, OPEN)}),
+    guarded("/stats", {"GET": (ops.stats, OPEN)}),
+    guarded("/docs", {"GET": (pages.docs, OPEN)}),
+    guarded("/", {"GET": (pages.console, OPEN)}),
     guarded("/openapi.json", {"GET": (ops.openapi, OPEN)}),
 )
 
@@ -50,7 +53,7 @@ ROUTES: tuple[Route, ...] = (
 def create_app(deps: ServingDeps) -> Starlette:
     """The API over the worker's table readers, producer and models."""
     app = Starlette(
-        routes=list(ROUTES),
+        routes=[*ROUTES, *pages.mounts()],
         middleware=[Middleware(BodyDeadline, timeout_s=deps.settings.body_timeout_s)],
         exception_handlers={
             RecsysError: handle_error,

@@ -26,6 +26,8 @@ Publish = Callable[[str, str | None, bytes | None], Awaitable[None]]
 Readiness = Callable[[], tuple[bool, list[str]]]
 Owner = Callable[[str], str | None]
 """Base URL of the worker owning a user's partition, None when local; raises NotReady."""
+Workers = Callable[[], list[dict[str, object]]]
+"""The group's workers: `{"url", "partitions", "self"}` each, as the last assignment told."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +44,10 @@ def _always_ready() -> tuple[bool, list[str]]:
 
 def _local(_user_id: str) -> str | None:
     return None
+
+
+def _no_workers() -> list[dict[str, object]]:
+    return []
 
 
 def _no_tallies(_experiment_id: str) -> Mapping[str, VariantTally]:
@@ -64,6 +70,7 @@ class ServingDeps:
     redis: Redis | None = None
     readiness: Readiness = _always_ready
     owner: Owner = _local
+    workers: Workers = _no_workers
     http: httpx.AsyncClient | None = None
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     rate_limit: RateLimitPolicy = field(default_factory=RateLimitPolicy)

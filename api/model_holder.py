@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,8 +12,14 @@ if TYPE_CHECKING:
     from models.bundle import ModelBundle
 
 NO_MODEL = "none"
+MANIFEST_KEYS: tuple[str, ...] = ("created_at", "window", "counts", "metrics", "policy", "timings")
 BundleLoader = Callable[[str], "ModelBundle"]
 VersionLister = Callable[[], Sequence[str]]
+ManifestReader = Callable[[str], Mapping[str, Any]]
+
+
+def _no_manifest(version: str) -> Mapping[str, Any]:
+    return {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,10 +33,18 @@ class ActiveModel:
 class ModelHolder:
     """Holds the active bundle plus versions pinned by experiment variants."""
 
-    def __init__(self, loader: BundleLoader, lister: VersionLister = tuple) -> None:
+    def __init__(
+        self,
+        loader: BundleLoader,
+        lister: VersionLister = tuple,
+        manifest: ManifestReader = _no_manifest,
+    ) -> None:
         self._loader = loader
         self._lister = lister
+        self._manifest = manifest
         self._active = ActiveModel(NO_MODEL, None)
+        self.previous: str | None = None
+        """The version served before the last swap to another one (what a rollback restores)."""
         self._pinned: dict[str, ActiveModel] = {}
 
     @classmethod
@@ -41,6 +55,7 @@ class ModelHolder:
         return cls(
             lambda version: registry.load_bundle(root / version),
             lambda: registry.list_versions(root),
+            lambda version: registry.read_manifest(root / version),
         )
 
     def current(self) -> ActiveModel:
@@ -56,14 +71,20 @@ class ModelHolder:
         """Make `bundle` the active version in one reference assignment; return the previous."""
         previous = self._active
         self._active = ActiveModel(version, bundle)
+        if previous.version not in (version, NO_MODEL):
+            self.previous = previous.version
         return previous
 
-    async def load_version(self, version: str) -> ActiveModel:
-        """Load `version` in a thread beside the active one, then swap to it."""
+    async def load_version(self, version: str, previous: str | None = None) -> ActiveModel:
+        """Load `version` in a thread beside the active one, then swap to it; `previous` is
+        what the activation record says was active before (a restarted worker learns it so)."""
         if version == self._active.version and self.loaded:
             return self._active
         snapshot = self._pinned.get(version) or await self._load(version)
-        return self.swap(snapshot.bundle, version)
+        replaced = self.swap(snapshot.bundle, version)
+        if previous is not None and previous != version:
+            self.previous = previous
+        return replaced
 
     async def pin(self, version: str) -> ActiveModel:
         """Keep `version` loaded for experiment variants that name it."""
@@ -84,6 +105,14 @@ class ModelHolder:
     def versions(self) -> list[str]:
         """Every version the registry holds."""
         return list(self._lister())
+
+    def describe(self, version: str) -> dict[str, Any]:
+        """What the version's manifest says of it: creation time, data window, counts, metrics."""
+        try:
+            manifest = self._manifest(version)
+        except Exception as error:  # an incomplete or unreadable version is listed, not fatal
+            return {"version": version, "error": str(error)}
+        return {"version": version, **{key: manifest.get(key) for key in MANIFEST_KEYS}}
 
     async def _load(self, version: str) -> ActiveModel:
         bundle: Any = await asyncio.to_thread(self._loader, version)

@@ -8,12 +8,12 @@ from api.openapi_builders import (
     ACCEPTED,
     COUNT,
     EVENTS_BODY,
-    STATUS,
     operation,
     path_param,
     query_param,
 )
 from api.openapi_items import item_paths
+from api.openapi_ops import MODEL_VERSION, STATS, ops_paths
 from api.openapi_schemas import COMPONENTS, ID, interaction, listing, ref
 from schemas.times import DEFAULT_LIMITS, InputLimits
 
@@ -149,10 +149,12 @@ def _admin_paths() -> dict[str, Any]:
                     200,
                     {
                         "type": "object",
-                        "required": ["active", "versions"],
+                        "required": ["active", "previous", "versions", "details"],
                         "properties": {
                             "active": {"type": "string"},
+                            "previous": {"type": ["string", "null"]},
                             "versions": {"type": "array", "items": {"type": "string"}},
+                            "details": {"type": "array", "items": ref("ModelVersion")},
                         },
                     },
                 ),
@@ -180,38 +182,6 @@ def _admin_paths() -> dict[str, Any]:
     }
 
 
-def _ops_paths() -> dict[str, Any]:
-    text = {"type": "string"}
-    return {
-        "/health": {"get": operation("Liveness", None, (200, STATUS))},
-        "/ready": {
-            "get": operation(
-                "Readiness: partitions recovered, model loaded, Redis", None, (200, STATUS), (503,)
-            )
-        },
-        "/metrics": {
-            "get": {
-                **operation("Prometheus metrics", None, (200, text)),
-                "responses": {
-                    "200": {
-                        "description": "Prometheus text format",
-                        "content": {"text/plain": {"schema": text}},
-                    }
-                },
-            }
-        },
-        "/docs": {
-            "get": {
-                **operation("This document as HTML", None, (200, text)),
-                "responses": {
-                    "200": {"description": "HTML", "content": {"text/html": {"schema": text}}}
-                },
-            }
-        },
-        "/openapi.json": {"get": operation("This document", None, (200, {"type": "object"}))},
-    }
-
-
 def build_spec(limits: InputLimits = DEFAULT_LIMITS) -> dict[str, Any]:
     """The complete OpenAPI document (a rating's bounds are the configured ones)."""
     return {
@@ -235,10 +205,15 @@ def build_spec(limits: InputLimits = DEFAULT_LIMITS) -> dict[str, Any]:
             **item_paths(),
             **_user_paths(),
             **_admin_paths(),
-            **_ops_paths(),
+            **ops_paths(),
         },
         "components": {
-            "schemas": {**COMPONENTS, "Interaction": interaction(limits)},
+            "schemas": {
+                **COMPONENTS,
+                "Interaction": interaction(limits),
+                "ModelVersion": MODEL_VERSION,
+                "Stats": STATS,
+            },
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
             },

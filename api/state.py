@@ -19,6 +19,7 @@ from api.pending import PendingPurchases
 from api.ratelimit import RateLimiter
 from api.redis_guard import RedisGuard
 from api.signing import check_forwarded
+from api.stats import StatsWindow
 from models.serving import ServingConfig
 from schemas.times import InputLimits
 from streamrec.errors import BrokerError, RecsysError
@@ -38,6 +39,7 @@ class ApiState:
     serving: ServingConfig
     pending: PendingPurchases
     limits: InputLimits
+    stats: StatsWindow
 
     @classmethod
     def build(cls, deps: ServingDeps) -> ApiState:
@@ -59,6 +61,7 @@ class ApiState:
             ),
             pending=PendingPurchases(),
             limits=InputLimits(settings.rating_min, settings.rating_max, settings.max_future_s),
+            stats=StatsWindow(deps.registry),
         )
 
     async def publish(self, topic: str, key: str | None, value: bytes | None) -> None:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The local demo: embedded broker, one worker with its API, MovieLens 100K published,
-# a model trained and activated. `deploy/demo.sh stop` stops what it started.
+# The local demo: embedded broker, one worker with its API and console, MovieLens 100K
+# published, archived into the lake, a model trained from the lake and activated.
+# `deploy/demo.sh stop` stops what it started and waits until it has exited.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,13 +16,36 @@ mkdir -p "$RUN"
 
 say() { printf '\n==> %s\n' "$*"; }
 
+BROKER_PORT="${STREAMREC_BROKER##*:}"
+STOP_WAIT_S=30
+
+alive() { kill -0 "$1" 2>/dev/null; }
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# SIGTERM, then wait for the process to exit (SIGKILL after STOP_WAIT_S): the broker stops
+# its own child and frees its port only on the way out.
+stop_one() {
+  local name=$1 pid
+  [ -f "$RUN/$name.pid" ] || return 0
+  pid="$(cat "$RUN/$name.pid")"
+  if alive "$pid"; then
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 $((STOP_WAIT_S * 5))); do alive "$pid" || break; sleep 0.2; done
+    if alive "$pid"; then kill -9 "$pid" 2>/dev/null || true; sleep 0.2; fi
+    echo "stopped $name (pid $pid)"
+  fi
+  rm -f "$RUN/$name.pid"
+}
+
+wait_port_free() {
+  for _ in $(seq 1 $((STOP_WAIT_S * 5))); do listening "$1" || return 0; sleep 0.2; done
+  echo "port $1 is in use by another process; stop it or set $2 to another port" >&2
+  return 1
+}
+
 stop() {
-  for name in worker broker; do
-    if [ -f "$RUN/$name.pid" ] && kill -0 "$(cat "$RUN/$name.pid")" 2>/dev/null; then
-      kill "$(cat "$RUN/$name.pid")" && echo "stopped $name (pid $(cat "$RUN/$name.pid"))"
-    fi
-    rm -f "$RUN/$name.pid"
-  done
+  stop_one worker
+  stop_one broker
 }
 
 wait_http() {
@@ -33,13 +57,28 @@ wait_http() {
   return 1
 }
 
+wait_broker() {
+  for _ in $(seq 1 120); do
+    grep -q "broker ready" "$RUN/broker.log" && { grep "broker ready" "$RUN/broker.log"; return 0; }
+    alive "$(cat "$RUN/broker.pid")" || break
+    sleep 0.5
+  done
+  echo "the broker did not start; see $RUN/broker.log" >&2
+  return 1
+}
+
 start() {
+  local started=$SECONDS
   stop >/dev/null
+  wait_port_free "$BROKER_PORT" STREAMREC_BROKER
+  wait_port_free "$STREAMREC_API_PORT" STREAMREC_API_PORT
+  # The broker keeps records in memory: a new one starts an empty log, so what was derived
+  # from the previous log (worker tables, the lake) starts over with it.
+  rm -rf "$STREAMREC_DATA_DIR/worker" "$STREAMREC_DATA_DIR/lake"
   say "starting the embedded broker on ${STREAMREC_BROKER#kafka://} (log: $RUN/broker.log)"
-  "$BIN/streamrec" broker --port "${STREAMREC_BROKER##*:}" >"$RUN/broker.log" 2>&1 &
+  "$BIN/streamrec" broker --port "$BROKER_PORT" >"$RUN/broker.log" 2>&1 &
   echo $! >"$RUN/broker.pid"
-  for _ in $(seq 1 30); do grep -q "broker ready" "$RUN/broker.log" && break; sleep 0.5; done
-  grep "broker ready" "$RUN/broker.log"
+  wait_broker
 
   say "starting a worker with the API on $API (log: $RUN/worker.log)"
   "$BIN/streamrec" worker >"$RUN/worker.log" 2>&1 &
@@ -54,9 +93,11 @@ start() {
   "$BIN/streamrec" publish "$data/items.parquet" --topic items
   "$BIN/streamrec" publish "$data/events.parquet" --topic events
 
-  say "training a model and activating it"
-  "$BIN/streamrec" train --events "$data/events.parquet" --items "$data/items.parquet" \
-    | tee "$RUN/train.log"
+  say "archiving the topics into the lake ($STREAMREC_DATA_DIR/lake)"
+  "$BIN/streamrec" lake export
+
+  say "training a model from the lake and activating it"
+  "$BIN/streamrec" train | tee "$RUN/train.log"
   version="$(sed -n 's/^version \([^ ]*\) written.*/\1/p' "$RUN/train.log" | tail -n 1)"
   "$BIN/streamrec" models activate "$version"
   serving() { curl -fsS "$API/v1/models" 2>/dev/null | grep -q "\"active\":\"$version\""; }
@@ -64,10 +105,11 @@ start() {
   serving || { echo "the worker did not load $version; see $RUN/worker.log" >&2; return 1; }
   echo "the worker serves $version"
 
-  say "running"
+  say "running (ready in $((SECONDS - started)) s)"
   cat <<MSG
-broker  ${STREAMREC_BROKER}   (pid $(cat "$RUN/broker.pid"), memory storage)
-worker  $API   (pid $(cat "$RUN/worker.pid"), data in $STREAMREC_DATA_DIR)
+broker   ${STREAMREC_BROKER}   (pid $(cat "$RUN/broker.pid"), memory storage)
+worker   $API   (pid $(cat "$RUN/worker.pid"), data in $STREAMREC_DATA_DIR)
+console  $API/   (API docs: $API/docs)
 
 Try:
   curl -s '$API/v1/recommendations?user_id=196&count=5' | python3 -m json.tool

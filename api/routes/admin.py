@@ -61,9 +61,17 @@ async def experiment_metrics(request: Request) -> Response:
 
 
 async def list_models(request: Request) -> Response:
-    """Versions in the registry and the one serving now."""
+    """Versions in the registry with what their manifests say, the active and previous one."""
     models = state_of(request).deps.models
-    return JSONResponse({"active": models.current().version, "versions": models.versions()})
+    versions = models.versions()
+    return JSONResponse(
+        {
+            "active": models.current().version,
+            "previous": models.previous,
+            "versions": versions,
+            "details": [models.describe(version) for version in versions],
+        }
+    )
 
 
 async def activate_model(request: Request) -> Response:

@@ -1,13 +1,10 @@
-"""Liveness, readiness, Prometheus metrics and the API documents."""
+"""Liveness, readiness, Prometheus metrics, live figures and the OpenAPI document."""
 
 from __future__ import annotations
 
-import html
-import json
-
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 
 from api.openapi import build_spec
 from api.state import ApiState, state_of
@@ -64,32 +61,17 @@ async def openapi(request: Request) -> Response:
     return JSONResponse(build_spec(state_of(request).limits))
 
 
-async def docs(request: Request) -> Response:
-    """A self-contained HTML page listing every route of the OpenAPI document."""
-    return HTMLResponse(render_docs(build_spec(state_of(request).limits)))
-
-
-def render_docs(spec: dict[str, object]) -> str:
-    """The HTML of the docs page: each route with its summary, parameters and answers."""
-    paths = spec["paths"]
-    assert isinstance(paths, dict)
-    rows = []
-    for path, operations in paths.items():
-        for method, op in operations.items():
-            params = ", ".join(p["name"] for p in op.get("parameters", []))
-            answers = ", ".join(op["responses"])
-            rows.append(
-                f"<tr><td><code>{method.upper()} {html.escape(path)}</code></td>"
-                f"<td>{html.escape(op['summary'])}</td><td>{html.escape(op['description'])}</td>"
-                f"<td>{html.escape(params)}</td><td>{answers}</td></tr>"
-            )
-    schemas = html.escape(json.dumps(spec.get("components"), indent=2))
-    return (
-        "<!doctype html><html><head><meta charset='utf-8'><title>streamrec API</title>"
-        "<style>body{font-family:sans-serif;margin:2em}td,th{border:1px solid #ccc;"
-        "padding:4px 8px}table{border-collapse:collapse}</style></head><body>"
-        "<h1>streamrec API v1</h1><p>Machine-readable: <a href='/openapi.json'>/openapi.json</a>"
-        "</p><table><tr><th>route</th><th>summary</th><th>auth</th><th>parameters</th>"
-        f"<th>statuses</th></tr>{''.join(rows)}</table><h2>Schemas</h2><pre>{schemas}</pre>"
-        "</body></html>"
+async def stats(request: Request) -> Response:
+    """This worker's live figures, the active model and the group's workers, as JSON."""
+    api = state_of(request)
+    models = api.deps.models
+    return JSONResponse(
+        {
+            **api.stats.figures(),
+            "active_model": models.current().version,
+            "previous_model": models.previous,
+            "auth": api.deps.settings.auth,
+            "worker": api.deps.settings.public_url,
+            "workers": api.deps.workers(),
+        }
     )

@@ -1,4 +1,4 @@
-"""`streamrec lake export`: archive Kafka topics into the date-partitioned Parquet lake."""
+"""`streamrec lake export|compact`: archive the topics into the Parquet lake, merge small files."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ import sys
 import time
 from pathlib import Path
 
-from offline.lake import TOPICS, export
+from offline.lake import TOPICS, compact, export, file_count
+from offline.lake_compact import TARGET_ROWS
 from streamrec.settings import Settings
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add the `lake` command and its `export` subcommand."""
+    """Add the `lake` command and its `export` and `compact` subcommands."""
     lake = sub.add_parser("lake", help="the Parquet lake archived from the topics")
     actions = lake.add_subparsers(dest="lake_command", metavar="ACTION")
     actions.required = True
@@ -20,43 +21,82 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "export",
         help="export new records of the topics into the lake",
         description="Read every record after the offsets stored in <lake>/_offsets.json "
-        "(from the start on the first run) until caught up, and write them as "
-        "<lake>/<topic>/date=YYYY-MM-DD/part-<start offset>-<partition>.parquet. "
-        "Re-running exports only new records and never duplicates rows. The broker comes "
-        "from STREAMREC_BROKER.",
+        "(from the start on the first run) until caught up, and write them as one file per "
+        "partition: <lake>/<topic>/part-<partition>-<first offset>-<next offset>.parquet. "
+        "Re-running exports only new records and never duplicates rows; a partition that "
+        "reaches 8 files is compacted. The broker comes from STREAMREC_BROKER.",
     )
+    _common(parser)
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.set_defaults(func=run_export)
+    merge = actions.add_parser(
+        "compact",
+        help="merge each partition's consecutive small files",
+        description="Merge each partition's consecutive files into files of at most "
+        "--target-rows rows (a file already larger stays as it is).",
+    )
+    _common(merge)
+    merge.add_argument(
+        "--target-rows", type=int, default=TARGET_ROWS, help="rows per file (%(default)s)"
+    )
+    merge.set_defaults(func=run_compact)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--topics",
         default=",".join(TOPICS),
-        help=f"comma-separated topics to export (default: {','.join(TOPICS)})",
+        help=f"comma-separated topics (default: {','.join(TOPICS)})",
     )
     parser.add_argument(
-        "--lake",
-        type=Path,
-        default=None,
-        help="lake folder (default: $STREAMREC_DATA_DIR/lake)",
+        "--lake", type=Path, default=None, help="lake folder (default: $STREAMREC_DATA_DIR/lake)"
     )
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    parser.set_defaults(func=run_export)
 
 
-def run_export(args: argparse.Namespace) -> int:
-    """Export, then print rows and files written per topic."""
+def _target(args: argparse.Namespace) -> tuple[Settings, Path, list[str]] | None:
     settings = Settings.from_env()
-    lake = args.lake or settings.data_dir / "lake"
     topics = [topic.strip() for topic in args.topics.split(",") if topic.strip()]
     unknown = sorted(set(topics) - set(TOPICS))
     if unknown:
         print(f"streamrec: error: unknown topics {', '.join(unknown)}", file=sys.stderr)
+        return None
+    return settings, args.lake or settings.data_dir / "lake", topics
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """Export, then print rows and files written per topic."""
+    target = _target(args)
+    if target is None:
         return 2
+    settings, lake, topics = target
     started = time.perf_counter()
-    summary = export(settings.bootstrap_servers, lake, topics, progress=not args.no_progress)
+    progress = sys.stdout.isatty() and not args.no_progress
+    summary = export(settings.bootstrap_servers, lake, topics, progress=progress)
     for topic in topics:
         print(
-            f"{topic}: {summary.rows[topic]} rows in {summary.files[topic]} files, "
+            f"{topic}: {summary.rows[topic]} rows in {summary.files[topic]} new files "
+            f"({file_count(lake, topic)} in the lake), "
             f"{summary.skipped[topic]} undecodable records skipped"
         )
     for topic in summary.missing_topics:
         print(f"{topic}: no such topic on the broker, nothing exported", file=sys.stderr)
-    print(f"exported to {lake} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    retried = f" after {summary.attempts} attempts" if summary.attempts > 1 else ""
+    print(f"exported to {lake} in {time.perf_counter() - started:.1f} s{retried}", file=sys.stderr)
+    return 0
+
+
+def run_compact(args: argparse.Namespace) -> int:
+    """Compact, then print the files merged and left per topic."""
+    target = _target(args)
+    if target is None:
+        return 2
+    _, lake, topics = target
+    started = time.perf_counter()
+    summary = compact(lake, topics, args.target_rows)
+    for topic in topics:
+        print(
+            f"{topic}: {summary.merged[topic]} files merged into {summary.written[topic]}, "
+            f"{file_count(lake, topic)} in the lake"
+        )
+    print(f"compacted {lake} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     return 0

@@ -33,6 +33,23 @@ def modules_for(argv: Sequence[str]) -> tuple[str, ...]:
     return COMMAND_MODULES
 
 
+def bars_off() -> None:
+    """Silence every progress bar of this process (ours and the libraries'): output that is
+    not a terminal, such as a log file or a pipe, gets the result lines only."""
+    from tqdm import std
+
+    original = std.tqdm.__init__
+    if getattr(original, "bars_off", False):
+        return
+
+    def quiet(self: std.tqdm[object], *args: object, **kwargs: object) -> None:
+        kwargs["disable"] = True
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    quiet.bars_off = True  # type: ignore[attr-defined]
+    std.tqdm.__init__ = quiet  # type: ignore[method-assign]
+
+
 def build_parser(modules: Sequence[str] = COMMAND_MODULES) -> argparse.ArgumentParser:
     """The parser with the given subcommand modules registered (default: all)."""
     parser = argparse.ArgumentParser(
@@ -50,6 +67,8 @@ def build_parser(modules: Sequence[str] = COMMAND_MODULES) -> argparse.ArgumentP
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command and return its exit status; errors print one line, not a traceback."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    if not sys.stdout.isatty():
+        bars_off()
     args = build_parser(modules_for(argv)).parse_args(argv)
     try:
         return int(args.func(args))

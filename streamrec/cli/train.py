@@ -11,7 +11,7 @@ from models.sources import SOURCES
 from models.weights import RATING_MODES
 from offline.params import TrainParams
 from offline.train import train_and_register
-from streamrec.errors import BadRequest
+from streamrec.errors import BadRequest, NotFound
 from streamrec.settings import Settings
 
 DEFAULTS = TrainParams()
@@ -49,12 +49,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "train",
         help="train ALS, indexes, content vectors and the ranker; write a registry version",
-        description="Train every model from an events Parquet file or the lake and store a new "
+        description="Train every model from an events Parquet file or the lake (by default "
+        "the one `streamrec lake export` writes under $STREAMREC_DATA_DIR) and store a new "
         "version in the registry ($STREAMREC_REGISTRY). Prints one timing line per stage.",
     )
-    source = parser.add_mutually_exclusive_group(required=True)
+    source = parser.add_mutually_exclusive_group()
     source.add_argument("--events", type=Path, help="events Parquet file")
-    source.add_argument("--lake", type=Path, help="lake directory (reads events/, items/, users/)")
+    source.add_argument(
+        "--lake",
+        type=Path,
+        help="lake directory (reads events/, items/, users/; default: $STREAMREC_DATA_DIR/lake)",
+    )
     parser.add_argument("--items", type=Path, help="catalog Parquet (default: the lake's items/)")
     parser.add_argument(
         "--users", type=Path, help="user commands Parquet; erased users are dropped"
@@ -170,10 +175,15 @@ def shares(text: str) -> dict[str, float] | None:
     return mix
 
 
-def _paths(args: argparse.Namespace) -> tuple[Path, Path | None, Path | None]:
-    if args.lake is None:
+def _paths(args: argparse.Namespace, settings: Settings) -> tuple[Path, Path | None, Path | None]:
+    if args.events is not None:
         return args.events, args.items, args.users
-    lake: Path = args.lake
+    lake: Path = args.lake or settings.data_dir / "lake"
+    if not (lake / "events").is_dir():
+        raise NotFound(
+            f"no lake at {lake} (no events/ folder): run `streamrec lake export` first, "
+            "or pass --events FILE or --lake DIR"
+        )
     items = args.items or (lake / "items" if (lake / "items").is_dir() else None)
     users = args.users or (lake / "users" if (lake / "users").is_dir() else None)
     return lake / "events", items, users
@@ -202,7 +212,7 @@ def run(args: argparse.Namespace) -> int:
         ranker_threads=args.threads,
         seed=args.seed,
     )
-    events, items, users = _paths(args)
+    events, items, users = _paths(args, settings)
     version, fitted = train_and_register(
         events,
         settings.registry,

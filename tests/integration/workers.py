@@ -86,11 +86,11 @@ def start_worker(settings: Settings, data_dir: Path, **overrides: Any) -> Worker
     return Worker(own, process, log)
 
 
-def module_worker(broker_url: str, root: Path, prefix: str) -> Worker:
-    """A ready worker with its own consumer group, registry and data dir under `root`."""
+def module_settings(broker_url: str, root: Path, prefix: str) -> Settings:
+    """Settings of a worker with its own consumer group and registry under `root`."""
     from tests.conftest import FORWARD_SECRET, TEST_PARTITIONS, redis_url
 
-    settings = Settings(
+    return Settings(
         broker=broker_url,
         forward_secret=FORWARD_SECRET,
         partitions=TEST_PARTITIONS,
@@ -98,7 +98,11 @@ def module_worker(broker_url: str, root: Path, prefix: str) -> Worker:
         app_id=f"{prefix}-{os.urandom(4).hex()}",
         registry=root / "registry",
     )
-    running = start_worker(settings, root / "data")
+
+
+def module_worker(broker_url: str, root: Path, prefix: str) -> Worker:
+    """A ready worker with its own consumer group, registry and data dir under `root`."""
+    running = start_worker(module_settings(broker_url, root, prefix), root / "data")
     running.wait_ready()
     return running
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
+from streamrec.cli.main import build_parser
 from streamrec.settings import ENV_NAMES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -160,3 +161,33 @@ def test_dockerfile_installs_the_project_as_a_non_root_streamrec_entrypoint() ->
     assert users and users[-1] not in ("root", "0")
     assert 'ENTRYPOINT ["streamrec"]' in text
     assert text.rstrip().endswith('CMD ["worker"]')
+
+
+def _streamrec_services(services: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {
+        name: s for name, s in services.items() if str(s.get("image", "")).startswith("streamrec")
+    }
+
+
+def test_every_streamrec_command_in_compose_parses_with_the_cli(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    commands = {name: s["command"] for name, s in _streamrec_services(services).items()}
+    assert set(commands) == {"worker", "lake-export", "trainer"}
+    for name, command in commands.items():
+        args = build_parser().parse_args(command)
+        assert callable(args.func), name
+
+
+def test_training_exports_the_lake_first_and_reads_it_from_the_same_volume(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    export, trainer = services["lake-export"], services["trainer"]
+    assert export["command"] == ["lake", "export"] and trainer["command"] == ["train"]
+    assert trainer["depends_on"]["lake-export"]["condition"] == "service_completed_successfully"
+    data = {v.split(":")[0] for v in export["volumes"]} & {
+        v.split(":")[0] for v in trainer["volumes"]
+    }
+    assert data == {"trainer-data"}
+    assert _environment(trainer)["STREAMREC_DATA_DIR"] == "/data"
+    assert "registry:/registry" in trainer["volumes"]

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from api.experiments import ExperimentStore
+from api.model_holder import ModelHolder
 from tables.experiments import VariantTally
 from tests.unit.api.conftest import World, serve
 
@@ -75,10 +76,31 @@ async def test_models_are_listed_and_activation_is_published(world: World) -> No
         listed = await client.get("/v1/models")
         activated = await client.post("/v1/models/v2/activate")
         missing = await client.post("/v1/models/v9/activate")
-    assert listed.json() == {"active": "v1", "versions": ["v1", "v2"]}
+    listing = listed.json()
+    assert (listing["active"], listing["previous"], listing["versions"]) == (
+        "v1",
+        None,
+        ["v1", "v2"],
+    )
+    assert [detail["version"] for detail in listing["details"]] == ["v1", "v2"]
     assert activated.status_code == 202
     assert activated.json() == {"version": "v2", "previous": "v1"}
     [(key, record)] = world.published.on("model-updates")
     assert record is not None
     assert (key, record["version"], record["previous"]) == ("active", "v2", "v1")
     assert missing.status_code == 404
+
+
+async def test_a_swap_remembers_the_version_a_rollback_restores(world: World) -> None:
+    world.holder.swap(None, "v2")
+    async with serve(world.deps()) as client:
+        listed = (await client.get("/v1/models")).json()
+    assert (listed["active"], listed["previous"]) == ("v2", "v1")
+
+
+async def test_a_restarted_worker_learns_the_previous_version_from_the_activation(
+    world: World,
+) -> None:
+    holder = ModelHolder(lambda version: None)  # type: ignore[arg-type, return-value]
+    await holder.load_version("v2", previous="v1")
+    assert (holder.current().version, holder.previous) == ("v2", "v1")

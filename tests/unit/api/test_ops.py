@@ -56,8 +56,7 @@ async def test_openapi_covers_every_route_and_the_error_schema(world: World) -> 
     served = {(r.path, m) for r in ROUTES for m in (r.methods or ()) if m != "HEAD"}
     assert documented == served
     assert "Error" in spec["components"]["schemas"]
-    for path, method in served:
-        assert f"{method} {path}" in docs
+    assert "/openapi.json" in docs and "swagger-ui-bundle.js" in docs
 
 
 async def test_unknown_routes_and_methods_use_the_error_body(world: World) -> None:
