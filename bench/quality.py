@@ -5,9 +5,10 @@ Usage: python bench/quality.py [--datasets ml-100k,ml-1m] [--users N] [--k 10] [
 Protocol (bench/served_protocol.py): chronological leave-one-out; the model is trained on every
 event but each user's last; each user's earlier events are folded into table state through the
 worker's fold; pages come from the serving steps with the default configuration, with
-exploration on (as served) and off. Side by side in the same run: popularity, ALS alone,
-transitions from the last 5 items alone, and the full pipeline. Figures: HR@10, NDCG@10, share
-of consumed (rated or bought) items on pages, catalogue coverage, largest category share.
+exploration on (as served) and off, and without the diversity cap (what each costs). Side by
+side in the same run: popularity, ALS alone, transitions from the last 5 items alone, the
+sequence model alone and the full pipeline. Figures: HR@10, NDCG@10, share of consumed (rated
+or bought) items on pages, catalogue coverage, largest category share.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ from offline.views import signals_snapshot
 from streamrec.settings import Settings
 
 MACHINE = "2 cores, 24 GiB, no GPU"
+UNCAPPED = ServingConfig(exploration_slots=0, max_category_share=1.0)
+"""The default configuration without exploration or the diversity rule: what both cost."""
 COLUMNS = ("hr", "ndcg", "consumed_share", "coverage", "category_share_mean", "category_share_max")
 
 
@@ -90,8 +93,11 @@ def evaluate(name: str, users: int | None, k: int, seed: int) -> dict[str, dict[
         ),
         "sequence model alone": measured(ranked_pages(bundle, evaluated, sequence, seen, k)),
     }
-    for label, slots in (("pipeline, exploration on", None), ("pipeline, exploration off", 0)):
-        config = ServingConfig() if slots is None else ServingConfig(exploration_slots=slots)
+    for label, config in (
+        ("pipeline, exploration on", ServingConfig()),
+        ("pipeline, exploration off", ServingConfig(exploration_slots=0)),
+        ("pipeline, exploration off, no diversity cap", UNCAPPED),
+    ):
         started = time.perf_counter()
         pages = served_pages(world, {u: views[u] for u in evaluated if u in views}, config, k)
         took = (time.perf_counter() - started) / max(len(pages), 1) * 1000

@@ -68,16 +68,18 @@ def sequence_of(bundle: ModelBundle, user: UserView) -> SequenceScores | None:
 def sequence_anchor(
     bundle: ModelBundle, found: SequenceScores, item_row: int, barred: frozenset[str]
 ) -> str | None:
-    """The recent item that adds most to `item_row`'s sequence score (None if none adds)."""
+    """The recent item that adds most to `item_row`'s sequence score; None when none adds or
+    when that item is `barred` (a reason must not name it, nor hide behind a lesser one)."""
     model: SequenceModel | None = bundle.sequence
     if model is None:
         return None
     added = contributions(model, found.recent, item_row)
-    best: dict[int, float] = {}
+    summed: dict[int, float] = {}
     for row, value in zip(found.recent.tolist(), added.tolist(), strict=True):
-        if row >= 0 and bundle.item_names[row] not in barred:
-            best[row] = best.get(row, 0.0) + value
-    if not best:
+        if row >= 0:
+            summed[row] = summed.get(row, 0.0) + value
+    if not summed:
         return None
-    row, value = max(best.items(), key=lambda pair: pair[1])
-    return bundle.item_names[row] if value > 0 else None
+    row, value = max(summed.items(), key=lambda pair: pair[1])
+    name = bundle.item_names[row]
+    return name if value > 0 and name not in barred else None

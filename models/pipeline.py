@@ -183,7 +183,8 @@ def reasons(ctx: RequestContext, draft: Draft) -> None:
 
 def _with_history_anchors(ctx: RequestContext, page: list[Candidate]) -> list[Candidate]:
     """Items scored against the history get the history item most linked to them as anchor:
-    the recent item adding most to a sequence score, else the strongest EASE neighbour."""
+    for a sequence item the recent item adding most to its score, for the others the strongest
+    EASE neighbour."""
     unanchored = [
         n
         for n, c in enumerate(page)
@@ -195,10 +196,9 @@ def _with_history_anchors(ctx: RequestContext, page: list[Candidate]) -> list[Ca
     anchored = list(page)
     rest = []
     for n in unanchored:
-        anchor = _sequence_anchor(ctx, page[n], disliked)
-        if anchor is None:
+        if page[n].source != "sequence":
             rest.append(n)
-        else:
+        elif (anchor := _sequence_anchor(ctx, page[n], disliked)) is not None:
             anchored[n] = replace(page[n], anchor_item_id=anchor)
     ids = [page[n].item_id for n in rest]
     anchors = history_anchors(ctx.bundle, ctx.user, ids, ctx.fold.ease, disliked)
@@ -212,7 +212,7 @@ def _sequence_anchor(
     ctx: RequestContext, candidate: Candidate, disliked: frozenset[str]
 ) -> str | None:
     found, bundle = ctx.fold.sequence, ctx.bundle
-    if candidate.source != "sequence" or found is None or bundle is None:
+    if found is None or bundle is None:
         return None
     row = bundle.item_index.get(candidate.item_id)
     return None if row is None else sequence_anchor(bundle, found, row, disliked)

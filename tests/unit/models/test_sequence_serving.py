@@ -113,6 +113,10 @@ def test_a_disliked_item_never_anchors_a_sequence_reason(fitted: FittedModel) ->
     assert sequence_anchor(bundle, fold.sequence, row, frozenset({FIRST})) is None
     served = _page(bundle, user, fitted.meta)
     assert all(fitted.meta[FIRST].title not in text for text in served.values())
+    # Nor does a lesser contributor stand in for it: the reason stays general.
+    liked = _user(("g0-i2", "rating", 5.0), (FIRST, "rating", 1.0))
+    served = _page(bundle, liked, fitted.meta)
+    assert served[NEXT] == "Often picked next after your recent items"
 
 
 def test_without_a_sequence_model_the_fold_has_no_sequence_scores(fitted: FittedModel) -> None:
