@@ -41,13 +41,13 @@ async def latest_activation(settings: Settings) -> ModelActivated | None:
             for record in batch.get(tp, []):
                 if record.value is not None and (latest is None or record.timestamp > latest[0]):
                     latest = (record.timestamp, record.value)
-    return None if latest is None else ModelActivated.loads(latest[1], serializer="json")
+    return None if latest is None else ModelActivated.loads(latest[1])
 
 
 async def _publish(settings: Settings, record: ModelActivated) -> None:
     async with producer(settings) as client:
         try:
-            await client.send_and_wait(TOPIC, value=record.dumps(serializer="json"), key=KEY)
+            await client.send_and_wait(TOPIC, value=record.dumps(), key=KEY)
         except KafkaError as error:
             raise BrokerError(f"cannot publish to {TOPIC}: {error}") from error
 

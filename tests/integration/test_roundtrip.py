@@ -5,21 +5,20 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-import faust
-
-from schemas import (
+from schemas.records import (
     DeadLetter,
     Impression,
     ImpressionItem,
     Interaction,
     ItemUpsert,
     ModelActivated,
+    Record,
     UserCommand,
 )
 from streamrec.kafka import consumer, end_offsets, partitions_for, producer
 from streamrec.settings import Settings
 
-SAMPLES: list[faust.Record] = [
+SAMPLES: list[Record] = [
     Interaction(
         event_id="e1",
         user_id="u1",
@@ -60,7 +59,7 @@ SAMPLES: list[faust.Record] = [
 ]
 
 
-async def _round_trip(settings: Settings, record: faust.Record, topic: str) -> faust.Record:
+async def _round_trip(settings: Settings, record: Record, topic: str) -> Record:
     key = uuid.uuid4().hex.encode()
     async with producer(settings) as out:
         await (await out.send(topic, value=record.dumps(), key=key))
