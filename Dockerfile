@@ -22,6 +22,7 @@ COPY models ./models
 COPY agents ./agents
 COPY api ./api
 COPY offline ./offline
+COPY cli ./cli
 RUN pip install .
 
 

@@ -7,8 +7,8 @@ import asyncio
 from typing import Any
 
 from agents.app import app, tables
+from agents.heap import release_freed, settle
 from agents.metrics import CONSUMER_LAG, TABLE_KEYS
-from streamrec.heap import release_freed, settle
 
 REFRESH_S = 15.0
 RELEASE_S = 15.0
@@ -45,7 +45,7 @@ def record_lag() -> None:
 @app.task
 async def settle_heap() -> None:
     """Once the worker is up, move what startup built out of the collector's way and space
-    later collections out (`streamrec.heap`)."""
+    later collections out (`agents.heap`)."""
     settle()
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from streamrec.broker import free_port, start_broker
+from cli.embedded_broker import free_port, start_broker
 from streamrec.settings import Settings
 from tests.integration.workers import Worker, start_worker
 

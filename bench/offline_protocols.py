@@ -33,7 +33,7 @@ def dataset_dir(name: str) -> Path:
     """Fetch the dataset through the CLI (this interpreter's) unless its files are there."""
     folder = Settings.from_env().data_dir / "datasets" / name
     if not (folder / "events.parquet").exists():
-        command = [sys.executable, "-m", "streamrec.cli.main", "datasets", "fetch", name]
+        command = [sys.executable, "-m", "cli.main", "datasets", "fetch", name]
         subprocess.run(command, check=True)
     return folder
 

@@ -19,7 +19,7 @@ import polars as pl
 from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
 
-from streamrec.broker import start_broker
+from cli.embedded_broker import start_broker
 from streamrec.settings import Settings
 from streamrec.topics import ensure_topics
 
@@ -85,7 +85,7 @@ def streamrec_publish(settings: Settings, path: Path) -> tuple[float, str]:
     env = {**os.environ, "STREAMREC_BROKER": settings.broker}
     started = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-m", "streamrec.cli.main", "publish", str(path), "--quiet"],
+        [sys.executable, "-m", "cli.main", "publish", str(path), "--quiet"],
         env=env,
         capture_output=True,
         text=True,

@@ -43,7 +43,7 @@ def ml1m_files(data_dir: Path) -> tuple[Path, Path]:
     if not (folder / "events.parquet").is_file():
         env = {**os.environ, "STREAMREC_DATA_DIR": str(data_dir)}
         subprocess.run(
-            [sys.executable, "-m", "streamrec.cli.main", "datasets", "fetch", "ml-1m"],
+            [sys.executable, "-m", "cli.main", "datasets", "fetch", "ml-1m"],
             check=True,
             env=env,
         )
@@ -57,7 +57,7 @@ def ml1m_model(args: argparse.Namespace) -> Path:
         events, items = ml1m_files(args.data_dir)
         env = {**os.environ, "STREAMREC_REGISTRY": str(registry)}
         command = ["train", "--events", str(events), "--items", str(items), "--ranker-users", "300"]
-        subprocess.run([sys.executable, "-m", "streamrec.cli.main", *command], check=True, env=env)
+        subprocess.run([sys.executable, "-m", "cli.main", *command], check=True, env=env)
     return registry / list_versions(registry)[-1]
 
 

@@ -47,7 +47,7 @@ from bench.stream_probe import (  # noqa: E402
 )
 from bench.stream_raw import phase_raw  # noqa: E402
 from bench.stream_report import loadavg, report  # noqa: E402
-from streamrec.broker import EmbeddedBroker, free_port, start_broker  # noqa: E402
+from cli.embedded_broker import EmbeddedBroker, free_port, start_broker  # noqa: E402
 from streamrec.kafka import producer, send_all  # noqa: E402
 from streamrec.settings import BROKER_FIXES, Settings  # noqa: E402
 from streamrec.topics import ensure_topics  # noqa: E402
@@ -96,7 +96,7 @@ def start_worker(
     port = free_port()
     log = (data_dir.parent / f"{data_dir.name}.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamrec.cli.main", "worker", "-l", "info"],
+        [sys.executable, "-m", "cli.main", "worker", "-l", "info"],
         env=child_env(settings, data_dir, port, app_id),
         cwd=ROOT,
         stdout=log,

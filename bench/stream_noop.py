@@ -19,7 +19,7 @@ import faust
 
 from agents import workarounds
 from agents.batching import BatchWindow, take_batches
-from streamrec.heap import settle
+from agents.heap import settle
 from streamrec.settings import Settings
 
 BATCH = 1000

@@ -27,7 +27,7 @@ def time_cli(events: Path, items: Path | None, extra: list[str], registry: Path)
     command = [
         sys.executable,
         "-m",
-        "streamrec.cli.main",
+        "cli.main",
         "train",
         "--events",
         str(events),

@@ -103,7 +103,7 @@ def _require_mapping(raw: Any) -> Mapping[str, Any]:
 
 
 class ValidEvent(NamedTuple):
-    """A validated interaction's fields, without building an `Interaction` (the actors' hot path)."""
+    """A validated interaction's fields as a plain tuple (the actors' hot path)."""
 
     event_id: str
     user_id: str

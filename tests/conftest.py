@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from streamrec.broker import EmbeddedBroker, start_broker
+from cli.embedded_broker import EmbeddedBroker, start_broker
 from streamrec.settings import Settings
 from streamrec.topics import ensure_topics
 

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from streamrec.broker import accepts, free_port, start_broker
+from cli.embedded_broker import accepts, free_port, start_broker
 from streamrec.errors import BrokerError
 
 pytestmark = pytest.mark.integration

@@ -21,7 +21,7 @@ from tests.conftest import with_env
 def streamrec(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     """Run the streamrec command line in a child process against the test broker."""
     return subprocess.run(
-        [sys.executable, "-m", "streamrec.cli.main", *args],
+        [sys.executable, "-m", "cli.main", *args],
         env=with_env(settings),
         capture_output=True,
         text=True,

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from api.auth import issue_token
-from streamrec.broker import EmbeddedBroker
+from cli.embedded_broker import EmbeddedBroker
 from tests.integration.events import wait_for
 from tests.integration.workers import (
     Worker,

@@ -14,10 +14,10 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from cli.embedded_broker import EmbeddedBroker, start_broker
 from offline.lake import OFFSETS_FILE, TOPICS, compact, export_topics, file_count, read_offsets
 from offline.synthetic import blocks
 from schemas.records import Impression, ImpressionItem, Interaction, ItemUpsert, UserCommand
-from streamrec.broker import EmbeddedBroker, start_broker
 from streamrec.settings import Settings
 from tests.conftest import with_env
 
@@ -199,7 +199,7 @@ async def test_a_file_left_by_an_interrupted_compaction_is_not_read_twice(
 
 def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "streamrec.cli.main", *args],
+        [sys.executable, "-m", "cli.main", *args],
         env=with_env(settings),
         capture_output=True,
         text=True,

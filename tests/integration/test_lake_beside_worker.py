@@ -13,7 +13,7 @@ import httpx
 import polars as pl
 import pytest
 
-from streamrec.broker import EmbeddedBroker
+from cli.embedded_broker import EmbeddedBroker
 from tests.conftest import with_env
 from tests.integration.workers import Worker, module_worker
 
@@ -62,7 +62,7 @@ class Traffic:
 
 def _export(worker: Worker, lake: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "streamrec.cli.main", "lake", "export", "--lake", str(lake)],
+        [sys.executable, "-m", "cli.main", "lake", "export", "--lake", str(lake)],
         env=with_env(worker.settings),
         capture_output=True,
         text=True,

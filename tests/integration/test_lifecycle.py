@@ -12,10 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
+from cli.embedded_broker import EmbeddedBroker
 from offline.params import TrainParams
 from offline.synthetic import blocks
 from offline.train import train_and_register
-from streamrec.broker import EmbeddedBroker
 from tests.conftest import with_env
 from tests.integration.events import wait_for
 from tests.integration.workers import Worker, module_worker, post
@@ -113,7 +113,7 @@ def test_activating_a_trained_version_swaps_the_model_without_restart(worker: Wo
     )
     before = recommend(worker, "u0-1")["model_version"]
     result = subprocess.run(
-        [sys.executable, "-m", "streamrec.cli.main", "models", "activate", version],
+        [sys.executable, "-m", "cli.main", "models", "activate", version],
         env=with_env(worker.settings),
         capture_output=True,
         text=True,

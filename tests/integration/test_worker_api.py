@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from streamrec.broker import EmbeddedBroker
+from cli.embedded_broker import EmbeddedBroker
 from streamrec.kafka import consumer, end_offsets, partitions_for, producer
 from streamrec.settings import Settings
 from tables.declare import MEMTABLES_PER_DATABASE, MIB

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from streamrec.broker import free_port
+from cli.embedded_broker import free_port
 from streamrec.settings import Settings
 from tests.conftest import with_env
 
@@ -77,7 +77,7 @@ def start_worker(settings: Settings, data_dir: Path, **overrides: Any) -> Worker
     env = with_env(own)
     env["PYTHONUNBUFFERED"] = "1"
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamrec.cli.main", "worker", "-l", "info"],
+        [sys.executable, "-m", "cli.main", "worker", "-l", "info"],
         env=env,
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,

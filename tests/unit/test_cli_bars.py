@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tqdm import tqdm
 
-from streamrec.cli.main import bars_off
+from cli.main import bars_off
 
 
 def test_bars_off_silences_even_a_bar_asked_for_explicitly() -> None:

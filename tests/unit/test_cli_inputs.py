@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from streamrec.cli.main import main
+from cli.main import main
 
 EVENT = {"user_id": "u1", "item_id": "i1", "type": "rating", "value": 4, "timestamp": 1_700_000_000}
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from streamrec.cli.main import build_parser
+from cli.main import build_parser
 from streamrec.settings import ENV_NAMES
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,11 +7,11 @@ from typing import Any
 import polars as pl
 import pytest
 
+from cli.ingest import validate_events, validate_items
 from schemas import parse_interaction, parse_item, parse_user_command
 from schemas.text import TEXT_RULE
 from schemas.times import InputLimits, parse_timestamp
 from streamrec.errors import InvalidRecord, RecsysError
-from streamrec.ingest import validate_events, validate_items
 
 GOOD: dict[str, Any] = {
     "event_id": "e1",

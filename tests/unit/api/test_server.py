@@ -17,8 +17,8 @@ from api.app import create_app
 from api.deps import ServingDeps
 from api.forward import client_tls
 from api.server import EmbeddedServer, server_config
+from cli.embedded_broker import free_port
 from models.types import HistoryItem, UserView
-from streamrec.broker import free_port
 from streamrec.settings import Settings
 from tests.unit.api.conftest import NOW, World, serve
 

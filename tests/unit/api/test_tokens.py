@@ -8,7 +8,7 @@ import jwt
 import pytest
 
 from api.auth import issue_token, verify_token
-from streamrec.cli.main import main
+from cli.main import main
 from tests.unit.api.conftest import SECRET, World, auth_settings, serve
 
 OLD = "the-previous-secret-still-accepted-for-a-while"

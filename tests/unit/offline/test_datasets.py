@@ -10,6 +10,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from cli import datasets as datasets_cli
 from offline.datasets import (
     DATASETS,
     dataset_spec,
@@ -19,7 +20,6 @@ from offline.datasets import (
 )
 from offline.movielens import slug_ids
 from schemas.validate import parse_interaction, parse_item
-from streamrec.cli import datasets as datasets_cli
 from streamrec.errors import DatasetError, NotFound
 
 NUMERIC_INTER = (

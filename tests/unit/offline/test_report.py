@@ -10,9 +10,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from cli import evaluate as evaluate_command
 from offline.evaluate import Evaluation, ModelResult, evaluate
 from offline.report import metrics_table, write_report
-from streamrec.cli import evaluate as evaluate_command
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -6,8 +6,8 @@ import argparse
 
 import pytest
 
+from cli.train import TUNING, register, shares
 from offline.params import TrainParams
-from streamrec.cli.train import TUNING, register, shares
 
 
 def parse(*argv: str) -> argparse.Namespace:

@@ -1,6 +1,6 @@
 """Reading event and item files (JSONL, CSV, Parquet) and validating them in bulk with Polars.
 
-Events are validated column-wise (`streamrec.event_rules`) with the same rules and messages as
+Events are validated column-wise (`cli.event_rules`) with the same rules and messages as
 `schemas.validate.parse_interaction`, so a file row and an HTTP event are judged alike. A
 missing `event_id` is derived from the row's content (a hash of user, item, type, timestamp
 and value), so publishing the same file twice cannot count an event twice. A file whose
@@ -18,10 +18,10 @@ from typing import Any
 
 import polars as pl
 
+from cli.event_rules import ROW, event_records, event_rules, normalise_events, reason
 from schemas.times import DEFAULT_LIMITS, InputLimits
 from schemas.validate import CONTEXT_KEYS, parse_item
 from streamrec.errors import InvalidRecord, RecsysError
-from streamrec.event_rules import ROW, event_records, event_rules, normalise_events, reason
 
 FORMATS = {
     ".jsonl": "jsonl",

@@ -9,10 +9,10 @@ import sys
 import time
 from pathlib import Path
 
+from cli.ingest import Validated, read_frame, validate_events, validate_items
 from schemas.times import InputLimits
 from streamrec import topics
 from streamrec.errors import RecsysError
-from streamrec.ingest import Validated, read_frame, validate_events, validate_items
 from streamrec.kafka import producer, send_all
 from streamrec.settings import Settings
 

@@ -8,7 +8,7 @@ import signal
 import threading
 from typing import Any
 
-from streamrec.broker import start_broker
+from cli.embedded_broker import start_broker
 from streamrec.settings import Settings
 from streamrec.topics import ensure_topics
 

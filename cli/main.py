@@ -11,23 +11,23 @@ from streamrec.errors import RecsysError
 
 # Each module defines `register(subparsers)`; its parsers set `func(args) -> int`.
 COMMAND_MODULES: tuple[str, ...] = (
-    "streamrec.cli.broker",
-    "streamrec.cli.publish",
-    "streamrec.cli.replay",
-    "streamrec.cli.worker",
-    "streamrec.cli.datasets",
-    "streamrec.cli.train",
-    "streamrec.cli.models",
-    "streamrec.cli.evaluate",
-    "streamrec.cli.lake",
-    "streamrec.cli.token",
+    "cli.broker",
+    "cli.publish",
+    "cli.replay",
+    "cli.worker",
+    "cli.datasets",
+    "cli.train",
+    "cli.models",
+    "cli.evaluate",
+    "cli.lake",
+    "cli.token",
 )
 
 
 def modules_for(argv: Sequence[str]) -> tuple[str, ...]:
     """Only the module of the command being run (startup stays fast); all of them for --help."""
     if argv and not argv[0].startswith("-"):
-        named = f"streamrec.cli.{argv[0]}"
+        named = f"cli.{argv[0]}"
         if named in COMMAND_MODULES:
             return (named,)
     return COMMAND_MODULES

@@ -6,7 +6,7 @@ from __future__ import annotations
 import gc
 import os
 
-from streamrec.heap import THRESHOLDS, release_freed, settle
+from agents.heap import THRESHOLDS, release_freed, settle
 from tables.declare import MIB
 
 

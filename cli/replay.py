@@ -6,9 +6,9 @@ import argparse
 import asyncio
 import time
 
+from cli.replay_range import ReplayRange, replay
 from schemas.times import parse_timestamp
 from streamrec.errors import InvalidRecord
-from streamrec.replay import ReplayRange, replay
 from streamrec.settings import Settings
 
 
