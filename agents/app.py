@@ -65,14 +65,14 @@ dead_letters_topic = app.topic(
 
 # Internal, re-keyed streams: item-keyed signals and (experiment|variant)-keyed tally updates.
 item_signals_topic = app.topic(
-    "item-signals",
+    names.ITEM_SIGNALS,
     key_type=str,
     value_serializer="raw",
     partitions=settings.partitions,
     internal=True,
 )
 tally_updates_topic = app.topic(
-    "tally-updates",
+    names.TALLY_UPDATES,
     key_type=str,
     value_serializer="raw",
     partitions=settings.partitions,

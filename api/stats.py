@@ -17,6 +17,8 @@ from typing import cast
 
 from prometheus_client import CollectorRegistry
 
+from streamrec import topics
+
 WINDOW_S = 30.0
 MIN_SPACING_S = 0.5
 EVENTS_TOTAL = "streamrec_events_processed_total"
@@ -54,7 +56,7 @@ def read_registry(registry: CollectorRegistry, at: float) -> Reading:
     for metric in registry.collect():
         for sample in metric.samples:
             name, labels, value = sample.name, sample.labels, sample.value
-            if name == EVENTS_TOTAL and labels.get("topic") == "events":
+            if name == EVENTS_TOTAL and labels.get("topic") == topics.EVENTS:
                 values["events"] += value
             elif name == CACHE_TOTAL and labels.get("result") in ("hit", "miss"):
                 values["lookups"] += value

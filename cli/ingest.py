@@ -22,6 +22,7 @@ from cli.event_rules import ROW, event_records, event_rules, normalise_events, r
 from schemas.times import DEFAULT_LIMITS, InputLimits
 from schemas.validate import CONTEXT_KEYS, parse_item
 from streamrec.errors import InvalidRecord, RecsysError
+from streamrec.topics import EVENTS, ITEMS
 
 FORMATS = {
     ".jsonl": "jsonl",
@@ -31,7 +32,7 @@ FORMATS = {
     ".parquet": "parquet",
     ".pq": "parquet",
 }
-EVENTS, ITEMS = "events", "items"
+
 ITEM_ONLY = frozenset({"title", "category", "tags", "price", "in_stock", "created_at"})
 EVENT_ONLY = frozenset(
     {"event_id", "user_id", "type", "timestamp", "value", "context", *CONTEXT_KEYS}

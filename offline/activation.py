@@ -15,12 +15,13 @@ from aiokafka.errors import KafkaError
 
 from models.registry import verify
 from schemas.records import ModelActivated
+from streamrec import topics
 from streamrec.errors import BrokerError, RegistryError
 from streamrec.kafka import consumer, end_offsets, partitions_for, producer
 from streamrec.settings import Settings
 
-TOPIC = "model-updates"
-KEY = b"active"
+TOPIC = topics.MODEL_UPDATES
+KEY = topics.MODEL_UPDATES_KEY.encode()
 ACTIVE_FILE = "ACTIVE"
 
 

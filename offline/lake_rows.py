@@ -7,7 +7,9 @@ from typing import Any
 
 import pyarrow as pa
 
-TOPICS: tuple[str, ...] = ("events", "items", "impressions", "users")
+from streamrec.topics import EVENTS, IMPRESSIONS, ITEMS, USERS
+
+TOPICS: tuple[str, ...] = (EVENTS, ITEMS, IMPRESSIONS, USERS)
 
 Row = dict[str, Any]
 _TEXT = pa.string()
@@ -28,19 +30,19 @@ def _schema(spec: str) -> pa.Schema:
 
 
 SCHEMAS: dict[str, pa.Schema] = {
-    "events": _schema(
+    EVENTS: _schema(
         "event_id:str user_id:str item_id:str type:str timestamp:float value:float "
         "session_id:str request_id:str device:str"
     ),
-    "items": _schema(
+    ITEMS: _schema(
         "item_id:str title:str category:str tags:list[str] price:float in_stock:bool "
         "created_at:float deleted:bool"
     ),
-    "impressions": _schema(
+    IMPRESSIONS: _schema(
         "request_id:str user_id:str model_version:str experiment_id:str variant:str "
         "timestamp:float items:list[item]"
     ),
-    "users": _schema("user_id:str command:str timestamp:float"),
+    USERS: _schema("user_id:str command:str timestamp:float"),
 }
 
 
@@ -56,12 +58,12 @@ def _decode_key(key: bytes | None) -> str | None:
 
 def _columns(topic: str, value: dict[str, Any]) -> Row:
     row = {name: value.get(name) for name in SCHEMAS[topic].names}
-    if topic == "events":
+    if topic == EVENTS:
         context = value.get("context") or {}
         row.update({name: context.get(name) for name in ("session_id", "request_id", "device")})
-    elif topic == "items":
+    elif topic == ITEMS:
         row["deleted"] = False
-    elif topic == "impressions":
+    elif topic == IMPRESSIONS:
         fields = _IMPRESSION_ITEM.names
         row["items"] = [{name: item.get(name) for name in fields} for item in value["items"]]
     return row
@@ -71,9 +73,9 @@ def flatten(topic: str, key: bytes | None, value: bytes | None) -> Row | None:
     """The lake row of one Kafka record; None if undecodable (a catalog tombstone is a row)."""
     try:
         if value is None:
-            if topic != "items":
+            if topic != ITEMS:
                 return None
-            row = {name: None for name in SCHEMAS["items"].names}
+            row = {name: None for name in SCHEMAS[ITEMS].names}
             return {**row, "item_id": _decode_key(key), "deleted": True}
         return _columns(topic, json.loads(value))
     except (ValueError, KeyError, TypeError, AttributeError):

@@ -11,11 +11,10 @@ from api.experiments import parse_experiment
 from api.params import json_body, path_id
 from api.state import state_of
 from schemas.records import ModelActivated
+from streamrec import topics
 from streamrec.errors import NotFound, RegistryError
 from tables.experiments import VariantTally, variant_metrics
 
-MODEL_UPDATES_TOPIC = "model-updates"
-MODEL_UPDATES_KEY = "active"
 log = logging.getLogger(__name__)
 
 
@@ -82,5 +81,5 @@ async def activate_model(request: Request) -> Response:
         raise NotFound(f"model version {version!r} is not in the registry")
     previous = api.deps.models.current().version
     record = ModelActivated(version=version, activated_at=api.deps.clock(), previous=previous)
-    await api.publish(MODEL_UPDATES_TOPIC, MODEL_UPDATES_KEY, record.dumps())
+    await api.publish(topics.MODEL_UPDATES, topics.MODEL_UPDATES_KEY, record.dumps())
     return JSONResponse({"version": version, "previous": previous}, status_code=202)

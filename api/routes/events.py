@@ -15,8 +15,8 @@ from api.routes.batch import batch_of, parse_all, serialised
 from api.state import ApiState, state_of
 from schemas.records import Interaction
 from schemas.validate import parse_interaction
+from streamrec import topics
 
-EVENTS_TOPIC = "events"
 PURCHASE = "purchase"
 
 
@@ -52,7 +52,7 @@ async def publish_in_user_order(api: ApiState, outgoing: list[Outgoing]) -> None
     async def one_user(user_events: list[Outgoing]) -> None:
         for item in user_events:
             event = item.event
-            await api.publish(EVENTS_TOPIC, event.user_id, item.payload)
+            await api.publish(topics.EVENTS, event.user_id, item.payload)
             if event.type == PURCHASE:
                 api.pending.add(event.user_id, event.item_id)
 

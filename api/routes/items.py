@@ -14,9 +14,9 @@ from models.serving import similar_items
 from models.types import ItemMeta
 from schemas.text import printable
 from schemas.validate import parse_item
+from streamrec import topics
 from streamrec.errors import InvalidRecord, NotFound
 
-ITEMS_TOPIC = "items"
 ITEM_FIELDS = ("title", "category", "tags", "price", "in_stock", "created_at")
 PATCHABLE = frozenset({*ITEM_FIELDS, "item_id", "schema_version"})
 
@@ -51,7 +51,7 @@ async def put_item(request: Request) -> Response:
     item_id = path_id(request, "item_id")
     body = _object(await json_body(request))
     [(key, payload)] = parse_all([{**body, "item_id": item_id}], prepared)
-    await state_of(request).publish(ITEMS_TOPIC, key, payload)
+    await state_of(request).publish(topics.ITEMS, key, payload)
     return JSONResponse({"accepted": 1}, status_code=202)
 
 
@@ -70,7 +70,7 @@ async def patch_item(request: Request) -> Response:
         raise NotFound(f"item {item_id!r} is not in the catalog (PUT creates it)")
     merged = {**catalog_row(current), **body, "item_id": item_id}
     [(key, payload)] = parse_all([merged], prepared)
-    await api.publish(ITEMS_TOPIC, key, payload)
+    await api.publish(topics.ITEMS, key, payload)
     return JSONResponse({"accepted": 1}, status_code=202)
 
 
@@ -79,14 +79,14 @@ async def post_items(request: Request) -> Response:
     api = state_of(request)
     rows = parse_all(batch_of(await json_body(request), "items"), prepared)
     for key, payload in rows:
-        await api.publish(ITEMS_TOPIC, key, payload)
+        await api.publish(topics.ITEMS, key, payload)
     return JSONResponse({"accepted": len(rows)}, status_code=202)
 
 
 async def delete_item(request: Request) -> Response:
     """Delete an item (a tombstone on `items`); deleting twice is harmless."""
     item_id = path_id(request, "item_id")
-    await state_of(request).publish(ITEMS_TOPIC, item_id, None)
+    await state_of(request).publish(topics.ITEMS, item_id, None)
     return JSONResponse({"deleted": item_id}, status_code=202)
 
 

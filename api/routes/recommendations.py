@@ -22,9 +22,9 @@ from api.state import ApiState, state_of
 from models.serving import LivePools, PageQuery, PoolCache, ServingConfig, hydrate, recommend
 from models.types import UserView
 from schemas.records import Impression, ImpressionItem
+from streamrec import topics
 from streamrec.errors import RecsysError
 
-IMPRESSIONS_TOPIC = "impressions"
 ROUTE = "/v1/recommendations"
 log = logging.getLogger(__name__)
 
@@ -181,6 +181,6 @@ async def _log_impression(api: ApiState, build: Callable[[ApiState], Impression]
     """Build and publish the impression once the response is sent (off the request's latency)."""
     impression = build(api)
     try:
-        await api.publish(IMPRESSIONS_TOPIC, impression.user_id, impression.dumps())
+        await api.publish(topics.IMPRESSIONS, impression.user_id, impression.dumps())
     except RecsysError as error:
         log.warning("impression %s not logged: %s", impression.request_id, error.message)

@@ -9,9 +9,9 @@ from api.forward import forward_if_remote
 from api.params import json_body, path_id
 from api.state import state_of
 from schemas.validate import parse_user_command
+from streamrec import topics
 from streamrec.errors import InvalidRecord, NotFound
 
-USERS_TOPIC = "users"
 HISTORY_ROUTE = "/v1/users/{user_id}/history"
 
 
@@ -52,7 +52,7 @@ async def put_consent(request: Request) -> Response:
     record = parse_user_command(
         {"user_id": user_id, "command": command, "timestamp": api.deps.clock()}
     )
-    await api.publish(USERS_TOPIC, user_id, record.dumps())
+    await api.publish(topics.USERS, user_id, record.dumps())
     return JSONResponse({"user_id": user_id, "opted_out": opted_out}, status_code=202)
 
 
@@ -63,5 +63,5 @@ async def erase_user(request: Request) -> Response:
     record = parse_user_command(
         {"user_id": user_id, "command": "erase", "timestamp": api.deps.clock()}
     )
-    await api.publish(USERS_TOPIC, user_id, record.dumps())
+    await api.publish(topics.USERS, user_id, record.dumps())
     return JSONResponse({"user_id": user_id, "erased": True}, status_code=202)
