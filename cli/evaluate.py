@@ -8,8 +8,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from offline.baselines import MODEL_FACTORIES
 from offline.evaluate import evaluate, load_frame
+from offline.recommenders import MODEL_NAMES
 from offline.report import metrics_table, write_report
 from offline.splits import PROTOCOLS
 from streamrec.settings import Settings
@@ -49,8 +49,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--models",
         default=None,
-        help=f"comma-separated models among {','.join(MODEL_FACTORIES)} "
-        "(default: every baseline, plus als and als+ranker when offline.train provides them)",
+        help=f"comma-separated models among {','.join(MODEL_NAMES)} (default: all of them)",
     )
     parser.add_argument(
         "--out",

@@ -3,17 +3,15 @@
 Users and items are integer indices into `TrainingData.users` and `TrainingData.items`;
 `recommend` returns an `(n_users, k)` matrix of item indices, best first, padded with -1.
 Scoring models (popularity, item-kNN, implicit ALS, EASE) share batched numpy top-k; the
-project's own models (`offline.train.fit`) are adapted from their string-id interface.
+project's own models are adapted in `offline.recommenders`.
 """
 
 from __future__ import annotations
 
-import importlib
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -207,72 +205,10 @@ class EASE(ScoringRecommender):
         return np.asarray(self.matrix[users] @ self.weights, dtype=np.float32)
 
 
-class ProjectModel(Recommender):
-    """The project's trained model (`offline.train.fit`), with or without the ranker."""
-
-    def __init__(self, ranker: bool, slack: int = 50) -> None:
-        self.ranker = ranker
-        self.slack = slack
-        self.name = "als+ranker" if ranker else "als"
-
-    _shared: tuple[TrainingData, Any] | None = None
-
-    def fit(self, data: TrainingData) -> None:
-        """Train through the project's pipeline once per training data (shared by both modes)."""
-        self.data = data
-        shared = ProjectModel._shared
-        if shared is not None and shared[0] is data:
-            self.model = shared[1]
-            return
-        train = importlib.import_module("offline.train")
-        self.model = train.fit(data.events, data.item_frame, train.TrainParams(), progress=False)
-        ProjectModel._shared = (data, self.model)
-
-    def recommend(self, users: IntVector, k: int, exclude: sparse.csr_matrix) -> IntMatrix:
-        """Ask for k + slack items, then drop excluded and unknown ones."""
-        user_ids = [self.data.users[u] for u in users]
-        lists = self.model.recommend(
-            user_ids, k + self.slack, ranker=self.ranker, now=self.data.now, exclude_seen=True
-        )
-        out = np.full((len(users), k), PAD, dtype=np.int64)
-        for row, (user, user_id) in enumerate(zip(users, user_ids, strict=True)):
-            banned = set(exclude.indices[exclude.indptr[user] : exclude.indptr[user + 1]])
-            picked = [
-                index
-                for item in lists.get(user_id, [])
-                if (index := self.data.item_index.get(item, PAD)) != PAD and index not in banned
-            ][:k]
-            out[row, : len(picked)] = picked
-        return out
-
-
-MODEL_FACTORIES: dict[str, Callable[[int], Recommender]] = {
+BASELINES: dict[str, Callable[[int], Recommender]] = {
     "pop": lambda seed: Popularity(),
     "itemknn": lambda seed: ItemKNN(),
     "implicit-als": lambda seed: ImplicitALS(seed=seed),
     "ease": lambda seed: EASE(),
-    "als": lambda seed: ProjectModel(ranker=False),
-    "als+ranker": lambda seed: ProjectModel(ranker=True),
 }
-
-
-BASELINE_NAMES: tuple[str, ...] = ("pop", "itemknn", "implicit-als", "ease")
-PROJECT_NAMES: tuple[str, ...] = ("als", "als+ranker")
-
-
-def make_recommender(name: str, seed: int = 2020) -> Recommender:
-    """The recommender registered under `name` (see MODEL_FACTORIES)."""
-    try:
-        return MODEL_FACTORIES[name](seed)
-    except KeyError:
-        known = ", ".join(MODEL_FACTORIES)
-        raise ValueError(f"unknown model {name!r}; expected one of {known}") from None
-
-
-def project_models_available() -> bool:
-    """Whether `offline.train.fit` exists in this checkout."""
-    try:
-        train = importlib.import_module("offline.train")
-    except ImportError:
-        return False
-    return hasattr(train, "fit") and hasattr(train, "TrainParams")
+BASELINE_NAMES: tuple[str, ...] = tuple(BASELINES)

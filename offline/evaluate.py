@@ -14,17 +14,9 @@ import polars as pl
 from scipy import sparse
 from tqdm import tqdm
 
-from offline.baselines import (
-    BASELINE_NAMES,
-    PROJECT_NAMES,
-    IntVector,
-    Recommender,
-    TrainingData,
-    make_recommender,
-    project_models_available,
-    training_data,
-)
+from offline.baselines import IntVector, Recommender, TrainingData, training_data
 from offline.metrics import IntMatrix, hit_matrix, ranking_metrics, recall_curve, relevant_counts
+from offline.recommenders import MODEL_NAMES, ProjectFit, make_recommender
 from offline.splits import Split, split_events
 from streamrec.errors import NotFound
 
@@ -55,12 +47,6 @@ class Evaluation:
     split_summary: dict[str, int]
     results: list[ModelResult] = field(default_factory=list)
     started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat("T", "seconds"))
-
-
-def default_models() -> list[str]:
-    """Every baseline, plus the project's models when `offline.train` provides them."""
-    extra = PROJECT_NAMES if project_models_available() else ()
-    return [*BASELINE_NAMES, *extra]
 
 
 def load_frame(path: Path) -> pl.DataFrame:
@@ -132,9 +118,11 @@ def evaluate_model(
     seed: int,
     categories: IntMatrix | None,
     progress: bool,
+    shared: ProjectFit | None = None,
 ) -> ModelResult:
-    """Fit one model, rank every test user's full catalog and score the top k."""
-    model = make_recommender(name, seed)
+    """Fit one model, rank every test user's full catalog and score the top k; the project's
+    two modes train once through `shared`."""
+    model = make_recommender(name, seed, shared)
     users = np.flatnonzero(relevant_counts(relevant) > 0).astype(np.int64)
     with tqdm(
         total=len(users), desc=name, unit="user", file=sys.stderr, disable=not progress
@@ -171,7 +159,7 @@ def evaluate(
     progress: bool = True,
 ) -> Evaluation:
     """Evaluate every named model on one split of `events`; prints a timing line per model."""
-    names = list(models) if models else default_models()
+    names = list(models) if models else list(MODEL_NAMES)
     for name in names:
         make_recommender(name, seed)
     split = split_events(events, protocol, seed=seed)
@@ -180,9 +168,18 @@ def evaluate(
     evaluation = Evaluation(
         protocol, k, seed, describe_events(events, source), split.params, split.summary()
     )
+    shared = ProjectFit()
     for name in names:
         result = evaluate_model(
-            name, data, relevant, exclude, k=k, seed=seed, categories=categories, progress=progress
+            name,
+            data,
+            relevant,
+            exclude,
+            k=k,
+            seed=seed,
+            categories=categories,
+            progress=progress,
+            shared=shared,
         )
         evaluation.results.append(result)
         print(

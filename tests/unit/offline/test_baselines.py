@@ -12,11 +12,11 @@ from offline.baselines import (
     Popularity,
     Recommender,
     TrainingData,
-    make_recommender,
     top_k,
     training_data,
 )
 from offline.metrics import PAD
+from offline.recommenders import make_recommender
 
 GROUPS, USERS_PER_GROUP, ITEMS_PER_GROUP = 2, 12, 8
 
