@@ -1,16 +1,16 @@
-"""The one faust.App of streamrec, its topics and tables; `faust -A agents.app worker` runs it."""
+"""The one faust.App of streamrec with its topics and tables; importing this module creates
+nothing: `agents.worker.build_worker` builds a worker and installs the actors on it."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import faust
 
-from agents import workarounds
 from streamrec import topics as names
 from streamrec.settings import Settings
-from tables.declare import declare, store_options
-
-settings = Settings.from_env()
-workarounds.apply(settings)
+from tables.declare import Tables, declare, store_options
 
 PRODUCER_MAX_BATCH_BYTES = 1024 * 1024
 
@@ -42,48 +42,66 @@ def create_app(config: Settings) -> faust.App:
     )
 
 
-app = create_app(settings)
+@dataclass(frozen=True)
+class Topics:
+    """The app's topics: those of `streamrec.topics` and the two internal, re-keyed streams."""
 
-events_topic = app.topic(
-    names.EVENTS, key_type=str, value_serializer="raw", partitions=settings.partitions
-)
-items_topic = app.topic(
-    names.ITEMS, key_type=str, value_serializer="raw", partitions=settings.partitions
-)
-users_topic = app.topic(
-    names.USERS, key_type=str, value_serializer="raw", partitions=settings.partitions
-)
-impressions_topic = app.topic(
-    names.IMPRESSIONS, key_type=str, value_serializer="raw", partitions=settings.partitions
-)
-model_updates_topic = app.topic(
-    names.MODEL_UPDATES, key_type=str, value_serializer="raw", partitions=1
-)
-dead_letters_topic = app.topic(
-    names.DEAD_LETTERS, key_type=str, value_serializer="raw", partitions=1
-)
+    events: Any
+    items: Any
+    users: Any
+    impressions: Any
+    model_updates: Any
+    dead_letters: Any
+    item_signals: Any
+    """Applied events and impressions keyed by item."""
+    tally_updates: Any
+    """Impressions, clicks and conversions keyed by `experiment|variant`."""
 
-# Internal, re-keyed streams: item-keyed signals and (experiment|variant)-keyed tally updates.
-item_signals_topic = app.topic(
-    names.ITEM_SIGNALS,
-    key_type=str,
-    value_serializer="raw",
-    partitions=settings.partitions,
-    internal=True,
-)
-tally_updates_topic = app.topic(
-    names.TALLY_UPDATES,
-    key_type=str,
-    value_serializer="raw",
-    partitions=settings.partitions,
-    internal=True,
-)
 
-tables = declare(
-    app,
-    settings.partitions,
-    store_options(settings.rocksdb_write_buffer_mb, settings.rocksdb_block_cache_mb),
-)
+def declare_topics(app: faust.App, settings: Settings) -> Topics:
+    """Declare every topic on `app`; values stay raw bytes (the actors decode them)."""
 
-# The actors register themselves on `app` when imported (they import `app` from here).
-from agents import experiments, items, serving, sizes, users  # noqa: E402, F401
+    def keyed(name: str, internal: bool = False) -> Any:
+        return app.topic(
+            name,
+            key_type=str,
+            value_serializer="raw",
+            partitions=settings.partitions,
+            internal=internal,
+        )
+
+    def single(name: str) -> Any:
+        return app.topic(name, key_type=str, value_serializer="raw", partitions=1)
+
+    return Topics(
+        events=keyed(names.EVENTS),
+        items=keyed(names.ITEMS),
+        users=keyed(names.USERS),
+        impressions=keyed(names.IMPRESSIONS),
+        model_updates=single(names.MODEL_UPDATES),
+        dead_letters=single(names.DEAD_LETTERS),
+        item_signals=keyed(names.ITEM_SIGNALS, internal=True),
+        tally_updates=keyed(names.TALLY_UPDATES, internal=True),
+    )
+
+
+@dataclass(frozen=True)
+class Worker:
+    """One worker's settings, app, topics and tables: what the actor modules install on."""
+
+    settings: Settings
+    app: faust.App
+    topics: Topics
+    tables: Tables
+
+
+def new_worker(settings: Settings) -> Worker:
+    """The app of these settings with its topics and tables, no actor on it yet."""
+    app = create_app(settings)
+    options = store_options(settings.rocksdb_write_buffer_mb, settings.rocksdb_block_cache_mb)
+    return Worker(
+        settings=settings,
+        app=app,
+        topics=declare_topics(app, settings),
+        tables=declare(app, settings.partitions, options),
+    )

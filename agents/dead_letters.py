@@ -9,7 +9,6 @@ from typing import Any
 
 from faust.types import EventT
 
-from agents.app import dead_letters_topic
 from agents.metrics import DEAD_LETTERS
 from schemas.records import DeadLetter
 
@@ -23,8 +22,8 @@ def decode_json(raw: Any) -> Any:
     return json.loads(raw)
 
 
-async def send_dead_letter(event: EventT[Any], reason: str) -> None:
-    """Publish the event's payload to `dead-letters` with the reason, and count it."""
+async def send_dead_letter(topic: Any, event: EventT[Any], reason: str) -> None:
+    """Publish the event's payload to `topic` (`dead-letters`) with the reason, and count it."""
     message = event.message
     value = event.value
     payload = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
@@ -40,4 +39,4 @@ async def send_dead_letter(event: EventT[Any], reason: str) -> None:
     log.warning(
         "dead letter from %s[%s]@%s: %s", message.topic, message.partition, message.offset, reason
     )
-    await dead_letters_topic.send(key=message.topic, value=letter.dumps())
+    await topic.send(key=message.topic, value=letter.dumps())

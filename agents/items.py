@@ -9,13 +9,14 @@ from typing import Any, NamedTuple
 import orjson
 from faust.types import EventT
 
-from agents.app import app, item_signals_topic, items_topic, settings, tables
+from agents.app import Worker
 from agents.context import partition_for, write
 from agents.dead_letters import decode_json, send_dead_letter
 from agents.metrics import EVENTS_PROCESSED
 from agents.state_cache import StateCache, apply_batch, clear_on_rebalance
 from agents.table_batch import TableBatch, kafka_producer
 from schemas.validate import parse_item
+from streamrec import topics
 from streamrec.errors import InvalidRecord
 from tables.catalog import CatalogEntry, apply_upsert
 from tables.item import ItemState, apply_impression, apply_item_event
@@ -25,8 +26,6 @@ BATCH_SIZE = 1000
 # Messages carry many signals each; waiting a little longer lets a batch write a hot item once.
 BATCH_WITHIN_S = 0.05
 IMPRESSION = "impression"
-ITEM_STATES = StateCache[ItemState](settings.state_cache_size)
-clear_on_rebalance(app, ITEM_STATES)
 
 
 class Signal(NamedTuple):
@@ -44,14 +43,8 @@ class Signal(NamedTuple):
         return None
 
 
-def signal_rows(key: Any, payload: Any) -> list[Signal]:
-    """The signals of one message: a list of rows, or the older one-signal dict keyed by item."""
-    if isinstance(payload, dict):
-        kind = str(payload["kind"])
-        kind = IMPRESSION if kind == IMPRESSION else str(payload["type"])
-        signal_id = str(payload.get("event_id") or payload.get("signal_id") or "")
-        times = int(payload.get("count", 1))
-        return [Signal(str(key), signal_id, kind, float(payload["timestamp"]), times)]
+def signal_rows(payload: Any) -> list[Signal]:
+    """The signals of one message: rows of [item_id, signal_id, kind, timestamp, times]."""
     signals = [
         Signal(str(item_id), str(signal_id or ""), str(kind), float(timestamp), int(times))
         for item_id, signal_id, kind, timestamp, times in payload
@@ -70,71 +63,87 @@ def fold_signal(state: ItemState | None, signal: Signal) -> ItemState:
     return apply_item_event(state, signal)
 
 
-def _load_item(writes: TableBatch, item_id: str) -> ItemState | None:
-    state = ITEM_STATES.get(item_id)
-    if state is None:
-        data = writes.get(item_id, partition_for(item_id, settings.partitions))
-        state = ItemState.from_json(data) if data else None
-    return state
+class ItemActors:
+    """What the item actors share on one worker: its tables and decoded item states."""
+
+    def __init__(self, worker: Worker) -> None:
+        self.worker, self.tables = worker, worker.tables
+        self.partitions = worker.settings.partitions
+        self.states = StateCache[ItemState](worker.settings.state_cache_size)
+        clear_on_rebalance(worker.app, self.states)
+
+    def _load(self, writes: TableBatch, item_id: str) -> ItemState | None:
+        state = self.states.get(item_id)
+        if state is None:
+            data = writes.get(item_id, partition_for(item_id, self.partitions))
+            state = ItemState.from_json(data) if data else None
+        return state
+
+    async def apply_item_batch(self, batch: list[EventT[Any]]) -> int:
+        """Fold a batch of item-signal messages, writing each item once; return signals folded.
+        Undecodable messages go to dead-letters after the fold, so the fold never yields."""
+        signals: list[Signal] = []
+        failed: list[tuple[EventT[Any], Exception]] = []
+        for event in batch:
+            try:
+                signals += signal_rows(orjson.loads(event.value))
+            except (ValueError, KeyError, TypeError, InvalidRecord) as error:
+                failed.append((event, error))
+        folded = self.fold_signals(signals)
+        for event, problem in failed:
+            await send_dead_letter(
+                self.worker.topics.dead_letters, event, f"item signal: {problem!r}"
+            )
+        return folded
+
+    def fold_signals(self, signals: list[Signal]) -> int:
+        """Fold signals into the item states of this worker's partitions, writing each item once,
+        without yielding to the event loop; return signals folded."""
+        pending: dict[str, ItemState] = {}
+        writes, folded = TableBatch(self.tables.item_state), Counter[str]()
+        generation = self.states.generation
+        for signal in signals:
+            item_id = signal.item_id
+            state = pending[item_id] if item_id in pending else self._load(writes, item_id)
+            pending[item_id] = fold_signal(state, signal)
+            folded["event" if signal.type != IMPRESSION else IMPRESSION] += 1
+        for item_id, state in pending.items():
+            writes.put(item_id, state.to_json(), partition_for(item_id, self.partitions))
+        writes.flush(kafka_producer(self.worker.app))
+        for item_id, state in pending.items():
+            self.states.keep(item_id, state, generation)
+        for kind, count in folded.items():
+            EVENTS_PROCESSED.labels(topics.ITEM_SIGNALS, kind).inc(count)
+        return folded.total()
 
 
-async def apply_item_batch(batch: list[EventT[Any]]) -> int:
-    """Fold a batch of item-signal messages, writing each item once; return signals folded.
-    Undecodable messages go to dead-letters after the fold, so the fold never yields."""
-    signals: list[Signal] = []
-    failed: list[tuple[EventT[Any], Exception]] = []
-    for event in batch:
-        try:
-            signals += signal_rows(event.key, orjson.loads(event.value))
-        except (ValueError, KeyError, TypeError, InvalidRecord) as error:
-            failed.append((event, error))
-    folded = fold_signals(signals)
-    for event, problem in failed:
-        await send_dead_letter(event, f"item signal: {problem!r}")
-    return folded
+def install(worker: Worker) -> ItemActors:
+    """Register `count_item_events` and `maintain_catalog` on the worker's app."""
+    actors = ItemActors(worker)
+    tables = worker.tables
 
+    @worker.app.agent(worker.topics.item_signals)
+    async def count_item_events(stream: Any) -> None:
+        """Windowed counters, trend and Thompson arm per item, from events and impressions."""
+        async for batch in stream.take_events(BATCH_SIZE, within=BATCH_WITHIN_S):
+            await apply_batch("items", actors.states, actors.apply_item_batch, batch)
 
-def fold_signals(signals: list[Signal]) -> int:
-    """Fold signals into the item states of this worker's partitions, writing each item once,
-    without yielding to the event loop; return signals folded."""
-    pending: dict[str, ItemState] = {}
-    writes, folded = TableBatch(tables.item_state), Counter[str]()
-    generation = ITEM_STATES.generation
-    for signal in signals:
-        item_id = signal.item_id
-        state = pending[item_id] if item_id in pending else _load_item(writes, item_id)
-        pending[item_id] = fold_signal(state, signal)
-        folded["event" if signal.type != IMPRESSION else IMPRESSION] += 1
-    for item_id, state in pending.items():
-        writes.put(item_id, state.to_json(), partition_for(item_id, settings.partitions))
-    writes.flush(kafka_producer(app))
-    for item_id, state in pending.items():
-        ITEM_STATES.keep(item_id, state, generation)
-    for kind, count in folded.items():
-        EVENTS_PROCESSED.labels("item-signals", kind).inc(count)
-    return folded.total()
+    @worker.app.agent(worker.topics.items)
+    async def maintain_catalog(stream: Any) -> None:
+        """Catalog upserts into a table every worker reads; a null value deletes (tombstone)."""
+        async for event in stream.events():
+            item_id = event.key
+            try:
+                upsert = None if event.value is None else parse_item(decode_json(event.value))
+            except (ValueError, InvalidRecord) as error:
+                await send_dead_letter(worker.topics.dead_letters, event, str(error))
+                continue
+            current = tables.catalog.get(item_id)
+            entry = apply_upsert(
+                CatalogEntry.from_json(current) if current else None, upsert, time.time()
+            )
+            write(tables.catalog, item_id, entry.to_json() if entry else None, event)
+            kind = "delete" if upsert is None else "upsert"
+            EVENTS_PROCESSED.labels(topics.ITEMS, kind).inc()
 
-
-@app.agent(item_signals_topic)
-async def count_item_events(stream: Any) -> None:
-    """Windowed counters, trend and Thompson arm per item, from events and impressions."""
-    async for batch in stream.take_events(BATCH_SIZE, within=BATCH_WITHIN_S):
-        await apply_batch("items", ITEM_STATES, apply_item_batch, batch)
-
-
-@app.agent(items_topic)
-async def maintain_catalog(stream: Any) -> None:
-    """Catalog upserts into a table every worker reads; a null value deletes (tombstone)."""
-    async for event in stream.events():
-        item_id = event.key
-        try:
-            upsert = None if event.value is None else parse_item(decode_json(event.value))
-        except (ValueError, InvalidRecord) as error:
-            await send_dead_letter(event, str(error))
-            continue
-        current = tables.catalog.get(item_id)
-        entry = apply_upsert(
-            CatalogEntry.from_json(current) if current else None, upsert, time.time()
-        )
-        write(tables.catalog, item_id, entry.to_json() if entry else None, event)
-        EVENTS_PROCESSED.labels("items", "delete" if upsert is None else "upsert").inc()
+    return actors

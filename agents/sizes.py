@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from agents.app import app, tables
+from agents.app import Worker
 from agents.heap import release_freed, settle
 from agents.metrics import CONSUMER_LAG, TABLE_KEYS
 
@@ -23,15 +23,7 @@ def estimated_keys(table: Any) -> int:
     return total
 
 
-@app.timer(REFRESH_S)
-async def measure_tables() -> None:
-    """Publish the estimated key count of every table."""
-    for name, table in tables.all().items():
-        TABLE_KEYS.labels(name).set(estimated_keys(table))
-    record_lag()
-
-
-def record_lag() -> None:
+def record_lag(app: Any) -> None:
     """Records between what this worker has read and each assigned partition's high watermark."""
     consumer: Any = app.consumer
     read = getattr(consumer, "_read_offset", {})
@@ -42,14 +34,24 @@ def record_lag() -> None:
             CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(highwater - position - 1, 0))
 
 
-@app.task
-async def settle_heap() -> None:
-    """Once the worker is up, move what startup built out of the collector's way and space
-    later collections out (`agents.heap`)."""
-    settle()
+def install(worker: Worker) -> None:
+    """Register the table and lag gauges, and the heap's settling and release, on the app."""
+    app = worker.app
 
+    @app.timer(REFRESH_S)
+    async def measure_tables() -> None:
+        """Publish the estimated key count of every table."""
+        for name, table in worker.tables.all().items():
+            TABLE_KEYS.labels(name).set(estimated_keys(table))
+        record_lag(app)
 
-@app.timer(RELEASE_S)
-async def release_memory() -> None:
-    """Hand the C heap's freed pages back to the system, off the event loop."""
-    await asyncio.get_running_loop().run_in_executor(None, release_freed)
+    @app.task
+    async def settle_heap() -> None:
+        """Once the worker is up, move what startup built out of the collector's way and space
+        later collections out (`agents.heap`)."""
+        settle()
+
+    @app.timer(RELEASE_S)
+    async def release_memory() -> None:
+        """Hand the C heap's freed pages back to the system, off the event loop."""
+        await asyncio.get_running_loop().run_in_executor(None, release_freed)

@@ -12,40 +12,27 @@ from typing import Any
 import orjson
 from faust.types import EventT
 
-from agents.app import (
-    app,
-    events_topic,
-    item_signals_topic,
-    settings,
-    tables,
-    tally_updates_topic,
-    users_topic,
-)
+from agents.app import Worker
 from agents.batching import BatchWindow, take_batches
 from agents.context import SignalBatch, partition_for, write
 from agents.dead_letters import decode_json, send_dead_letter
 from agents.metrics import APPLY_LAG, DUPLICATES_DROPPED, EVENTS_PROCESSED, observe_all
-from agents.serving import EXPERIMENTS
 from agents.state_cache import StateCache, apply_batch, clear_on_rebalance
 from agents.table_batch import TableBatch, kafka_producer
+from api.experiments import ExperimentStore
 from schemas.records import UserCommand
 from schemas.times import InputLimits
 from schemas.validate import ValidEvent as Event
 from schemas.validate import parse_user_command
 from schemas.validate import validate_interaction as parse_event
+from streamrec import topics
 from streamrec.errors import InvalidRecord
 from tables.consent import ConsentState, apply_command, stores_events
 from tables.experiments import CONVERSION_TYPES
 from tables.user import UserState, apply_interaction
 
 BATCH_SIZE = 1000
-LIMITS = InputLimits(settings.rating_min, settings.rating_max, settings.max_future_s)
-"""Ratings outside the configured scale are dead-lettered (times are not: the log is history)."""
 TALLIED_TYPES = CONVERSION_TYPES | {"click"}
-USER_TABLES_LOCK = asyncio.Lock()
-"""Held while a batch or a command reads and writes user tables, so an erase is never undone."""
-USER_STATES = StateCache[UserState](settings.state_cache_size)
-clear_on_rebalance(app, USER_STATES)
 
 
 def event_signal(event: Event) -> list[Any]:
@@ -59,11 +46,114 @@ def _loads(raw: Any) -> Any:
     return orjson.loads(raw)
 
 
+class UserActors:
+    """What the user actors share on one worker: its tables, decoded states and the lock."""
+
+    def __init__(self, worker: Worker, experiments: ExperimentStore) -> None:
+        settings = worker.settings
+        self.worker, self.settings, self.tables = worker, settings, worker.tables
+        self.experiments = experiments
+        self.limits = InputLimits(settings.rating_min, settings.rating_max, settings.max_future_s)
+        """Ratings outside the configured scale are dead-lettered (times are not: the log is
+        history)."""
+        self.lock = asyncio.Lock()
+        """Held while a batch or a command reads and writes user tables, so an erase is never
+        undone."""
+        self.states = StateCache[UserState](settings.state_cache_size)
+        self.catalog_reads = TableBatch(worker.tables.catalog)
+        self.consent_reads = TableBatch(worker.tables.user_consent)
+        clear_on_rebalance(worker.app, self.states)
+
+    def partition(self, key: str) -> int:
+        """The partition of a user or item key."""
+        return partition_for(key, self.settings.partitions)
+
+    def consent(self, user_id: str) -> ConsentState | None:
+        """The user's stored consent (None when never changed)."""
+        data = self.consent_reads.get(user_id, self.partition(user_id))
+        return ConsentState.from_json(data) if data else None
+
+    def experiments_of(self, user_id: str) -> dict[str, str]:
+        """The user's variants as impressions recorded them, else as the running experiment
+        assigns them: a click can be applied before the impression of the page it came from."""
+        recorded = self.tables.user_experiments.get(user_id)
+        if recorded:
+            return dict(recorded)
+        assignment = self.experiments.assign(user_id)
+        return {} if assignment is None else {assignment.experiment_id: assignment.variant.name}
+
+    async def tally_conversion(self, interaction: Event) -> None:
+        """Send a click or conversion to the tallies of the user's experiments."""
+        for experiment_id, variant in self.experiments_of(interaction.user_id).items():
+            payload = {"kind": interaction.type, "n_items": 0, "new_user": False}
+            await self.worker.topics.tally_updates.send(
+                key=f"{experiment_id}|{variant}", value=json.dumps(payload).encode()
+            )
+
+    async def apply_user_batch(self, batch: list[EventT[Any]]) -> int:
+        """Fold a batch into user states (each user written once); return the events applied."""
+        settings = self.settings
+        lookups, signals, applied = (
+            UserBatch(self),
+            SignalBatch(settings.partitions),
+            Counter[str](),
+        )
+        outbox = Outbox(self)
+        for event in batch:
+            interaction = outbox.decode(event)
+            if interaction is None or not lookups.stores(
+                interaction.user_id, interaction.timestamp
+            ):
+                continue
+            state, fresh = apply_interaction(
+                lookups.state(interaction.user_id),
+                interaction,
+                lookups.category(interaction.item_id),
+                history_size=settings.history_size,
+                dedupe_size=settings.dedupe_window,
+                consumed_cap=settings.consumed_cap,
+                dislike_rating=settings.dislike_rating,
+            )
+            if not fresh:
+                DUPLICATES_DROPPED.inc()
+                continue
+            lookups.update(interaction.user_id, state)
+            applied[interaction.type] += 1
+            signals.add(event_signal(interaction))
+            outbox.tally(interaction)
+        await signals.send(
+            kafka_producer(self.worker.app), self.worker.topics.item_signals.get_topic_name()
+        )
+        lookups.write()
+        await outbox.send()
+        for event_type, count in applied.items():
+            EVENTS_PROCESSED.labels(topics.EVENTS, event_type).inc(count)
+        return applied.total()
+
+    async def apply_command(self, command: UserCommand, event: EventT[Any]) -> None:
+        """Record a consent change; an opt-out or erase deletes the user's state (tombstones)."""
+        app, partition = self.worker.app, self.partition(command.user_id)
+        consent = TableBatch(self.tables.user_consent)
+        consent.put(
+            command.user_id,
+            apply_command(self.consent(command.user_id), command).to_json(),
+            partition,
+        )
+        consent.flush(kafka_producer(app))
+        if command.command in {"opt_out", "erase"}:
+            state = TableBatch(self.tables.user_state)
+            state.put(command.user_id, None, partition)
+            state.flush(kafka_producer(app))
+            self.states.forget(command.user_id)
+            write(self.tables.user_experiments, command.user_id, None, event)
+
+
 class Outbox:
     """What a batch sends besides its table writes: dead letters, misrouted events and tallies,
     sent once the fold is done so the fold never yields."""
 
-    def __init__(self) -> None:
+    def __init__(self, actors: UserActors) -> None:
+        self.actors = actors
         self.rejected: list[tuple[EventT[Any], str]] = []
         self.misrouted: list[tuple[str, Any]] = []
         self.conversions: list[Event] = []
@@ -71,11 +161,11 @@ class Outbox:
     def decode(self, event: EventT[Any]) -> Event | None:
         """The event's interaction; None (and queued to go elsewhere) when invalid or misrouted."""
         try:
-            interaction = parse_event(_loads(event.value), LIMITS)
+            interaction = parse_event(_loads(event.value), self.actors.limits)
         except (ValueError, InvalidRecord) as error:
             self.rejected.append((event, str(error)))
             return None
-        owner = partition_for(interaction.user_id, settings.partitions)
+        owner = self.actors.partition(interaction.user_id)
         if event.key != interaction.user_id or event.message.partition != owner:
             # Keyed or partitioned wrongly by its producer: send it to the partition of the user.
             self.misrouted.append((interaction.user_id, event.value))
@@ -90,49 +180,33 @@ class Outbox:
 
     async def send(self) -> None:
         """Send what the batch queued."""
+        worker_topics = self.actors.worker.topics
         for event, reason in self.rejected:
-            await send_dead_letter(event, reason)
+            await send_dead_letter(worker_topics.dead_letters, event, reason)
         for user_id, value in self.misrouted:
-            await events_topic.send(key=user_id, value=value)
+            await worker_topics.events.send(key=user_id, value=value)
         for interaction in self.conversions:
-            await _tally_conversion(interaction)
-
-
-def _experiments_of(user_id: str) -> dict[str, str]:
-    """The user's variants as impressions recorded them, else as the running experiment assigns
-    them: a click can be applied before the impression of the page it came from."""
-    recorded = tables.user_experiments.get(user_id)
-    if recorded:
-        return dict(recorded)
-    assignment = EXPERIMENTS.assign(user_id)
-    return {} if assignment is None else {assignment.experiment_id: assignment.variant.name}
-
-
-async def _tally_conversion(interaction: Event) -> None:
-    for experiment_id, variant in _experiments_of(interaction.user_id).items():
-        payload = {"kind": interaction.type, "n_items": 0, "new_user": False}
-        await tally_updates_topic.send(
-            key=f"{experiment_id}|{variant}", value=json.dumps(payload).encode()
-        )
+            await self.actors.tally_conversion(interaction)
 
 
 class UserBatch:
     """Lookups made once per batch (user states, consents, item categories) and its writes."""
 
-    def __init__(self) -> None:
+    def __init__(self, actors: UserActors) -> None:
+        self.actors = actors
         self.states: dict[str, UserState | None] = {}
         self.changed: set[str] = set()
         self.consents: dict[str, ConsentState | None] = {}
         self.categories: dict[str, str | None] = {}
-        self.writes = TableBatch(tables.user_state)
-        self.generation = USER_STATES.generation
+        self.writes = TableBatch(actors.tables.user_state)
+        self.generation = actors.states.generation
 
     def state(self, user_id: str) -> UserState | None:
         """The user's state as this batch left it, else as last written, else as stored."""
         if user_id not in self.states:
-            state = USER_STATES.get(user_id)
+            state = self.actors.states.get(user_id)
             if state is None:
-                data = self.writes.get(user_id, partition_for(user_id, settings.partitions))
+                data = self.writes.get(user_id, self.actors.partition(user_id))
                 state = UserState.from_json(data) if data else None
             self.states[user_id] = state
         return self.states[user_id]
@@ -145,105 +219,57 @@ class UserBatch:
     def stores(self, user_id: str, timestamp: float) -> bool:
         """Whether the user's consent lets an event at `timestamp` be stored."""
         if user_id not in self.consents:
-            self.consents[user_id] = _consent(user_id)
+            self.consents[user_id] = self.actors.consent(user_id)
         return stores_events(self.consents[user_id], timestamp)
 
     def category(self, item_id: str) -> str | None:
         """The item's catalog category (None when unknown)."""
         if item_id not in self.categories:
-            entry: Mapping[str, Any] | None = CATALOG_READS.get(
-                item_id, partition_for(item_id, settings.partitions)
+            entry: Mapping[str, Any] | None = self.actors.catalog_reads.get(
+                item_id, self.actors.partition(item_id)
             )
             self.categories[item_id] = (entry.get("category") or None) if entry else None
         return self.categories[item_id]
 
     def write(self) -> None:
         """Write every changed user state once: RocksDB now, its changelog in the background."""
+        actors = self.actors
         now, lags = time.time(), []
         for user_id in self.changed:
             state = self.states[user_id]
             assert state is not None
-            self.writes.put(user_id, state.to_json(), partition_for(user_id, settings.partitions))
-            USER_STATES.keep(user_id, state, self.generation)
+            self.writes.put(user_id, state.to_json(), actors.partition(user_id))
+            actors.states.keep(user_id, state, self.generation)
             if state.last_seen is not None:
                 lags.append(max(now - state.last_seen, 0.0))
-        self.writes.flush(kafka_producer(app))
+        self.writes.flush(kafka_producer(actors.worker.app))
         observe_all(APPLY_LAG, lags)
 
 
-CATALOG_READS = TableBatch(tables.catalog)
-CONSENT_READS = TableBatch(tables.user_consent)
+def install(worker: Worker, experiments: ExperimentStore) -> UserActors:
+    """Register `track_user_activity` and `apply_user_commands` on the worker's app."""
+    actors = UserActors(worker, experiments)
 
+    @worker.app.agent(worker.topics.events)
+    async def track_user_activity(stream: Any) -> None:
+        """Drop replayed events, fold the rest into the user's state, forward them keyed by
+        item."""
+        async for batch in take_batches(stream, BATCH_SIZE, BatchWindow()):
+            async with actors.lock:
+                await apply_batch("users", actors.states, actors.apply_user_batch, batch)
 
-async def apply_user_batch(batch: list[EventT[Any]]) -> int:
-    """Fold a batch into user states (each user written once); return the events applied."""
-    lookups, signals, applied = UserBatch(), SignalBatch(settings.partitions), Counter[str]()
-    outbox = Outbox()
-    for event in batch:
-        interaction = outbox.decode(event)
-        if interaction is None or not lookups.stores(interaction.user_id, interaction.timestamp):
-            continue
-        state, fresh = apply_interaction(
-            lookups.state(interaction.user_id),
-            interaction,
-            lookups.category(interaction.item_id),
-            history_size=settings.history_size,
-            dedupe_size=settings.dedupe_window,
-            consumed_cap=settings.consumed_cap,
-            dislike_rating=settings.dislike_rating,
-        )
-        if not fresh:
-            DUPLICATES_DROPPED.inc()
-            continue
-        lookups.update(interaction.user_id, state)
-        applied[interaction.type] += 1
-        signals.add(event_signal(interaction))
-        outbox.tally(interaction)
-    await signals.send(kafka_producer(app), item_signals_topic.get_topic_name())
-    lookups.write()
-    await outbox.send()
-    for event_type, count in applied.items():
-        EVENTS_PROCESSED.labels("events", event_type).inc(count)
-    return applied.total()
+    @worker.app.agent(worker.topics.users)
+    async def apply_user_commands(stream: Any) -> None:
+        """Consent changes and erasure: an opt-out or erase deletes the user's state
+        (tombstones)."""
+        async for event in stream.events():
+            try:
+                command = parse_user_command(decode_json(event.value))
+            except (ValueError, InvalidRecord) as error:
+                await send_dead_letter(worker.topics.dead_letters, event, str(error))
+                continue
+            async with actors.lock:
+                await actors.apply_command(command, event)
+            EVENTS_PROCESSED.labels(topics.USERS, command.command).inc()
 
-
-def _consent(user_id: str) -> ConsentState | None:
-    data = CONSENT_READS.get(user_id, partition_for(user_id, settings.partitions))
-    return ConsentState.from_json(data) if data else None
-
-
-@app.agent(events_topic)
-async def track_user_activity(stream: Any) -> None:
-    """Drop replayed events, fold the rest into the user's state, forward them keyed by item."""
-    async for batch in take_batches(stream, BATCH_SIZE, BatchWindow()):
-        async with USER_TABLES_LOCK:
-            await apply_batch("users", USER_STATES, apply_user_batch, batch)
-
-
-@app.agent(users_topic)
-async def apply_user_commands(stream: Any) -> None:
-    """Consent changes and erasure: an opt-out or erase deletes the user's state (tombstones)."""
-    async for event in stream.events():
-        try:
-            command = parse_user_command(decode_json(event.value))
-        except (ValueError, InvalidRecord) as error:
-            await send_dead_letter(event, str(error))
-            continue
-        async with USER_TABLES_LOCK:
-            await _apply_command(command, event)
-        EVENTS_PROCESSED.labels("users", command.command).inc()
-
-
-async def _apply_command(command: UserCommand, event: EventT[Any]) -> None:
-    partition = partition_for(command.user_id, settings.partitions)
-    consent = TableBatch(tables.user_consent)
-    consent.put(
-        command.user_id, apply_command(_consent(command.user_id), command).to_json(), partition
-    )
-    consent.flush(kafka_producer(app))
-    if command.command in {"opt_out", "erase"}:
-        state = TableBatch(tables.user_state)
-        state.put(command.user_id, None, partition)
-        state.flush(kafka_producer(app))
-        USER_STATES.forget(command.user_id)
-        write(tables.user_experiments, command.user_id, None, event)
+    return actors

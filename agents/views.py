@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from models.types import HistoryItem, ItemMeta, ItemSignals, UserView
 from tables.consent import ConsentState
+from tables.declare import Tables
+from tables.experiments import VariantTally
 from tables.item import ItemState, arm_params, trending_score
 from tables.user import UserState
 from tables.windows import type_index, window_spec
@@ -75,3 +78,43 @@ def item_meta(item_id: str, entry: dict[str, Any] | None) -> ItemMeta | None:
         in_stock=bool(entry.get("in_stock", True)),
         created_at=entry.get("created_at"),
     )
+
+
+class TableReaders:
+    """The worker's local tables read as the value types the API serves."""
+
+    def __init__(self, tables: Tables) -> None:
+        self.tables = tables
+
+    def user(self, user_id: str) -> UserView | None:
+        """The user's live state."""
+        tables = self.tables
+        return user_view(user_id, tables.user_state.get(user_id), tables.user_consent.get(user_id))
+
+    def signals(self, item_id: str) -> ItemSignals | None:
+        """The item's live counters."""
+        return item_signals(item_id, self.tables.item_state.get(item_id))
+
+    def meta(self, item_id: str) -> ItemMeta | None:
+        """The item's catalog row (global table)."""
+        return item_meta(item_id, self.tables.catalog.get(item_id))
+
+    def catalog_items(self) -> Iterator[ItemMeta]:
+        """Every catalog item."""
+        for item_id, entry in self.tables.catalog.items():
+            meta = item_meta(item_id, entry)
+            if meta is not None:
+                yield meta
+
+    def catalog_ids(self) -> Iterator[str]:
+        """Every catalog item id."""
+        yield from self.tables.catalog.keys()
+
+    def tallies(self, experiment_id: str) -> Mapping[str, VariantTally]:
+        """Per-variant tallies of one experiment."""
+        prefix = f"{experiment_id}|"
+        return {
+            key.removeprefix(prefix): VariantTally.from_json(value)
+            for key, value in self.tables.variant_tallies.items()
+            if key.startswith(prefix)
+        }

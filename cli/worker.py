@@ -1,4 +1,4 @@
-"""`streamrec worker`: the same worker as `faust -A agents.app worker -l info`."""
+"""`streamrec worker`: one worker process, its actors, tables and HTTP API."""
 
 from __future__ import annotations
 
@@ -31,8 +31,9 @@ def run(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     asyncio.run(ensure_topics(settings))
-    from agents.app import app
+    from agents.worker import build_worker
 
+    app = build_worker(settings)
     level = args.loglevel or settings.log_level
     sys.argv = ["streamrec", "worker", "-l", level, "--without-web"]
     app.main()

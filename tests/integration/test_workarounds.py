@@ -8,6 +8,8 @@ from dataclasses import replace
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from agents import workarounds
+from agents.app import create_app
 from streamrec.kafka import consumer, partitions_for, producer, true_highwaters
 from streamrec.settings import Settings
 
@@ -44,9 +46,7 @@ def test_listed_end_offsets_fall_short_and_true_highwaters_are_exact(settings: S
 def test_worker_consumer_waits_the_configured_fetch_time_not_faust_s_1500_ms(
     settings: Settings,
 ) -> None:
-    from agents.app import create_app
-    from agents.app import settings as process_settings
-
+    workarounds.apply(settings, ["fast_fetch"])
     app = create_app(replace(settings, app_id=f"fetch-{uuid.uuid4().hex[:8]}"))
 
     async def build() -> int:
@@ -56,4 +56,4 @@ def test_worker_consumer_waits_the_configured_fetch_time_not_faust_s_1500_ms(
         await client.stop()
         return wait
 
-    assert asyncio.run(build()) == process_settings.fetch_wait_ms != 1500
+    assert asyncio.run(build()) == settings.fetch_wait_ms != 1500
