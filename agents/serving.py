@@ -14,17 +14,20 @@ from agents.views import TableReaders
 from api.app import create_app
 from api.deps import RateLimitPolicy, ServingDeps
 from api.experiments import ExperimentStore
+from api.live_pools import sweep_in_slices
 from api.model_holder import ModelHolder
 from api.redis_guard import redis_client
 from api.server import EmbeddedServer, server_config
 from models.content_refresh import LiveContentBook
-from models.pools import SWEEP_DUTY, Throttle
+from models.types import ItemMeta
 from schemas.records import ModelActivated
 from streamrec.errors import NotReady
 from streamrec.kafka import follow
 
 log = logging.getLogger(__name__)
 RETRY_S = 2.0
+CONTENT_SLICE = 500
+"""Catalog ids read per slice of the loop when looking for items to vectorise."""
 
 
 class Serving:
@@ -102,18 +105,30 @@ class Serving:
             live_content=self.live_content,
         )
 
-    def refresh_live_content(self) -> int:
-        """Vectorise new catalog items for every loaded bundle, holding at most SWEEP_DUTY of
-        the interpreter (run in a thread: the throttle measures the calling thread)."""
+    async def refresh_live_content(self) -> int:
+        """Vectorise new catalog items for every loaded bundle: the catalog items some bundle
+        lacks are read on the loop a slice at a time, then vectorised in a thread."""
         bundles = [loaded.bundle for loaded in self.models.loaded_models()]
-        return self.live_content.refresh(
-            bundles, self.read.catalog_ids, self.read.meta, Throttle(SWEEP_DUTY)
-        )
+        indexes = [
+            b.content_index for b in bundles if b is not None and b.content_model is not None
+        ]
+        lacked: dict[str, ItemMeta] = {}
+
+        def collect(item_ids: list[str]) -> None:
+            for item_id in item_ids:
+                if any(item_id not in index for index in indexes):
+                    meta = self.read.meta(item_id)
+                    if meta is not None:
+                        lacked[item_id] = meta
+
+        if indexes:
+            await sweep_in_slices(self.read.catalog_ids(), CONTENT_SLICE, collect)
+        return await asyncio.to_thread(self.live_content.refresh, bundles, lacked.keys, lacked.get)
 
     async def refresh_quietly(self) -> None:
         """Refresh the live content; a failure is logged and retried at the next tick."""
         try:
-            count = await asyncio.to_thread(self.refresh_live_content)
+            count = await self.refresh_live_content()
         except Exception:  # a catalog changing under the walk: try again at the next tick
             log.warning("vectorising new catalog items failed", exc_info=True)
             return

@@ -14,6 +14,7 @@ from api.auth import authenticate
 from api.cache import RecCache
 from api.deps import ServingDeps
 from api.errors import as_recsys_error
+from api.live_pools import PoolRefresher
 from api.metrics import ApiMetrics
 from api.pending import PendingPurchases
 from api.ratelimit import RateLimiter
@@ -40,6 +41,7 @@ class ApiState:
     pending: PendingPurchases
     limits: InputLimits
     stats: StatsWindow
+    pools: PoolRefresher
 
     @classmethod
     def build(cls, deps: ServingDeps) -> ApiState:
@@ -47,21 +49,23 @@ class ApiState:
         metrics = ApiMetrics(deps.registry, lambda: deps.models.current().version)
         settings = deps.settings
         redis = RedisGuard(deps.redis, settings, metrics)
+        serving = ServingConfig(
+            exploration_slots=settings.exploration_slots,
+            max_category_share=settings.max_category_share,
+            rebuy=settings.rebuy,
+            consumed_types=settings.consumed_types,
+        )
         return cls(
             deps=deps,
             metrics=metrics,
             redis=redis,
             limiter=RateLimiter(deps.rate_limit, redis, metrics),
             cache=RecCache(redis, settings.cache_ttl_s, metrics),
-            serving=ServingConfig(
-                exploration_slots=settings.exploration_slots,
-                max_category_share=settings.max_category_share,
-                rebuy=settings.rebuy,
-                consumed_types=settings.consumed_types,
-            ),
+            serving=serving,
             pending=PendingPurchases(),
             limits=InputLimits(settings.rating_min, settings.rating_max, settings.max_future_s),
             stats=StatsWindow(deps.registry),
+            pools=PoolRefresher(deps.catalog_items, deps.signals, serving.candidate_limit),
         )
 
     async def publish(self, topic: str, key: str | None, value: bytes | None) -> None:

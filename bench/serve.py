@@ -42,7 +42,7 @@ from bench.serve_load import HOST, drain, fixed_rate, max_throughput, warm_up
 from bench.serve_world import World, ml1m_model, ml1m_world, synthetic_bundle, synthetic_world
 from models.bundle import ModelBundle
 from models.registry import load_bundle
-from models.serving import CANDIDATE_LIMIT, PipelineStats, PoolCache, hydrate, recommend
+from models.serving import CANDIDATE_LIMIT, PipelineStats, build_pools, hydrate, recommend
 from streamrec.settings import Settings
 
 CHECK_USERS, MIN_RANKED, WARM_UP = 200, 300, 50
@@ -107,7 +107,7 @@ async def _discard(topic: str, key: str | None, value: bytes | None) -> None:
 
 def _check_pipeline(bundle: ModelBundle, world: World, users: list[str]) -> dict[str, float]:
     """Run the pipeline in-process for a sample of users; every one must rank >= MIN_RANKED."""
-    pools = PoolCache(world.meta.values, world.signals.get, CANDIDATE_LIMIT).get()
+    pools = build_pools(world.meta.values(), world.signals.get, CANDIDATE_LIMIT)
     ranked: list[int] = []
     started, cpu = time.perf_counter(), time.thread_time()
     for user_id in users[:CHECK_USERS]:

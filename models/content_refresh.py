@@ -1,15 +1,15 @@
 """Keep each loaded bundle's `LiveContent` up to date with the catalog, off the request path.
 
-The worker calls `LiveContentBook.refresh` every `STREAMREC_CONTENT_REFRESH_S` seconds (30 by
-default) in a thread: it walks the catalog's ids, vectorises the items the bundle has no
-content vector for (or whose text changed since), and drops the ones deleted. Requests only
-call `for_bundle`.
+Every `STREAMREC_CONTENT_REFRESH_S` seconds (30 by default) the worker calls
+`LiveContentBook.refresh` with the catalog items some bundle has no content vector for: it
+vectorises those whose text a live index does not hold yet (or holds an older text of), and
+drops the live items no longer in the catalog. Requests only call `for_bundle`.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from models.bundle import ModelBundle
@@ -17,7 +17,6 @@ from models.content_live import LiveContent
 from models.content_text import meta_text
 from models.types import MetaLookup
 
-REFRESH_CHUNK = 500
 CatalogIds = Callable[[], Iterable[str]]
 
 
@@ -27,41 +26,26 @@ class _Held:
     live: LiveContent
 
 
-def _chunks(ids: Iterable[str], size: int) -> Iterator[list[str]]:
-    chunk: list[str] = []
-    for item_id in ids:
-        chunk.append(item_id)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 def new_texts(
     bundle: ModelBundle,
     live: LiveContent,
     catalog_ids: Iterable[str],
     meta: MetaLookup,
-    pause: Callable[[], None] | None = None,
 ) -> tuple[dict[str, str], set[str]]:
     """Catalog items outside the bundle whose text `live` does not hold yet ({id: text}), and
     the live items no longer in the catalog."""
     changed: dict[str, str] = {}
     present: set[str] = set()
-    for chunk in _chunks(catalog_ids, REFRESH_CHUNK):
-        for item_id in chunk:
-            if item_id in bundle.content_index:
-                continue
-            item = meta(item_id)
-            if item is None:
-                continue
-            present.add(item_id)
-            text = meta_text(item)
-            if live.text_of(item_id) != text:
-                changed[item_id] = text
-        if pause is not None:
-            pause()
+    for item_id in catalog_ids:
+        if item_id in bundle.content_index:
+            continue
+        item = meta(item_id)
+        if item is None:
+            continue
+        present.add(item_id)
+        text = meta_text(item)
+        if live.text_of(item_id) != text:
+            changed[item_id] = text
     return changed, set(live.ids()) - present
 
 
@@ -70,13 +54,12 @@ def refresh_live(
     live: LiveContent,
     catalog_ids: Iterable[str],
     meta: MetaLookup,
-    pause: Callable[[], None] | None = None,
 ) -> int:
     """Bring `live` up to date with the catalog; return how many items were vectorised."""
     model = bundle.content_model
     if model is None:
         return 0
-    changed, gone = new_texts(bundle, live, catalog_ids, meta, pause)
+    changed, gone = new_texts(bundle, live, catalog_ids, meta)
     if changed or gone:
         ids, texts = list(changed), list(changed.values())
         live.update(ids, model.vectorise(texts), texts, drop=gone)
@@ -101,7 +84,6 @@ class LiveContentBook:
         bundles: Iterable[ModelBundle | None],
         catalog_ids: CatalogIds,
         meta: MetaLookup,
-        pause: Callable[[], None] | None = None,
     ) -> int:
         """Refresh the live index of each of `bundles` (others are forgotten); return how many
         items were vectorised."""
@@ -112,7 +94,7 @@ class LiveContentBook:
                 if bundle is None or bundle.content_model is None or id(bundle) in held:
                     continue
                 live = self.for_bundle(bundle) or LiveContent(bundle.content_model.dims)
-                vectorised += refresh_live(bundle, live, catalog_ids(), meta, pause)
+                vectorised += refresh_live(bundle, live, catalog_ids(), meta)
                 held[id(bundle)] = _Held(bundle, live)
             self._held = held
             return vectorised

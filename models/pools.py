@@ -1,21 +1,18 @@
 """The live catalog pools: trending, unexposed and per-category items, and every item's raw
 values, from one sweep of the whole catalog.
 
-A `PoolCache` rebuilds them in a background thread once they are stale, and never on the request
-path. The sweep sleeps between chunks long enough to use at most SWEEP_DUTY of a core, so
-requests keep the interpreter.
+A sweep takes the catalog a chunk at a time (`PoolSweep`), so whoever runs it can give the
+interpreter back between chunks; `build_pools` sweeps an iterable at once.
 """
 
 from __future__ import annotations
 
 import heapq
-import logging
 import math
-import threading
-import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
+from typing import TypeVar
 
 import numpy as np
 
@@ -24,12 +21,7 @@ from models.types import ItemMeta, ItemSignals, MetaLookup, SignalsLookup
 
 CatalogLookup = Callable[[], Iterable[ItemMeta]]
 SWEEP_CHUNK = 200
-SWEEP_PAUSE_S = 0.001
-SWEEP_DUTY = 0.25
-"""Share of the interpreter a background sweep may hold while it runs."""
-SWEEP_SHARE = 0.05
-"""At most this share of the time goes to sweeps: the refresh period grows with sweep time."""
-log = logging.getLogger(__name__)
+Item = TypeVar("Item")
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,49 +111,58 @@ def live_popularity(live: ItemSignals | None) -> float:
     return live.trending + math.log1p(live.events_1h) + 0.5 * math.log1p(live.events_all)
 
 
-def build_pools(
-    items: Iterable[ItemMeta],
-    signals: SignalsLookup,
-    limit: int,
-    pause: Callable[[], None] | None = None,
-) -> LivePools:
-    """Sweep the catalog once: `limit` trending, `limit // 10` unexposed, `limit` per category.
+class PoolSweep:
+    """One sweep of the catalog, a chunk at a time: `add` every chunk, then take `pools()`."""
 
-    `pause` runs after every SWEEP_CHUNK items (a background sweep sleeps there). Bulk work is
-    done a chunk at a time too: one C call over a million items would hold the interpreter
-    for seconds, and requests with it.
-    """
-    swept: list[tuple[str, str, float, float]] = []
-    values: list[np.ndarray] = []
-    categories: list[str] = []
-    held: dict[str, ItemSignals] = {}
-    for chunk in _chunks(items, SWEEP_CHUNK):
-        lives = [signals(item.item_id) for item in chunk]
+    def __init__(self, signals: SignalsLookup, limit: int) -> None:
+        self.signals, self.limit = signals, limit
+        self.swept: list[tuple[str, str, float, float]] = []
+        self.values: list[np.ndarray] = []
+        self.categories: list[str] = []
+        self.held: dict[str, ItemSignals] = {}
+
+    def add(self, chunk: list[ItemMeta]) -> None:
+        """Sweep the next items of the catalog (bulk work a chunk at a time: one C call over a
+        million items would hold the interpreter for seconds)."""
+        lives = [self.signals(item.item_id) for item in chunk]
         for item, live in zip(chunk, lives, strict=True):
             impressions = live.impressions if live is not None else 0.0
-            swept.append((item.item_id, item.category, live_popularity(live), impressions))
+            self.swept.append((item.item_id, item.category, live_popularity(live), impressions))
             if live is not None:
-                held[item.item_id] = live
+                self.held[item.item_id] = live
         chunk_values, chunk_categories = item_values(chunk, lives)
-        values.append(chunk_values)
-        categories += chunk_categories
-        if pause is not None:
-            pause()
-    index = {row[0]: position for position, row in enumerate(swept)}
-    joined = np.concatenate(values) if values else np.empty((0, len(ITEM_FIELDS)))
-    return LivePools(
-        trending=[row[0] for row in heapq.nlargest(limit, swept, key=itemgetter(2))],
-        unexposed=[
-            row[0] for row in heapq.nsmallest(max(1, limit // 10), swept, key=itemgetter(3))
-        ],
-        by_category=_by_category(swept, limit),
-        items=ItemColumns(index, joined, categories),
-        signals=held,
-    )
+        self.values.append(chunk_values)
+        self.categories += chunk_categories
+
+    def pools(self) -> LivePools:
+        """`limit` trending, `limit // 10` unexposed and `limit` per category, of the items
+        swept."""
+        swept, limit = self.swept, self.limit
+        index = {row[0]: position for position, row in enumerate(swept)}
+        joined = np.concatenate(self.values) if self.values else np.empty((0, len(ITEM_FIELDS)))
+        return LivePools(
+            trending=[row[0] for row in heapq.nlargest(limit, swept, key=itemgetter(2))],
+            unexposed=[
+                row[0] for row in heapq.nsmallest(max(1, limit // 10), swept, key=itemgetter(3))
+            ],
+            by_category=_by_category(swept, limit),
+            items=ItemColumns(index, joined, self.categories),
+            signals=self.held,
+        )
 
 
-def _chunks(items: Iterable[ItemMeta], size: int) -> Iterator[list[ItemMeta]]:
-    chunk: list[ItemMeta] = []
+def build_pools(items: Iterable[ItemMeta], signals: SignalsLookup, limit: int) -> LivePools:
+    """Sweep the catalog at once: `limit` trending, `limit // 10` unexposed, `limit` per
+    category."""
+    sweep = PoolSweep(signals, limit)
+    for chunk in chunked(items, SWEEP_CHUNK):
+        sweep.add(chunk)
+    return sweep.pools()
+
+
+def chunked(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
+    """`items` in lists of `size` (the last one shorter)."""
+    chunk: list[Item] = []
     for item in items:
         chunk.append(item)
         if len(chunk) == size:
@@ -182,70 +183,3 @@ def _by_category(
         if len(members) > limit:
             by_category[category] = heapq.nlargest(limit, members, key=itemgetter(1))
     return by_category
-
-
-class PoolCache:
-    """The latest LivePools; the first call builds them, later stale reads start a rebuild in a
-    background thread and keep answering with the previous pools until it finishes."""
-
-    def __init__(
-        self,
-        catalog: CatalogLookup,
-        signals: SignalsLookup,
-        limit: int,
-        max_age_s: float = 10.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._catalog, self._signals, self._limit = catalog, signals, limit
-        self._max_age_s, self._clock = max_age_s, clock
-        self._pools: LivePools | None = None
-        self._built_at = -math.inf
-        self._period_s = max_age_s
-        self._lock = threading.Lock()
-        self._sweeping = False
-
-    def get(self) -> LivePools:
-        """Pools at most about `max_age_s` old (older while a rebuild runs)."""
-        pools = self._pools
-        if pools is None:
-            return self._rebuild()
-        if self._clock() - self._built_at > self._period_s and self._claim():
-            threading.Thread(target=self._rebuild_quietly, name="pool-sweep", daemon=True).start()
-        return pools
-
-    def _claim(self) -> bool:
-        with self._lock:
-            claimed, self._sweeping = not self._sweeping, True
-        return claimed
-
-    def _rebuild(self, pause: Callable[[], None] | None = None) -> LivePools:
-        started = time.thread_time()
-        pools = build_pools(self._catalog(), self._signals, self._limit, pause)
-        worked = time.thread_time() - started
-        self._pools, self._built_at = pools, self._clock()
-        self._period_s = max(self._max_age_s, worked / SWEEP_SHARE)
-        return pools
-
-    def _rebuild_quietly(self) -> None:
-        try:
-            self._rebuild(Throttle(SWEEP_DUTY))
-        except Exception:  # a catalog changing under the sweep: keep the old pools, retry later
-            log.warning("catalog sweep failed; keeping the previous pools", exc_info=True)
-            self._built_at = self._clock()
-        finally:
-            self._sweeping = False
-
-
-class Throttle:
-    """A pause that sleeps in proportion to the CPU time used since the last one, so the
-    calling thread holds at most `duty` of the interpreter."""
-
-    def __init__(self, duty: float) -> None:
-        self._ratio = (1.0 - duty) / duty
-        self._mark = time.thread_time()
-
-    def __call__(self) -> None:
-        """Sleep (releasing the GIL) for the worked time times (1 - duty) / duty."""
-        worked = time.thread_time() - self._mark
-        time.sleep(max(SWEEP_PAUSE_S, worked * self._ratio))
-        self._mark = time.thread_time()

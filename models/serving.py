@@ -2,7 +2,7 @@
 
 A page is made by `models.pipeline.recommend` over a `models.context.RequestContext`; catalog-wide
 lists (live trending, unexposed items) come from `LivePools`, built by one sweep of the catalog and
-refreshed off the request path (`PoolCache`).
+refreshed off the request path by whoever serves (the API's `PoolRefresher`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from models.context import (
     hydrate,
 )
 from models.pipeline import STEPS, recommend, version_shares
-from models.pools import CatalogLookup, LivePools, PoolCache, build_pools
+from models.pools import CatalogLookup, LivePools, build_pools
 from models.types import MetaLookup
 
 if TYPE_CHECKING:
@@ -32,7 +32,6 @@ __all__ = [
     "LivePools",
     "PageQuery",
     "PipelineStats",
-    "PoolCache",
     "RequestContext",
     "ServingConfig",
     "build_pools",

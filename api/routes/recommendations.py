@@ -19,7 +19,7 @@ from api.forward import forward_if_remote
 from api.model_holder import ActiveModel
 from api.params import only_query, query_count, query_id, query_list, query_text
 from api.state import ApiState, state_of
-from models.serving import LivePools, PageQuery, PoolCache, ServingConfig, hydrate, recommend
+from models.serving import LivePools, PageQuery, ServingConfig, hydrate, recommend
 from models.types import UserView
 from schemas.records import Impression, ImpressionItem
 from streamrec import topics
@@ -62,7 +62,7 @@ async def recommendations(request: Request) -> Response:
     )
     page = await api.cache.get(key)
     if page is None:
-        page = _serve(api, model, config, user, wanted, live_pools(request))
+        page = _serve(api, model, config, user, wanted, api.pools.current())
         await api.cache.put(key, page)
     request_id = str(uuid.uuid4())
     body = _body(request_id, user.user_id, model.version, assignment, page)
@@ -81,17 +81,6 @@ def _model_and_config(
     config = api.serving.with_overrides(variant.config)
     tag = f"{model.version}~{assignment.experiment_id}.{variant.name}"
     return model, config, tag
-
-
-def live_pools(request: Request) -> LivePools:
-    """The app's catalog pools, swept at first use and refreshed off the request path."""
-    cache: PoolCache | None = getattr(request.app.state, "live_pools", None)
-    if cache is None:
-        api = state_of(request)
-        limit = api.serving.candidate_limit
-        cache = PoolCache(api.deps.catalog_items, api.deps.signals, limit)
-        request.app.state.live_pools = cache
-    return cache.get()
 
 
 def _serve(

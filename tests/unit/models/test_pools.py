@@ -1,15 +1,14 @@
-"""Catalog pools swept off the request path, and the retrievers' exact path and neighbour cache."""
+"""Catalog pools from a sweep of the catalog, and the retrievers' exact path and neighbour cache."""
 
 from __future__ import annotations
 
 import random
-import threading
 
 import numpy as np
 import pytest
 
 from models.features import item_columns
-from models.pools import SWEEP_CHUNK, PoolCache, build_pools
+from models.pools import SWEEP_CHUNK, PoolSweep, build_pools, chunked
 from models.retrieval import AnnoyRetriever, ExactRetriever, build_annoy
 from models.serving import PageQuery, PipelineStats, hydrate, recommend
 from models.types import ItemMeta, ItemSignals, UserView
@@ -29,32 +28,20 @@ def test_pools_list_the_most_popular_and_the_least_shown_items() -> None:
     assert pools.items is not None and len(pools.items.index) == 30
 
 
-def test_a_sweep_pauses_after_every_chunk_and_builds_the_same_columns() -> None:
+def test_a_sweep_chunk_by_chunk_builds_the_same_columns_as_one_over_everything() -> None:
     items = [ItemMeta(f"i{n}", f"Item {n}", "abc"[n % 3], price=float(n)) for n in range(1050)]
     signals = {item.item_id: ItemSignals(item.item_id, events_all=7) for item in items[::2]}
-    pauses = []
-    pools = build_pools(items, signals.get, limit=10, pause=lambda: pauses.append(1))
-    assert len(pauses) == -(-len(items) // SWEEP_CHUNK)
+    sweep = PoolSweep(signals.get, limit=10)
+    chunks = list(chunked(items, SWEEP_CHUNK))
+    for chunk in chunks:
+        sweep.add(chunk)
+    pools = sweep.pools()
+    assert [len(chunk) for chunk in chunks] == [200] * 5 + [50]
     whole = item_columns([i.item_id for i in items], items, [signals.get(i.item_id) for i in items])
     assert pools.items is not None
     assert pools.items.index == whole.index and pools.items.categories == whole.categories
     assert np.array_equal(pools.items.values, whole.values, equal_nan=True)
     assert pools.signals == signals
-
-
-def test_pool_cache_answers_stale_pools_while_it_rebuilds_in_the_background() -> None:
-    now = [0.0]
-    signals = dict(SIGNALS)
-    cache = PoolCache(CATALOG.values, signals.get, 10, max_age_s=5.0, clock=lambda: now[0])
-    first = cache.get()
-    signals["i0"] = ItemSignals("i0", events_all=10**6)
-    assert cache.get() is first
-    now[0] = 6.0
-    assert cache.get() is first
-    for thread in threading.enumerate():
-        if thread.name == "pool-sweep":
-            thread.join()
-    assert cache.get().trending[0] == "i0"
 
 
 def test_pipeline_stats_count_candidates_ranked_and_served() -> None:
