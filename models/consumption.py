@@ -12,7 +12,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from models.types import UserView
 from streamrec.errors import RegistryError
 from streamrec.interactions import DISLIKED, PURCHASE, TYPE_BITS, mask_of, strongest
 
@@ -66,13 +65,6 @@ class ConsumptionPolicy:
             "rebuy": self.rebuy,
             "revisit_types": sorted(self.revisit_types),
         }
-
-
-def split_consumed(
-    user: UserView, policy: ConsumptionPolicy
-) -> tuple[frozenset[str], dict[str, str]]:
-    """(ids never to show again, ids that may return mapped to their strongest type)."""
-    return policy.never(user.interacted), policy.revisit(user.interacted)
 
 
 def resolve(

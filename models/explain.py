@@ -14,9 +14,11 @@ NEW_ITEM_AGE_S = 14 * 86_400.0
 PERSONAL_SOURCES = frozenset({"als", "ease"})
 FIXED_REASONS: dict[str, Reason] = {
     "trending": Reason("trending", "Trending now"),
-    "popular": Reason("popular", "Popular right now"),
     "explore": Reason("explore", "Something different to explore"),
 }
+"""The reason of each source whose items are not anchored on the user (models.sources)."""
+POPULAR = Reason("popular", "Popular right now")
+"""A buy-again item shown to someone served without personalisation."""
 BECAUSE: dict[str, tuple[str, str]] = {
     "purchase": ("because_you_bought", "Because you bought {}"),
     "rating": ("because_you_rated", "Because you rated {}"),
@@ -48,7 +50,7 @@ def explain(candidate: Candidate, ctx: RequestContext, meta: MetaLookup) -> Reas
         if candidate.source == "sequence":
             return Reason("after_recent", "Often picked next after your recent items")
     if candidate.source == "rebuy":
-        return FIXED_REASONS["popular"]
+        return POPULAR
     if candidate.source in FIXED_REASONS:
         return FIXED_REASONS[candidate.source]
     return _fresh_or_default(candidate.item_id, meta, ctx.now)

@@ -1,4 +1,4 @@
-"""Rankers behind one factory: CatBoost (YetiRank) and a retrieval-score baseline."""
+"""Rankers behind one protocol: CatBoost (YetiRank) and a retrieval-score baseline."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ import numpy as np
 from catboost import CatBoost, Pool, sum_models
 
 from streamrec.errors import ModelFitError, RegistryError
-
-RANKER_KINDS: tuple[str, ...] = ("catboost", "baseline")
 
 
 class Ranker(Protocol):
@@ -113,12 +111,3 @@ def train_catboost(
     if seeds == 1:
         return CatBoostRanker(fits[0])
     return CatBoostRanker(sum_models(fits, weights=[1.0 / seeds] * seeds))
-
-
-def make_ranker(kind: str, feature_names: tuple[str, ...], path: Path | None = None) -> Ranker:
-    """The one factory: `baseline`, or `catboost` loaded from `path`."""
-    if kind == "baseline":
-        return BaselineRanker(feature_names)
-    if kind == "catboost" and path is not None:
-        return CatBoostRanker.load(path)
-    raise ValueError(f"ranker kind must be one of {RANKER_KINDS} (catboost needs a path)")

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-import numpy as np
-
 from models.bundle import ModelBundle
-from models.features import FEATURE_NAMES, build_features
+from models.features import FEATURE_NAMES
 from models.rankers import BaselineRanker, Ranker
-from models.types import Candidate, MetaLookup, SignalsLookup, UserView
 
 BASELINE = BaselineRanker(FEATURE_NAMES)
 
@@ -22,22 +17,3 @@ def ranker_of(bundle: ModelBundle | None) -> Ranker:
     if getattr(bundle.ranker, "feature_count", len(FEATURE_NAMES)) != len(FEATURE_NAMES):
         return BASELINE
     return bundle.ranker
-
-
-def rank(
-    bundle: ModelBundle | None,
-    user: UserView,
-    candidates: Sequence[Candidate],
-    signals: SignalsLookup,
-    meta: MetaLookup,
-    now: float,
-    *,
-    ranker: Ranker | None = None,
-) -> list[tuple[Candidate, float]]:
-    """Candidates with their ranker scores, best first (works with `bundle=None`)."""
-    if not candidates:
-        return []
-    features, _ = build_features(bundle, user, candidates, signals, meta, now)
-    scores = (ranker or ranker_of(bundle)).score(features)
-    order = np.argsort(-scores, kind="stable")
-    return [(candidates[i], float(scores[i])) for i in order]

@@ -41,21 +41,6 @@ def is_allowed(item: ItemMeta | None, item_id: str, filters: Filters) -> bool:
     return filters.category is None or item.category == filters.category
 
 
-def apply_filters(
-    candidates: Sequence[Candidate], meta: MetaLookup, filters: Filters
-) -> list[Candidate]:
-    """Drop deleted, out-of-stock, excluded and off-category items; first source wins."""
-    seen: set[str] = set()
-    kept: list[Candidate] = []
-    for candidate in candidates:
-        if candidate.item_id in seen:
-            continue
-        seen.add(candidate.item_id)
-        if is_allowed(meta(candidate.item_id), candidate.item_id, filters):
-            kept.append(candidate)
-    return kept
-
-
 def allowed_mask(
     item_ids: Sequence[str],
     known: np.ndarray,

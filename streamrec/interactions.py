@@ -32,11 +32,6 @@ def mask_of(types: Iterable[str]) -> int:
     return mask
 
 
-def type_names(mask: int) -> tuple[str, ...]:
-    """The interaction types set in `mask`, strongest first."""
-    return tuple(name for name in STRONGEST_FIRST if mask & TYPE_BITS[name])
-
-
 def strongest(mask: int) -> str | None:
     """The strongest interaction type set in `mask` (None when none is)."""
     for name in STRONGEST_FIRST:

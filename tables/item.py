@@ -16,7 +16,6 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from schemas.records import EVENT_TYPES
 from tables.arms import ARM_HALF_LIFE, BetaArm
 from tables.dedupe import RecentIds
 from tables.user import EventFields
@@ -114,29 +113,6 @@ def apply_impression(
     state.impressions += count
     state.arm.observe(timestamp, float(count), 0.0, arm_half_life)
     return state
-
-
-def window_count(state: ItemState | None, event_type: str, window: str, now: float) -> int:
-    """Events of `event_type` in `window` ("5m", "1h", "24h" or "all") ending at `now`."""
-    if state is None:
-        return 0
-    position = type_index(event_type)
-    if window == "all":
-        return state.counts.get(event_type, 0)
-    return state.windows.per_type(window_spec(window), now)[position]
-
-
-def window_counts(state: ItemState | None, window: str, now: float) -> dict[str, int]:
-    """Events of every type in `window` ending at `now`, by type."""
-    if window == "all":
-        return {} if state is None else state.counts.copy()
-    spec = window_spec(window)
-    if state is None:
-        return {}
-    per_type = state.windows.per_type(spec, now)
-    return {
-        event_type: count for event_type, count in zip(EVENT_TYPES, per_type, strict=True) if count
-    }
 
 
 def window_total(state: ItemState | None, window: str, now: float) -> int:

@@ -60,10 +60,6 @@ class HistoryEntry(NamedTuple):
     type: str
     value: float | None
 
-    def to_dict(self) -> dict[str, Any]:
-        """Readable form for the history route."""
-        return self._asdict()
-
 
 HistoryRow = list[Any]
 
@@ -212,13 +208,6 @@ def category_affinity(
     if state is None:
         return {}
     return decayed_to(state.affinity, state.affinity_at, now, affinity_half_life)
-
-
-def history_json(state: UserState | None) -> list[dict[str, Any]]:
-    """The short-term history newest first, as readable dicts (for the history route)."""
-    if state is None:
-        return []
-    return [HistoryEntry._make(row).to_dict() for row in reversed(state.rows)]
 
 
 def recent_items(state: UserState | None, limit: int = HISTORY_SIZE) -> list[str]:

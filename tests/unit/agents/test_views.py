@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from agents.views import item_signals, user_view
 from streamrec.interactions import DISLIKED, RATING, VIEW
-from tables.item import ItemState, apply_item_event, trending_score, window_count, window_total
+from tables.item import ItemState, apply_item_event, trending_score, window_total
 from tables.user import UserState, apply_interaction
 from tests.unit.tables.factories import event
+from tests.unit.tables.readers import window_count
 
 NOW = 1_700_000_000.0
 

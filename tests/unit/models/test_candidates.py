@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from models.candidates import CandidateConfig, generate, merge
-from models.ranking import rank
 from models.types import Candidate, HistoryItem, ItemSignals, UserView
 from offline.synthetic import blocks, planted_pair
 from offline.train import FittedModel, TrainParams, fit
+from tests.unit.models.reference import rank
 
 PARAMS = TrainParams(factors=8, iterations=10, retriever="exact", ranker=False, half_life_days=None)
 

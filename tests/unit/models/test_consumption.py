@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from models.consumption import ConsumptionPolicy, resolve, split_consumed
+from models.consumption import ConsumptionPolicy, resolve
 from models.types import UserView
 from streamrec.errors import RegistryError
 from streamrec.interactions import ADD_TO_CART, CLICK, DISLIKED, PURCHASE, RATING, VIEW
+from tests.unit.models.reference import split_consumed
 
 INTERACTED = {
     "seen": VIEW,

@@ -55,7 +55,7 @@ def test_exploration_never_takes_more_than_half_a_page() -> None:
 
 
 def test_explorers_are_spread_over_the_page_and_keep_ranked_order_elsewhere() -> None:
-    ranked = [Candidate(f"r{n}", "popular", 1.0 - n / 10) for n in range(10)]
+    ranked = [Candidate(f"r{n}", "trending", 1.0 - n / 10) for n in range(10)]
     explorers = [Candidate("e0", "explore", 0.5), Candidate("e1", "explore", 0.4)]
     page = place_explorers(ranked, explorers, 10)
     assert len(page) == 10

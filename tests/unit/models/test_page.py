@@ -10,9 +10,10 @@ from catboost import CatBoost, Pool
 from models.oblivious import NATIVE_WORK, compile_catboost, scorer_of
 from models.pools import build_pools
 from models.rankers import CatBoostRanker
-from models.rules import Filters, allowed_mask, apply_filters
+from models.rules import Filters, allowed_mask
 from models.serving import PageQuery, hydrate, recommend
 from models.types import Candidate, ItemMeta, ItemSignals, UserView
+from tests.unit.models.reference import apply_filters
 
 NOW = 1_700_000_000.0
 CATALOG = {

@@ -13,11 +13,10 @@ from tables.item import (
     apply_item_event,
     arm_params,
     trending_score,
-    window_count,
-    window_counts,
     window_total,
 )
 from tests.unit.tables.factories import DAY, HOUR, T0, event
+from tests.unit.tables.readers import window_count, window_counts
 
 MINUTE = 60.0
 

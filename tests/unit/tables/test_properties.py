@@ -14,10 +14,11 @@ from tables.catalog import CatalogEntry
 from tables.codec import STATE_TYPES, decode, encode
 from tables.consent import ConsentState
 from tables.experiments import VariantTally
-from tables.item import ItemState, apply_impression, apply_item_event, window_counts
+from tables.item import ItemState, apply_impression, apply_item_event
 from tables.user import UserState, apply_interaction, category_affinity
 from tables.windows import WINDOW_NAMES
 from tests.unit.tables.factories import CATEGORIES, DAY, HOUR, T0, event_batches
+from tests.unit.tables.readers import window_counts
 
 FAST = settings(max_examples=40, deadline=None, database=None)
 

@@ -9,10 +9,10 @@ from tables.user import (
     apply_interaction,
     category_affinity,
     event_weight,
-    history_json,
     recent_items,
 )
 from tests.unit.tables.factories import DAY, T0, event
+from tests.unit.tables.readers import history_json
 
 
 def fold(events: list[tuple[str, float, str, str]], **options: int) -> UserState:
