@@ -14,6 +14,7 @@ from typing import Any
 from models.weights import DEFAULT_TYPE_WEIGHTS, EventWeighting
 from offline.als import AlsParams
 from offline.etl import EtlParams
+from streamrec.interactions import HISTORY_SIZE
 
 RANKER_SHARES: dict[str, float] = {
     "sequence": 0.7,
@@ -55,7 +56,7 @@ class TrainParams:
     content_dims: int = 48
     retriever: str = "annoy"
     annoy_trees: int = 50
-    history_size: int = 50
+    history_size: int = HISTORY_SIZE
     ranker: bool = True
     ranker_users: int = 8000
     ranker_candidates: int = 50

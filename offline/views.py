@@ -13,7 +13,7 @@ from models.types import HistoryItem, ItemMeta, ItemSignals, UserView
 from models.weights import EventWeighting
 from offline.etl import weight_expr
 from streamrec.errors import ModelFitError
-from streamrec.interactions import CONSUMED_CAP, DISLIKE_RATING, DISLIKED, TYPE_BITS
+from streamrec.interactions import CONSUMED_CAP, DISLIKE_RATING, DISLIKED, HISTORY_SIZE, TYPE_BITS
 
 HOUR = 3600.0
 DAY = 86400.0
@@ -130,7 +130,7 @@ def user_views(
     at: float,
     meta: dict[str, ItemMeta],
     weighting: EventWeighting,
-    history_size: int = 50,
+    history_size: int = HISTORY_SIZE,
     *,
     consumed_cap: int = CONSUMED_CAP,
     dislike_rating: float = DISLIKE_RATING,

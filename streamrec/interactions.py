@@ -22,6 +22,10 @@ CONSUMED_CAP = 5000
 """Item ids a user's state keeps in `interacted`; the least recently touched go first."""
 DISLIKE_RATING = 2.0
 """A rating at or below this (on a 1-5 scale) marks the item DISLIKED."""
+HISTORY_SIZE = 50
+"""Interactions a user's short-term history keeps (STREAMREC_HISTORY_SIZE by default)."""
+DEDUPE_WINDOW = 256
+"""Recent event ids a user's state keeps to drop replays (STREAMREC_DEDUPE_WINDOW by default)."""
 
 
 def mask_of(types: Iterable[str]) -> int:

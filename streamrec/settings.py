@@ -9,7 +9,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from streamrec.errors import ConfigError
-from streamrec.interactions import CONSUMED_CAP, DISLIKE_RATING
+from streamrec.interactions import CONSUMED_CAP, DEDUPE_WINDOW, DISLIKE_RATING, HISTORY_SIZE
 from streamrec.settings_parse import parse
 
 PREFIX = "STREAMREC_"
@@ -35,8 +35,8 @@ class Settings:
     fetch_wait_ms: int = 30
     producer_linger_ms: int = 5
     session_timeout_s: float = 10.0
-    history_size: int = 50
-    dedupe_window: int = 256
+    history_size: int = HISTORY_SIZE
+    dedupe_window: int = DEDUPE_WINDOW
     state_cache_size: int = 20_000
     rocksdb_write_buffer_mb: int = 16
     rocksdb_block_cache_mb: int = 16

@@ -24,12 +24,17 @@ import bisect
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
-from streamrec.interactions import CONSUMED_CAP, DISLIKE_RATING, DISLIKED, TYPE_BITS
+from streamrec.interactions import (
+    CONSUMED_CAP,
+    DEDUPE_WINDOW,
+    DISLIKE_RATING,
+    DISLIKED,
+    HISTORY_SIZE,
+    TYPE_BITS,
+)
 from tables.decay import DAY, add_decayed, decayed_to
 from tables.dedupe import RecentIds
 
-HISTORY_SIZE = 50
-DEDUPE_SIZE = 1024
 AFFINITY_HALF_LIFE = 7 * DAY
 EVENT_WEIGHTS: dict[str, float] = {"view": 1.0, "click": 2.0, "add_to_cart": 4.0, "purchase": 8.0}
 # A rating weighs its value times this: on a 1-5 scale, 5 stars weigh like a purchase.
@@ -139,7 +144,7 @@ def apply_interaction(
     category: str | None,
     *,
     history_size: int = HISTORY_SIZE,
-    dedupe_size: int = DEDUPE_SIZE,
+    dedupe_size: int = DEDUPE_WINDOW,
     affinity_half_life: float = AFFINITY_HALF_LIFE,
     consumed_cap: int = CONSUMED_CAP,
     dislike_rating: float = DISLIKE_RATING,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 
 import pytest
 
@@ -130,10 +131,18 @@ def test_arm_half_life_is_configurable() -> None:
     assert arm_params(state, T0 + HOUR, arm_half_life=HOUR) == pytest.approx((1.0, 2.0))
 
 
-def test_item_fold_is_deterministic() -> None:
-    events = [(T0 - n * 97.0, "click" if n % 3 else "view") for n in range(40)]
+def test_the_fold_of_a_log_counts_each_event_once_and_replaying_the_log_changes_nothing() -> None:
+    log = [(T0 - n * 97.0, "click" if n % 3 else "view") for n in range(40)]
+    state = fold(log)
 
-    assert fold(events).to_json() == fold(events).to_json()
+    by_type = dict(Counter(event_type for _, event_type in log))
+    assert state.counts == by_type == {"view": 14, "click": 26}
+    assert window_counts(state, "24h", T0) == by_type, "the log spans 63 minutes"
+    assert state.last_event_at == max(timestamp for timestamp, _ in log)
+    assert set(state.recent_ids.ids()) == {f"e{n}" for n in range(len(log))}
+    facts = state.to_json()
+    replayed = fold(log, state)
+    assert replayed.to_json() == facts
 
 
 def test_redelivered_events_and_impressions_are_not_counted_twice() -> None:

@@ -137,7 +137,24 @@ def test_history_reads_newest_first_with_distinct_recent_items() -> None:
     assert recent_items(None) == []
 
 
-def test_replaying_the_same_events_gives_the_same_state() -> None:
-    events = [("a", T0, "view", "i1"), ("b", T0 + 5, "purchase", "i2")]
+def test_a_log_folds_into_the_hand_computed_state_and_replaying_it_changes_nothing() -> None:
+    log = [("a", T0, "view", "i1"), ("b", T0 + 5, "purchase", "i2")]
+    state = fold(log)
 
-    assert fold(events).to_json() == fold(events).to_json()
+    facts = state.to_json()
+    assert facts["history"] == [
+        [T0, "a", "i1", "view", None],
+        [T0 + 5, "b", "i2", "purchase", None],
+    ]
+    assert facts["counts"] == {"view": 1, "purchase": 1}
+    assert facts["purchased"] == {"i2": 1}
+    assert facts["interacted"] == {"i1": 1, "i2": 8}
+    assert (facts["last_seen"], facts["version"]) == (T0 + 5, 2)
+    # A view weighs 1 and has decayed for 5 s (7-day half-life) when the purchase (8) arrives.
+    assert facts["affinity"] == {"books": pytest.approx(0.5 ** (5 / (7 * DAY)) + 8.0)}
+    for event_id, timestamp, event_type, item_id in log:
+        state, applied = apply_interaction(
+            state, event(event_id, timestamp, event_type, item_id), "books"
+        )
+        assert not applied
+    assert state.to_json() == facts
