@@ -1,4 +1,5 @@
-"""Offline protocols on MovieLens (temporal and RecBole), every model; appends to bench/RESULTS.md.
+"""Offline protocols on MovieLens (temporal and RecBole), every model; appends to the lab log,
+bench/log/RESULTS.md.
 
 Usage: python bench/offline_protocols.py [--datasets ml-100k,ml-1m] [--protocols temporal,recbole]
        [--models pop,itemknn,...] [--k 10] [--seed 2020]
@@ -21,7 +22,7 @@ from offline.evaluate import Evaluation, evaluate, load_frame
 from offline.report import metrics_table, write_report
 from streamrec.settings import Settings
 
-RESULTS = Path(__file__).with_name("RESULTS.md")
+RESULTS = Path(__file__).parent / "log" / "RESULTS.md"
 MACHINE = "2 cores, 24 GiB, no GPU"
 RECBOLE_REFERENCE = (
     "Published RecBole ML-1M NDCG@10 (same recbole protocol): Pop 0.101, ItemKNN 0.239, "
@@ -75,7 +76,7 @@ def load_average() -> str:
 
 
 def append_results(command: str, blocks: list[str], seconds: float, load: str) -> None:
-    """Append one dated entry to bench/RESULTS.md."""
+    """Append one dated entry to bench/log/RESULTS.md."""
     header = "" if RESULTS.exists() else "# Recommendation quality benchmarks\n\n"
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     entry = (

@@ -1,4 +1,4 @@
-"""The Markdown section `bench/stream.py` prints and appends to bench/RESULTS.md."""
+"""The Markdown section `bench/stream.py` prints, and appends to the file `--results` names."""
 
 from __future__ import annotations
 
