@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from offline.baselines import IntVector, Recommender, TrainingData, training_data
 from offline.metrics import IntMatrix, hit_matrix, ranking_metrics, recall_curve, relevant_counts
-from offline.recommenders import MODEL_NAMES, ProjectFit, make_recommender
+from offline.recommenders import MODEL_NAMES, ProjectFit, make_recommender, params_for
 from offline.splits import Split, split_events
 from streamrec.errors import NotFound
 
@@ -168,7 +168,7 @@ def evaluate(
     evaluation = Evaluation(
         protocol, k, seed, describe_events(events, source), split.params, split.summary()
     )
-    shared = ProjectFit()
+    shared = ProjectFit(params_for(protocol))
     for name in names:
         result = evaluate_model(
             name,

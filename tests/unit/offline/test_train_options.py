@@ -8,6 +8,7 @@ import pytest
 
 from cli.train import TUNING, register, shares
 from offline.params import TrainParams
+from offline.recommenders import ProjectFit, params_for
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -38,3 +39,10 @@ def test_candidate_shares_name_known_sources() -> None:
         shares("magic=1")
     with pytest.raises(argparse.ArgumentTypeError, match="source=share"):
         shares("als=lots")
+
+
+def test_each_protocol_trains_the_ranker_on_the_question_it_tests() -> None:
+    assert params_for("recbole").label_split == "random"
+    assert params_for("temporal").label_split == "time"
+    assert params_for("served").label_split == TrainParams().label_split == "last"
+    assert ProjectFit(params_for("recbole")).params.label_split == "random"
