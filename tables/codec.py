@@ -6,9 +6,10 @@ from typing import Any, Protocol, Self, TypeVar
 
 from tables.catalog import CatalogEntry
 from tables.consent import ConsentState
-from tables.experiments import VariantTally
+from tables.experiments import UserExposure
 from tables.item import ItemState
 from tables.user import UserState
+from tables.variant_sums import VariantSums
 
 
 class JsonState(Protocol):
@@ -31,7 +32,8 @@ STATE_TYPES: dict[str, type[JsonState]] = {
     "item": ItemState,
     "catalog": CatalogEntry,
     "consent": ConsentState,
-    "variant": VariantTally,
+    "variant": VariantSums,
+    "exposure": UserExposure,
 }
 
 

@@ -15,7 +15,6 @@ MEMTABLES_PER_DATABASE = 2
 
 USER_STATE = "user_state"
 USER_CONSENT = "user_consent"
-USER_EXPERIMENTS = "user_experiments"
 ITEM_STATE = "item_state"
 CATALOG = "catalog"
 VARIANT_TALLIES = "variant_tallies"
@@ -27,7 +26,6 @@ class Tables:
 
     user_state: Any
     user_consent: Any
-    user_experiments: Any
     item_state: Any
     catalog: Any
     variant_tallies: Any
@@ -37,7 +35,6 @@ class Tables:
         return {
             USER_STATE: self.user_state,
             USER_CONSENT: self.user_consent,
-            USER_EXPERIMENTS: self.user_experiments,
             ITEM_STATE: self.item_state,
             CATALOG: self.catalog,
             VARIANT_TALLIES: self.variant_tallies,
@@ -82,9 +79,6 @@ def declare(app: Any, partitions: int, options: Mapping[str, int]) -> Tables:
     return Tables(
         user_state=_keyed(app, USER_STATE, partitions, "user_id -> UserState", options),
         user_consent=_keyed(app, USER_CONSENT, partitions, "user_id -> ConsentState", options),
-        user_experiments=_keyed(
-            app, USER_EXPERIMENTS, partitions, "user_id -> {exp: variant}", options
-        ),
         item_state=_keyed(app, ITEM_STATE, partitions, "item_id -> ItemState", options),
         catalog=_raw_keys(
             app.GlobalTable(
@@ -96,6 +90,10 @@ def declare(app: Any, partitions: int, options: Mapping[str, int]) -> Tables:
             )
         ),
         variant_tallies=_keyed(
-            app, VARIANT_TALLIES, partitions, "exp|variant -> VariantTally", options
+            app,
+            VARIANT_TALLIES,
+            partitions,
+            "per user partition: u|user -> UserExposure, t|arm|p -> VariantSums, s|p|slot -> ids",
+            options,
         ),
     )

@@ -1,177 +1,189 @@
-"""Per-variant experiment tallies and their statistics.
+"""Experiment tallies: each user's exposure per variant and additive per-variant sums, folded
+per partition and deduplicated on impression request ids and event ids.
 
-Counting users exactly with bounded state: the tally holds only a counter; the agent keeps one
-small entry per (experiment, variant, user) under `user_seen_key(...)` and passes
-`new_user=is_new_user(seen)` to `tally_impression`, then stores `mark_user_seen(seen, now)`.
-Each tally value stays constant-size however many users an experiment reaches.
+Everything of one user-keyed partition lives in that partition of one table, so a batch's
+changes reach its changelog together (one record batch per partition):
+- `u|<user>`: the user's `UserExposure`, their counts per arm (`experiment|run|variant`), the
+  arms that served each of their recent pages (a click is credited only to the arms that served
+  its `request_id`) and outcomes waiting for their page's impression;
+- `t|<arm>|<partition>`: the `VariantSums` of the partition's users in that arm;
+- `s|<partition>|<slot>`: a bounded window of seen ids, hashed over SEEN_SLOTS records.
+A variant's totals are the sum of its sums over every partition.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from tables.dedupe import RecentIds
+from tables.variant_sums import ArmCounts, VariantSums
+
 CONVERSION_TYPES = frozenset({"add_to_cart", "purchase"})
-CONTROL = "control"
+CREDITED_TYPES = CONVERSION_TYPES | {"click"}
+SERVED_LIMIT = 64
+"""Recent pages per user whose arms are remembered for crediting their clicks."""
+PENDING_LIMIT = 32
+"""Outcomes per user kept while the impression of their page has not been applied yet."""
+SEEN_SLOTS = 64
+SEEN_PER_SLOT = 128
+"""Seen ids per partition: SEEN_SLOTS records of SEEN_PER_SLOT ids (8,192 ids)."""
+
+Reader = Callable[[str], Any]
+
+
+def arm_key(experiment_id: str, run_id: str, variant: str) -> str:
+    """The key of one variant of one run of an experiment."""
+    return f"{experiment_id}|{run_id}|{variant}"
+
+
+def user_key(user_id: str) -> str:
+    """Key of a user's exposure record."""
+    return f"u|{user_id}"
+
+
+def sums_key(arm: str, partition: int) -> str:
+    """Key of an arm's sums over the users of one partition."""
+    return f"t|{arm}|{partition}"
+
+
+def seen_key(partition: int, seen_id: str) -> str:
+    """Key of the seen-id slot that holds `seen_id` in `partition`."""
+    digest = hashlib.blake2b(seen_id.encode(), digest_size=4).digest()
+    return f"s|{partition}|{int.from_bytes(digest, 'big') % SEEN_SLOTS}"
 
 
 @dataclass(slots=True)
-class VariantTally:
-    """What one variant served and earned: items shown, pages, clicks, conversions, users."""
+class UserExposure:
+    """A user's arms, the arms of their recent pages, and outcomes awaiting their page."""
 
-    impressions: int = 0
-    requests: int = 0
-    clicks: int = 0
-    conversions: int = 0
-    users: int = 0
+    arms: dict[str, ArmCounts] = field(default_factory=dict)
+    served: dict[str, list[str]] = field(default_factory=dict)
+    pending: list[list[str]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON form."""
         return asdict(self)
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> VariantTally:
+    def from_json(cls, data: dict[str, Any]) -> UserExposure:
         """Inverse of `to_json`."""
-        return cls(**data)
+        arms = {key: ArmCounts(**counts) for key, counts in data["arms"].items()}
+        return cls(arms, dict(data["served"]), [list(p) for p in data["pending"]])
 
 
-def tally_impression(tally: VariantTally | None, n_items: int, new_user: bool) -> VariantTally:
-    """Count one served page of `n_items` items (mutates and returns `tally`)."""
-    tally = VariantTally() if tally is None else tally
-    tally.impressions += n_items
-    tally.requests += 1
-    tally.users += int(new_user)
-    return tally
+class TallyFold:
+    """Folds one partition's impressions, outcomes and erasures; `writes` holds what changed."""
+
+    def __init__(self, partition: int, read: Reader) -> None:
+        self.partition = partition
+        self._read = read
+        self.writes: dict[str, Any] = {}
+        self._users: dict[str, UserExposure | None] = {}
+        self._sums: dict[str, VariantSums] = {}
+        self._seen: dict[str, RecentIds] = {}
+
+    def impression(self, user_id: str, request_id: str, arms: Iterable[str], n_items: int) -> bool:
+        """Count a served page for each of its arms; False for a request id already seen."""
+        arms = list(arms)
+        if not arms or not self._first(f"imp:{request_id}"):
+            return False
+        exposure = self._user(user_id) or UserExposure()
+        for arm in arms:
+            counts = exposure.arms.get(arm)
+            after = ArmCounts() if counts is None else replace(counts)
+            after.impressions += n_items
+            after.requests += 1
+            self._change(arm, counts, after)
+            exposure.arms[arm] = after
+        exposure.served[request_id] = arms
+        _trim_served(exposure)
+        waiting = [p for p in exposure.pending if p[0] == request_id]
+        exposure.pending = [p for p in exposure.pending if p[0] != request_id]
+        for _, event_type in waiting:
+            self._credit(exposure, arms, event_type)
+        self._store(user_id, exposure)
+        return True
+
+    def outcome(
+        self, user_id: str, event_id: str, request_id: str, event_type: str, hold: bool = True
+    ) -> bool:
+        """Credit a click or conversion to the arms that served `request_id` (held until that
+        page's impression when it is not applied yet and `hold`); False when not counted."""
+        if event_type not in CREDITED_TYPES or not self._first(f"evt:{event_id}"):
+            return False
+        exposure = self._user(user_id)
+        arms = None if exposure is None else exposure.served.get(request_id)
+        if arms is not None and exposure is not None:
+            self._credit(exposure, arms, event_type)
+        elif hold:
+            exposure = exposure or UserExposure()
+            exposure.pending = [*exposure.pending, [request_id, event_type]][-PENDING_LIMIT:]
+        else:
+            return False
+        self._store(user_id, exposure)
+        return True
+
+    def erase(self, user_id: str) -> None:
+        """Remove the user's contributions from every arm and forget the user."""
+        exposure = self._user(user_id)
+        if exposure is None:
+            return
+        for arm, counts in exposure.arms.items():
+            self._change(arm, counts, None)
+        self._users[user_id] = None
+        self.writes[user_key(user_id)] = None
+
+    def _credit(self, exposure: UserExposure, arms: Iterable[str], event_type: str) -> None:
+        for arm in arms:
+            counts = exposure.arms.get(arm)
+            if counts is None:
+                continue
+            after = replace(counts)
+            if event_type == "click":
+                after.clicks += 1
+            else:
+                after.conversions += 1
+            self._change(arm, counts, after)
+            exposure.arms[arm] = after
+
+    def _change(self, arm: str, before: ArmCounts | None, after: ArmCounts | None) -> None:
+        key = sums_key(arm, self.partition)
+        sums = self._sums.get(key)
+        if sums is None:
+            stored = self._read(key)
+            sums = self._sums[key] = VariantSums.from_json(stored) if stored else VariantSums()
+        if before is not None:
+            sums.add(before, -1)
+        if after is not None:
+            sums.add(after, 1)
+        self.writes[key] = sums.to_json()
+
+    def _first(self, seen_id: str) -> bool:
+        key = seen_key(self.partition, seen_id)
+        window = self._seen.get(key)
+        if window is None:
+            stored = self._read(key)
+            window = self._seen[key] = RecentIds(*stored) if stored else RecentIds()
+        if seen_id in window:
+            return False
+        window.remember(seen_id, SEEN_PER_SLOT)
+        self.writes[key] = [window.text, window.count]
+        return True
+
+    def _user(self, user_id: str) -> UserExposure | None:
+        if user_id not in self._users:
+            stored = self._read(user_key(user_id))
+            self._users[user_id] = UserExposure.from_json(stored) if stored else None
+        return self._users[user_id]
+
+    def _store(self, user_id: str, exposure: UserExposure) -> None:
+        self._users[user_id] = exposure
+        self.writes[user_key(user_id)] = exposure.to_json()
 
 
-def tally_event(tally: VariantTally | None, event_type: str) -> VariantTally:
-    """Count an event attributed to the variant via its request_id (mutates and returns `tally`)."""
-    tally = VariantTally() if tally is None else tally
-    if event_type == "click":
-        tally.clicks += 1
-    elif event_type in CONVERSION_TYPES:
-        tally.conversions += 1
-    return tally
-
-
-def user_seen_key(experiment_id: str, variant: str, user_id: str) -> str:
-    """Key of the first-seen entry of a user in a variant."""
-    return f"{experiment_id}\x1f{variant}\x1f{user_id}"
-
-
-def is_new_user(seen: float | None) -> bool:
-    """Whether the user has no first-seen entry yet."""
-    return seen is None
-
-
-def mark_user_seen(seen: float | None, timestamp: float) -> float:
-    """The first-seen time to store: the earliest of the stored one and `timestamp`."""
-    return timestamp if seen is None else min(seen, timestamp)
-
-
-@dataclass(frozen=True, slots=True)
-class VariantMetrics:
-    """Rates of one variant and how they compare with the control variant.
-
-    CTR is clicks per item shown; conversion rate is conversions per served page. Lifts are
-    relative ((rate - control) / control), p-values two-sided two-proportion z-tests; both are
-    None for the control itself or when undefined.
-    """
-
-    variant: str
-    impressions: int
-    requests: int
-    clicks: int
-    conversions: int
-    users: int
-    ctr: float
-    conversion_rate: float
-    ctr_lift: float | None
-    conversion_lift: float | None
-    ctr_p_value: float | None
-    conversion_p_value: float | None
-
-    def to_json(self) -> dict[str, Any]:
-        """Plain JSON form for the metrics route."""
-        return asdict(self)
-
-
-def rate(successes: int, trials: int) -> float:
-    """successes / trials, capped at 1 (repeat clicks), 0 without trials."""
-    return min(successes / trials, 1.0) if trials > 0 else 0.0
-
-
-def lift(value: float, baseline: float) -> float | None:
-    """Relative change of `value` over `baseline`; None when the baseline is 0."""
-    return (value - baseline) / baseline if baseline > 0 else None
-
-
-def two_proportion_p_value(
-    successes_a: int, trials_a: int, successes_b: int, trials_b: int
-) -> float | None:
-    """Two-sided p-value of the pooled two-proportion z-test; None when it is undefined."""
-    if trials_a <= 0 or trials_b <= 0:
-        return None
-    rate_a, rate_b = rate(successes_a, trials_a), rate(successes_b, trials_b)
-    pooled = (rate_a * trials_a + rate_b * trials_b) / (trials_a + trials_b)
-    variance = pooled * (1.0 - pooled) * (1.0 / trials_a + 1.0 / trials_b)
-    if variance <= 0.0:
-        return None
-    z = (rate_b - rate_a) / math.sqrt(variance)
-    return math.erfc(abs(z) / math.sqrt(2.0))
-
-
-def variant_metrics(
-    tallies: Mapping[str, VariantTally], control: str = CONTROL
-) -> dict[str, VariantMetrics]:
-    """Metrics of every variant against `control` (else the first variant given)."""
-    if not tallies:
-        return {}
-    base_name = control if control in tallies else next(iter(tallies))
-    base = tallies[base_name]
-    return {name: _metrics(name, tally, base, name == base_name) for name, tally in tallies.items()}
-
-
-def _metrics(
-    name: str, tally: VariantTally, base: VariantTally, is_control: bool
-) -> VariantMetrics:
-    ctr = rate(tally.clicks, tally.impressions)
-    conversion_rate = rate(tally.conversions, tally.requests)
-    ctr_vs_base = (
-        None
-        if is_control
-        else _compare(ctr, tally.clicks, tally.impressions, base.clicks, base.impressions)
-    )
-    conversion_vs_base = (
-        None
-        if is_control
-        else _compare(
-            conversion_rate, tally.conversions, tally.requests, base.conversions, base.requests
-        )
-    )
-    return VariantMetrics(
-        variant=name,
-        impressions=tally.impressions,
-        requests=tally.requests,
-        clicks=tally.clicks,
-        conversions=tally.conversions,
-        users=tally.users,
-        ctr=ctr,
-        conversion_rate=conversion_rate,
-        ctr_lift=ctr_vs_base[0] if ctr_vs_base else None,
-        conversion_lift=conversion_vs_base[0] if conversion_vs_base else None,
-        ctr_p_value=ctr_vs_base[1] if ctr_vs_base else None,
-        conversion_p_value=conversion_vs_base[1] if conversion_vs_base else None,
-    )
-
-
-def _compare(
-    value: float, successes: int, trials: int, base_successes: int, base_trials: int
-) -> tuple[float | None, float | None]:
-    """(lift, p-value) of one rate against the control's."""
-    return (
-        lift(value, rate(base_successes, base_trials)),
-        two_proportion_p_value(base_successes, base_trials, successes, trials),
-    )
+def _trim_served(exposure: UserExposure) -> None:
+    while len(exposure.served) > SERVED_LIMIT:
+        del exposure.served[next(iter(exposure.served))]

@@ -1,97 +1,151 @@
-"""Tallies per experiment variant and their statistics."""
+"""The experiment tally fold: deduplication, crediting by request id, exact user-level sums."""
 
 from __future__ import annotations
 
-import math
-from statistics import NormalDist
+from typing import Any
 
-import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tables.experiments import (
-    VariantTally,
-    is_new_user,
-    mark_user_seen,
-    tally_event,
-    tally_impression,
-    two_proportion_p_value,
-    user_seen_key,
-    variant_metrics,
+    SEEN_PER_SLOT,
+    TallyFold,
+    UserExposure,
+    arm_key,
+    sums_key,
+    user_key,
 )
-from tests.unit.tables.factories import T0
+from tables.variant_sums import VariantSums
+
+A = arm_key("exp", "run1", "control")
+B = arm_key("exp", "run1", "treatment")
+L = arm_key("layout", "run2", "grid")
 
 
-def test_impressions_and_events_are_tallied_by_kind() -> None:
-    tally = tally_impression(None, 10, new_user=True)
-    tally = tally_impression(tally, 5, new_user=False)
-    for event_type in ("click", "click", "purchase", "add_to_cart", "view", "rating"):
-        tally = tally_event(tally, event_type)
+class Store(dict[str, Any]):
+    """One partition of the table: what folds read, updated with what they wrote."""
 
-    assert tally == VariantTally(impressions=15, requests=2, clicks=2, conversions=2, users=1)
+    def fold(self) -> TallyFold:
+        return TallyFold(0, self.get)
 
+    def commit(self, fold: TallyFold) -> None:
+        for key, value in fold.writes.items():
+            if value is None:
+                self.pop(key, None)
+            else:
+                self[key] = value
 
-def test_first_seen_entries_count_each_user_once() -> None:
-    seen: dict[str, float] = {}
-    tally = None
-    for user_id, timestamp in [("u1", T0), ("u2", T0 + 1), ("u1", T0 + 2), ("u1", T0 - 3)]:
-        key = user_seen_key("exp", "B", user_id)
-        previous = seen.get(key)
-        tally = tally_impression(tally, 10, new_user=is_new_user(previous))
-        seen[key] = mark_user_seen(previous, timestamp)
-
-    assert tally is not None
-    assert tally.users == 2
-    assert seen[user_seen_key("exp", "B", "u1")] == T0 - 3
-    assert user_seen_key("exp", "A", "u1") != user_seen_key("exp", "B", "u1")
+    def sums(self, arm: str) -> VariantSums:
+        stored = self.get(sums_key(arm, 0))
+        return VariantSums.from_json(stored) if stored else VariantSums()
 
 
-def pearson_chi_square(table: list[list[int]]) -> float:
-    total = sum(map(sum, table))
-    rows = [sum(row) for row in table]
-    columns = [sum(column) for column in zip(*table, strict=True)]
-    statistic = 0.0
-    for r in range(2):
-        for c in range(2):
-            expected = rows[r] * columns[c] / total
-            statistic += (table[r][c] - expected) ** 2 / expected
-    return statistic
+def test_a_replayed_impression_counts_once_and_a_user_is_counted_once_per_arm() -> None:
+    store = Store()
+    fold = store.fold()
+    assert fold.impression("u1", "r1", [A], 10)
+    assert not fold.impression("u1", "r1", [A], 10)
+    assert fold.impression("u1", "r2", [A], 5)
+    store.commit(fold)
+    again = store.fold()  # as after a restart: the seen ids come back from the table
+    assert not again.impression("u1", "r2", [A], 5)
+    sums = store.sums(A)
+    assert (sums.users, sums.requests, sums.impressions, sums.impressions_sq) == (1, 2, 15, 225)
 
 
-def test_p_value_matches_the_chi_square_test_of_the_same_table() -> None:
-    statistic = pearson_chi_square([[100, 900], [130, 870]])
-    expected = 2 * (1 - NormalDist().cdf(math.sqrt(statistic)))
-
-    assert two_proportion_p_value(100, 1000, 130, 1000) == pytest.approx(expected, rel=1e-9)
-    assert two_proportion_p_value(100, 1000, 130, 1000) == pytest.approx(0.0355, abs=1e-4)
-
-
-def test_p_value_is_undefined_without_trials_or_variance() -> None:
-    assert two_proportion_p_value(0, 0, 3, 10) is None
-    assert two_proportion_p_value(0, 10, 0, 10) is None
-
-
-def test_metrics_give_rates_lift_and_p_value_against_control() -> None:
-    tallies = {
-        "control": VariantTally(impressions=1000, requests=100, clicks=100, conversions=10),
-        "B": VariantTally(impressions=1000, requests=100, clicks=130, conversions=10),
-    }
-
-    metrics = variant_metrics(tallies)
-
-    assert metrics["B"].ctr == pytest.approx(0.13)
-    assert metrics["B"].ctr_lift == pytest.approx(0.3)
-    assert metrics["B"].ctr_p_value == pytest.approx(0.0355, abs=1e-4)
-    assert metrics["B"].conversion_rate == pytest.approx(0.1)
-    assert metrics["B"].conversion_lift == pytest.approx(0.0)
-    assert metrics["B"].conversion_p_value == pytest.approx(1.0)
-    assert metrics["control"].ctr_lift is None
-    assert metrics["control"].to_json()["ctr"] == pytest.approx(0.1)
+def test_a_click_is_credited_only_to_the_arms_that_served_its_request() -> None:
+    store = Store()
+    fold = store.fold()
+    fold.impression("u1", "r1", [A, L], 10)
+    fold.impression("u2", "r2", [B], 10)
+    assert fold.outcome("u1", "e1", "r1", "click")
+    assert fold.outcome("u2", "e2", "r2", "purchase")
+    assert not fold.outcome("u2", "e2", "r2", "purchase")  # redelivered event id
+    assert not fold.outcome("u2", "e3", "r2", "view")  # not a credited type
+    store.commit(fold)
+    assert (store.sums(A).clicks, store.sums(L).clicks, store.sums(B).clicks) == (1, 1, 0)
+    assert (store.sums(A).conversions, store.sums(B).conversions) == (0, 1)
+    assert store.sums(B).converted == 1
 
 
-def test_first_variant_is_the_baseline_when_no_control_is_named() -> None:
-    tallies = {"A": VariantTally(impressions=10, clicks=1), "B": VariantTally(impressions=10)}
+def test_a_click_before_its_impression_waits_for_it() -> None:
+    store = Store()
+    fold = store.fold()
+    assert fold.outcome("u1", "e1", "r1", "click")
+    assert store.sums(A).clicks == 0
+    fold.impression("u1", "r1", [A], 4)
+    store.commit(fold)
+    assert (store.sums(A).clicks, store.sums(A).clicks_impressions) == (1, 4)
+    assert UserExposure.from_json(store[user_key("u1")]).pending == []
+    assert not store.fold().outcome("u9", "e9", "r9", "click", hold=False)
 
-    metrics = variant_metrics(tallies)
 
-    assert metrics["A"].ctr_lift is None
-    assert metrics["B"].ctr_lift == pytest.approx(-1.0)
-    assert variant_metrics({}) == {}
+def test_erasing_a_user_removes_exactly_their_contributions() -> None:
+    store = Store()
+    fold = store.fold()
+    fold.impression("u1", "r1", [A], 10)
+    fold.outcome("u1", "e1", "r1", "click")
+    fold.impression("u2", "r2", [A], 3)
+    store.commit(fold)
+    only_u2 = Store()
+    other = only_u2.fold()
+    other.impression("u2", "r2", [A], 3)
+    only_u2.commit(other)
+    erasing = store.fold()
+    erasing.erase("u1")
+    store.commit(erasing)
+    assert store.sums(A) == only_u2.sums(A)
+    assert user_key("u1") not in store
+
+
+def test_seen_ids_are_bounded_per_slot() -> None:
+    store = Store()
+    fold = store.fold()
+    for n in range(SEEN_PER_SLOT * 70):
+        fold.impression("u1", f"r{n}", [A], 1)
+    store.commit(fold)
+    slots = [value for key, value in store.items() if key.startswith("s|0|")]
+    assert slots and all(count <= SEEN_PER_SLOT for _, count in slots)
+
+
+STEPS = st.lists(
+    st.tuples(
+        st.sampled_from(["imp", "click", "purchase"]),
+        st.sampled_from(["u1", "u2", "u3"]),
+        st.sampled_from(["r1", "r2", "r3", "r4"]),
+        st.integers(0, 5),
+    ),
+    max_size=40,
+)
+
+
+def _apply(store: Store, steps: list[tuple[str, str, str, int]]) -> None:
+    fold = store.fold()
+    for n, (kind, user, request, size) in enumerate(steps):
+        # A request id belongs to one user and one arm; an event id to one step.
+        owner = f"{user}:{request}"
+        if kind == "imp":
+            fold.impression(user, owner, [A if request in ("r1", "r2") else B], size)
+        else:
+            fold.outcome(user, f"e{n}", owner, kind)
+    store.commit(fold)
+
+
+@settings(max_examples=60, deadline=None)
+@given(STEPS)
+def test_sums_are_exact_per_user_sums_and_a_replay_changes_nothing(
+    steps: list[tuple[str, str, str, int]],
+) -> None:
+    store = Store()
+    _apply(store, steps)
+    first = {arm: store.sums(arm) for arm in (A, B)}
+    _apply(store, steps)  # the same records delivered again
+    assert {arm: store.sums(arm) for arm in (A, B)} == first
+    for arm in (A, B):
+        expected = VariantSums()
+        for key, value in store.items():
+            if key.startswith("u|"):
+                counts = UserExposure.from_json(value).arms.get(arm)
+                if counts is not None:
+                    expected.add(counts, 1)
+        assert first[arm] == expected

@@ -13,9 +13,9 @@ from schemas.records import Interaction
 from tables.catalog import CatalogEntry
 from tables.codec import STATE_TYPES, decode, encode
 from tables.consent import ConsentState
-from tables.experiments import VariantTally
 from tables.item import ItemState, apply_impression, apply_item_event
 from tables.user import UserState, apply_interaction, category_affinity
+from tables.variant_sums import VariantSums
 from tables.windows import WINDOW_NAMES
 from tests.unit.tables.factories import CATEGORIES, DAY, HOUR, T0, event_batches
 from tests.unit.tables.readers import window_counts
@@ -164,7 +164,7 @@ def test_user_and_item_states_survive_a_json_round_trip(
             updated_at=st.floats(0, T0),
         ),
         st.builds(ConsentState, st.booleans(), st.floats(0, T0), st.none() | st.floats(0, T0)),
-        st.builds(VariantTally, *[st.integers(0, 10**9)] * 5),
+        st.builds(VariantSums, *[st.integers(0, 10**9)] * 12),
     )
 )
 def test_catalog_consent_and_tally_states_survive_a_json_round_trip(state: Any) -> None:
