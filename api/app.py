@@ -10,7 +10,8 @@ from starlette.routing import Route
 from api.console import pages
 from api.deps import ServingDeps
 from api.errors import handle_error
-from api.routes import admin, events, items, ops, recommendations, users
+from api.experiment_metrics import experiment_metrics, experiment_tallies
+from api.routes import admin, events, experiments, items, ops, recommendations, users
 from api.state import ApiState, guarded
 from api.timeouts import BodyDeadline
 from streamrec.errors import RecsysError
@@ -35,9 +36,28 @@ ROUTES: tuple[Route, ...] = (
     guarded("/v1/users/{user_id}", {"DELETE": (users.erase_user, ADMIN)}),
     guarded(
         "/v1/experiments",
-        {"GET": (admin.list_experiments, READER), "POST": (admin.create_experiment, ADMIN)},
+        {
+            "GET": (experiments.list_experiments, READER),
+            "POST": (experiments.create_experiment, ADMIN),
+        },
     ),
-    guarded("/v1/experiments/{experiment_id}/metrics", {"GET": (admin.experiment_metrics, READER)}),
+    guarded(
+        "/v1/experiments/{experiment_id}",
+        {
+            "GET": (experiments.get_experiment, READER),
+            "DELETE": (experiments.delete_experiment, ADMIN),
+        },
+    ),
+    guarded(
+        "/v1/experiments/{experiment_id}/start", {"POST": (experiments.start_experiment, ADMIN)}
+    ),
+    guarded("/v1/experiments/{experiment_id}/stop", {"POST": (experiments.stop_experiment, ADMIN)}),
+    guarded(
+        "/v1/experiments/{experiment_id}/promote",
+        {"POST": (experiments.promote_experiment, ADMIN)},
+    ),
+    guarded("/v1/experiments/{experiment_id}/metrics", {"GET": (experiment_metrics, READER)}),
+    guarded("/v1/experiments/{experiment_id}/tallies", {"GET": (experiment_tallies, READER)}),
     guarded("/v1/models", {"GET": (admin.list_models, ADMIN)}),
     guarded("/v1/models/{version}/activate", {"POST": (admin.activate_model, ADMIN)}),
     guarded("/health", {"GET": (ops.health, OPEN)}),

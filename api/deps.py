@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry
 
-from api.experiments import ExperimentStore
+from api.experiment_log import ExperimentLog, memory_log
+from api.experiments import Experiment
 from api.model_holder import ModelHolder
 from models.content_refresh import LiveContentBook
 from models.types import ItemMeta, MetaLookup, SignalsLookup, UserView
 from streamrec.settings import Settings
-from tables.experiments import VariantTally
+from tables.variant_sums import TallyShard
 
 if TYPE_CHECKING:
     import httpx
@@ -28,6 +29,8 @@ Owner = Callable[[str], str | None]
 """Base URL of the worker owning a user's partition, None when local; raises NotReady."""
 Workers = Callable[[], list[dict[str, object]]]
 """The group's workers: `{"url", "partitions", "self"}` each, as the last assignment told."""
+TallyReader = Callable[[Experiment], TallyShard]
+"""The sums of an experiment's variants over the partitions this worker owns."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +53,6 @@ def _no_workers() -> list[dict[str, object]]:
     return []
 
 
-def _no_tallies(_experiment_id: str) -> Mapping[str, VariantTally]:
-    return {}
-
-
 @dataclass
 class ServingDeps:
     """Table readers, the producer and services one API instance serves from."""
@@ -65,8 +64,8 @@ class ServingDeps:
     catalog_items: Callable[[], Iterable[ItemMeta]]
     publish: Publish
     models: ModelHolder
-    experiments: ExperimentStore
-    tallies: Callable[[str], Mapping[str, VariantTally]] = _no_tallies
+    experiments: ExperimentLog = field(default_factory=memory_log)
+    tallies: TallyReader | None = None
     redis: Redis | None = None
     readiness: Readiness = _always_ready
     owner: Owner = _local

@@ -29,23 +29,35 @@ async def forward_if_remote(
         return None
     api.metrics.forwarded.labels(route=route).inc()
     query = list(request.query_params.multi_items())
+    answer = await forward_get(request, api, base, request.url.path, query)
+    kept = {k: v for k, v in answer.headers.items() if k.lower() in RETURNED_HEADERS}
+    return Response(answer.content, status_code=answer.status_code, headers=kept)
+
+
+async def forward_get(
+    request: Request,
+    api: ApiState,
+    base: str,
+    path: str,
+    query: list[tuple[str, str]] | None = None,
+) -> httpx.Response:
+    """GET `path` from the worker at `base` with the client's credentials, signed as a
+    forward; an unreachable worker is NotReady (503)."""
+    query = query or []
     headers = {k: v for k, v in request.headers.items() if k.lower() in PASSED_HEADERS}
     if api.deps.settings.forward_secret:
-        target = canonical_target(request.url.path, query)
+        target = canonical_target(path, query)
         headers[FORWARDED_HEADER] = sign(
             api.deps.settings.forward_secret, "GET", target, b"", api.deps.clock()
         )
-    url = base.rstrip("/") + request.url.path
     try:
-        answer = await _client(api).get(
-            url, params=tuple(query), headers=headers, timeout=FORWARD_TIMEOUT_S
+        return await _client(api).get(
+            base.rstrip("/") + path, params=tuple(query), headers=headers, timeout=FORWARD_TIMEOUT_S
         )
     except httpx.HTTPError as error:
         raise NotReady(
-            f"the owner of this user is unreachable: {error}", {"owner": base, "retry_after": 1}
+            f"the worker at {base} is unreachable: {error}", {"owner": base, "retry_after": 1}
         ) from None
-    kept = {k: v for k, v in answer.headers.items() if k.lower() in RETURNED_HEADERS}
-    return Response(answer.content, status_code=answer.status_code, headers=kept)
 
 
 def client_tls(settings: Settings) -> ssl.SSLContext | bool:

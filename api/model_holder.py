@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,10 +24,12 @@ def _no_manifest(version: str) -> Mapping[str, Any]:
 
 @dataclass(frozen=True, slots=True)
 class ActiveModel:
-    """A snapshot of one loaded version; a request holds it from start to finish."""
+    """A snapshot of one loaded version and the default ranking overrides activated with it;
+    a request holds it from start to finish."""
 
     version: str
     bundle: ModelBundle | None
+    config: Mapping[str, float] = field(default_factory=dict)
 
 
 class ModelHolder:
@@ -67,30 +69,52 @@ class ModelHolder:
         """Whether a version has been activated."""
         return self._active.version != NO_MODEL
 
-    def swap(self, bundle: ModelBundle | None, version: str) -> ActiveModel:
-        """Make `bundle` the active version in one reference assignment; return the previous."""
+    def swap(
+        self, bundle: ModelBundle | None, version: str, config: Mapping[str, float] | None = None
+    ) -> ActiveModel:
+        """Make `bundle` (with default overrides `config`) the active version in one reference
+        assignment; return the previous."""
         previous = self._active
-        self._active = ActiveModel(version, bundle)
+        self._active = ActiveModel(version, bundle, dict(config or {}))
         if previous.version not in (version, NO_MODEL):
             self.previous = previous.version
         return previous
 
-    async def load_version(self, version: str, previous: str | None = None) -> ActiveModel:
-        """Load `version` in a thread beside the active one, then swap to it; `previous` is
-        what the activation record says was active before (a restarted worker learns it so)."""
+    async def load_version(
+        self,
+        version: str,
+        previous: str | None = None,
+        config: Mapping[str, float] | None = None,
+    ) -> ActiveModel:
+        """Load `version` in a thread beside the active one, then swap to it with the default
+        overrides `config`; `previous` is what the activation record says was active before
+        (a restarted worker learns it so)."""
         if version == self._active.version and self.loaded:
-            return self._active
+            replaced = self._active
+            self._active = replace(replaced, config=dict(config or {}))
+            return replaced
         snapshot = self._pinned.get(version) or await self._load(version)
-        replaced = self.swap(snapshot.bundle, version)
+        replaced = self.swap(snapshot.bundle, version, config)
         if previous is not None and previous != version:
             self.previous = previous
         return replaced
 
     async def pin(self, version: str) -> ActiveModel:
         """Keep `version` loaded for experiment variants that name it."""
-        if version not in self._pinned and version != self._active.version:
-            self._pinned[version] = await self._load(version)
+        if version not in self._pinned:
+            active = self._active
+            same = version == active.version and self.loaded
+            self._pinned[version] = active if same else await self._load(version)
         return self.for_version(version)
+
+    def has(self, version: str) -> bool:
+        """Whether `version` is loaded (active or pinned)."""
+        return version == self._active.version or version in self._pinned
+
+    def retain(self, versions: set[str]) -> None:
+        """Unpin every version not in `versions` (what running experiments still serve)."""
+        for version in [v for v in self._pinned if v not in versions]:
+            del self._pinned[version]
 
     def for_version(self, version: str | None) -> ActiveModel:
         """The snapshot of `version` when it is loaded, else the active one."""
@@ -100,7 +124,8 @@ class ModelHolder:
 
     def loaded_models(self) -> list[ActiveModel]:
         """The active snapshot and every pinned one."""
-        return [self._active, *self._pinned.values()]
+        active = self._active
+        return [active, *(m for v, m in self._pinned.items() if v != active.version)]
 
     def versions(self) -> list[str]:
         """Every version the registry holds."""

@@ -12,6 +12,8 @@ from api.openapi_builders import (
     path_param,
     query_param,
 )
+from api.openapi_experiments import COMPONENTS as EXPERIMENT_COMPONENTS
+from api.openapi_experiments import experiment_paths
 from api.openapi_items import item_paths
 from api.openapi_ops import MODEL_VERSION, STATS, ops_paths
 from api.openapi_schemas import COMPONENTS, ID, interaction, listing, ref
@@ -110,37 +112,6 @@ def _user_paths() -> dict[str, Any]:
 
 def _admin_paths() -> dict[str, Any]:
     return {
-        "/v1/experiments": {
-            "get": operation(
-                "Every experiment", "reader", (200, listing("experiments", ref("Experiment")))
-            ),
-            "post": operation(
-                "Define an experiment",
-                "admin",
-                (201, ref("Experiment")),
-                (409,),
-                body=ref("ExperimentBody"),
-            ),
-        },
-        "/v1/experiments/{experiment_id}/metrics": {
-            "get": operation(
-                "Per-variant CTR, conversion, lift and p-value",
-                "reader",
-                (
-                    200,
-                    {
-                        **listing("variants", ref("VariantMetrics")),
-                        "properties": {
-                            "experiment_id": {"type": "string"},
-                            "control": {"type": "string"},
-                            "variants": {"type": "array", "items": ref("VariantMetrics")},
-                        },
-                    },
-                ),
-                (404, 422),
-                [path_param("experiment_id", "experiment id")],
-            )
-        },
         "/v1/models": {
             "get": operation(
                 "Registry versions and the active one",
@@ -153,6 +124,7 @@ def _admin_paths() -> dict[str, Any]:
                         "properties": {
                             "active": {"type": "string"},
                             "previous": {"type": ["string", "null"]},
+                            "config": {"type": "object"},
                             "versions": {"type": "array", "items": {"type": "string"}},
                             "details": {"type": "array", "items": ref("ModelVersion")},
                         },
@@ -204,12 +176,14 @@ def build_spec(limits: InputLimits = DEFAULT_LIMITS) -> dict[str, Any]:
             },
             **item_paths(),
             **_user_paths(),
+            **experiment_paths(),
             **_admin_paths(),
             **ops_paths(),
         },
         "components": {
             "schemas": {
                 **COMPONENTS,
+                **EXPERIMENT_COMPONENTS,
                 "Interaction": interaction(limits),
                 "ModelVersion": MODEL_VERSION,
                 "Stats": STATS,

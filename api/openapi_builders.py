@@ -13,7 +13,8 @@ ERROR_TEXT = {
     403: "The token's role may not call this route",
     404: "Unknown resource or route",
     408: "The request body did not arrive in time (STREAMREC_BODY_TIMEOUT_S)",
-    409: "Already exists or contradicts itself (duplicate id or variant names)",
+    409: "Already exists, contradicts itself (duplicate id or variant names), overlaps a running "
+    "experiment, or the resource's status forbids the step",
     422: "Invalid input; details name each field (and index in a batch)",
     429: "Rate limited; see Retry-After",
     503: "Not ready, rebalancing or the broker is unavailable; see Retry-After",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.experiments import CONFIG_KEYS, MAX_CONFIG_VALUE
 from schemas.records import EVENT_TYPES
 from schemas.times import DEFAULT_LIMITS, InputLimits
 from schemas.validate import CONTEXT_KEYS, MAX_ID_LENGTH, MAX_TEXT_LENGTH
@@ -178,6 +177,7 @@ RECOMMENDATIONS: Schema = {
         "user_id": {"type": "string"},
         "model_version": {"type": "string"},
         "experiment": {
+            "description": "the first of `experiments`, or null",
             "anyOf": [
                 {"type": "null"},
                 {
@@ -185,7 +185,16 @@ RECOMMENDATIONS: Schema = {
                     "required": ["id", "variant"],
                     "properties": {"id": {"type": "string"}, "variant": {"type": "string"}},
                 },
-            ]
+            ],
+        },
+        "experiments": {
+            "description": "every experiment arm that shaped the page, one per layer",
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "variant", "layer"],
+                "properties": {k: {"type": "string"} for k in ("id", "variant", "layer")},
+            },
         },
         "items": {
             "type": "array",
@@ -207,65 +216,6 @@ HISTORY_ITEM: Schema = {
         "value": {"type": ["number", "null"]},
     },
 }
-VARIANT: Schema = {
-    "type": "object",
-    "required": ["name"],
-    "properties": {
-        "name": {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$"},
-        "weight": {"type": "number", "exclusiveMinimum": 0, "maximum": 1e6},
-        "model_version": {"type": ["string", "null"], "pattern": "^[A-Za-z0-9_.-]{1,64}$"},
-        "config": {
-            "type": "object",
-            "description": "ranking overrides of this variant",
-            "additionalProperties": False,
-            "properties": {
-                key: {"type": ["number", "boolean"], "minimum": 0, "maximum": MAX_CONFIG_VALUE}
-                for key in sorted(CONFIG_KEYS)
-            },
-        },
-    },
-}
-EXPERIMENT_BODY: Schema = {
-    "type": "object",
-    "required": ["id", "variants"],
-    "properties": {
-        "id": {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$"},
-        "description": {"type": "string", "maxLength": 1024, "pattern": FREE_TEXT_PATTERN},
-        "status": {"enum": ["running", "stopped"]},
-        "variants": {"type": "array", "minItems": 2, "maxItems": 10, "items": ref("Variant")},
-    },
-}
-EXPERIMENT: Schema = {
-    **EXPERIMENT_BODY,
-    "required": ["id", "variants", "description", "status", "created_at"],
-    "properties": {**EXPERIMENT_BODY["properties"], "created_at": {"type": "number"}},
-}
-VARIANT_METRICS: Schema = {
-    "type": "object",
-    "required": [
-        "variant",
-        "impressions",
-        "clicks",
-        "conversions",
-        "ctr",
-        "conversion_rate",
-        "ctr_lift",
-        "ctr_p_value",
-    ],
-    "properties": {
-        "variant": {"type": "string"},
-        **{
-            k: {"type": "integer"}
-            for k in ("impressions", "requests", "clicks", "conversions", "users")
-        },
-        "ctr": {"type": "number"},
-        "conversion_rate": {"type": "number"},
-        **{
-            k: {"type": ["number", "null"]}
-            for k in ("ctr_lift", "conversion_lift", "ctr_p_value", "conversion_p_value")
-        },
-    },
-}
 COMPONENTS: dict[str, Schema] = {
     "Error": ERROR,
     "Interaction": interaction(),
@@ -276,8 +226,4 @@ COMPONENTS: dict[str, Schema] = {
     "ScoredItem": SCORED_ITEM,
     "Recommendations": RECOMMENDATIONS,
     "HistoryItem": HISTORY_ITEM,
-    "Variant": VARIANT,
-    "ExperimentBody": EXPERIMENT_BODY,
-    "Experiment": EXPERIMENT,
-    "VariantMetrics": VARIANT_METRICS,
 }

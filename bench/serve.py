@@ -36,7 +36,6 @@ import uvicorn
 
 from api.app import create_app
 from api.deps import RateLimitPolicy, ServingDeps
-from api.experiments import ExperimentStore
 from api.model_holder import ModelHolder
 from bench.serve_load import HOST, drain, fixed_rate, max_throughput, warm_up
 from bench.serve_world import World, ml1m_model, ml1m_world, synthetic_bundle, synthetic_world
@@ -149,7 +148,6 @@ def serve(catalog: str, model: Path, data_dir: Path, items: int) -> int:
         catalog_items=world.meta.values,
         publish=_discard,
         models=holder,
-        experiments=ExperimentStore(None),
         rate_limit=RateLimitPolicy(burst=10**9, per_second=1e9),
         clock=lambda: world.now,
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Self, TypeVar
 
 import orjson
 
@@ -59,6 +59,20 @@ def _wire(value: Any) -> Any:
     if isinstance(value, list):
         return [_wire(item) for item in value]
     return value
+
+
+R = TypeVar("R", bound=Record)
+
+
+def _nested(kind: type[R], values: Any) -> list[R]:
+    """Nested records of a decoded JSON list (records already decoded stay as they are)."""
+    if not isinstance(values, list | tuple):
+        raise TypeError(f"{kind.__name__}: expected a JSON array")
+    return [value if isinstance(value, kind) else kind.from_data(value) for value in values]
+
+
+def _optional(kind: type[R], values: Any) -> list[R] | None:
+    return None if values is None else _nested(kind, values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,8 +132,44 @@ class ImpressionItem(Record):
 
 
 @dataclass(frozen=True, slots=True)
+class ExperimentArm(Record):
+    """The variant of one experiment run (its layer's) that served a page."""
+
+    namespace: ClassVar[str] = "streamrec.ExperimentArm"
+
+    experiment_id: str
+    variant: str
+    run_id: str = ""
+    layer: str = "default"
+
+
+@dataclass(frozen=True, slots=True)
+class ShadowPage(Record):
+    """A page a shadow variant computed for the same request; logged, never shown."""
+
+    namespace: ClassVar[str] = "streamrec.ShadowPage"
+
+    experiment_id: str
+    variant: str
+    model_version: str
+    items: list[ImpressionItem]
+    run_id: str = ""
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> Self:
+        """The shadow page of a decoded JSON object, its items decoded too."""
+        return super(ShadowPage, cls).from_data(
+            {**data, "items": _nested(ImpressionItem, data["items"])}
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Impression(Record):
-    """What one recommendation response served to one user."""
+    """What one recommendation response served to one user.
+
+    `experiments` lists every arm that shaped the page (one per layer); `experiment_id` and
+    `variant` repeat the first of them. `shadow` holds pages of shadow variants, not shown.
+    """
 
     namespace: ClassVar[str] = "streamrec.Impression"
 
@@ -130,28 +180,80 @@ class Impression(Record):
     timestamp: float
     experiment_id: str | None = None
     variant: str | None = None
+    experiments: list[ExperimentArm] | None = None
+    shadow: list[ShadowPage] | None = None
     schema_version: int = SCHEMA_VERSION
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> Self:
-        """The impression of a decoded JSON object, its served items decoded too."""
-        items = [
-            item if isinstance(item, ImpressionItem) else ImpressionItem.from_data(item)
-            for item in data["items"]
-        ]
-        return super(Impression, cls).from_data({**data, "items": items})
+        """The impression of a decoded JSON object, its served items, arms and shadow pages
+        decoded too."""
+        nested = {
+            "items": _nested(ImpressionItem, data["items"]),
+            "experiments": _optional(ExperimentArm, data.get("experiments")),
+            "shadow": _optional(ShadowPage, data.get("shadow")),
+        }
+        return super(Impression, cls).from_data({**data, **nested})
 
 
 @dataclass(frozen=True, slots=True)
 class ModelActivated(Record):
-    """The latest record on `model-updates` names the active model version."""
+    """The latest record on `model-updates` names the active model version and the default
+    serving configuration (`config`: ranking overrides; None keeps the worker's settings)."""
 
     namespace: ClassVar[str] = "streamrec.ModelActivated"
 
     version: str
     activated_at: float
     previous: str | None = None
+    config: dict[str, float] | None = None
+    promoted_from: str | None = None
     schema_version: int = SCHEMA_VERSION
+
+
+@dataclass(frozen=True, slots=True)
+class VariantSpec(Record):
+    """One variant of an experiment: its share of users, model version and ranking overrides;
+    a shadow variant gets no users, its page is computed beside the shown one and logged."""
+
+    namespace: ClassVar[str] = "streamrec.VariantSpec"
+
+    name: str
+    weight: float = 1.0
+    model_version: str | None = None
+    config: dict[str, float] | None = None
+    shadow: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ExperimentSpec(Record):
+    """The state of one experiment on the compacted `experiments` topic (None deletes it).
+
+    `status` is draft, running, stopped or promoted; `run_id` is fixed at creation, so tallies
+    of a deleted experiment never count for a new one of the same id; `revision` is new on
+    every write.
+    """
+
+    namespace: ClassVar[str] = "streamrec.Experiment"
+
+    id: str
+    variants: list[VariantSpec]
+    status: str
+    run_id: str
+    revision: str
+    created_at: float
+    updated_at: float
+    description: str = ""
+    layer: str = "default"
+    promoted: str | None = None
+    schema_version: int = SCHEMA_VERSION
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> Self:
+        """The experiment of a decoded JSON object, its variants decoded too."""
+        return super(ExperimentSpec, cls).from_data(
+            {**data, "variants": _nested(VariantSpec, data["variants"])}
+        )
 
 
 @dataclass(frozen=True, slots=True)

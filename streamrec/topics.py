@@ -16,6 +16,8 @@ ITEMS = "items"
 USERS = "users"
 IMPRESSIONS = "impressions"
 MODEL_UPDATES = "model-updates"
+EXPERIMENTS = "experiments"
+"""Compacted, keyed by experiment id: every worker folds the whole topic."""
 DEAD_LETTERS = "dead-letters"
 ITEM_SIGNALS = "item-signals"
 """Internal: applied events and impressions re-keyed by item."""
@@ -40,6 +42,7 @@ TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(USERS, keyed=True, compacted=True),
     TopicSpec(IMPRESSIONS, keyed=True, compacted=False),
     TopicSpec(MODEL_UPDATES, keyed=False, compacted=True),
+    TopicSpec(EXPERIMENTS, keyed=False, compacted=True),
     TopicSpec(DEAD_LETTERS, keyed=False, compacted=False),
 )
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from starlette.background import BackgroundTask
@@ -14,14 +12,21 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from api.cache import CachedPage, cache_key
-from api.experiments import Assignment
+from api.experiment_serving import (
+    Treatment,
+    arm_records,
+    experiment_fields,
+    shadow_setup,
+    shadow_treatments,
+    treatment_for,
+)
 from api.forward import forward_if_remote
 from api.model_holder import ActiveModel
 from api.params import only_query, query_count, query_id, query_list, query_text
 from api.state import ApiState, state_of
 from models.serving import LivePools, PageQuery, ServingConfig, hydrate, recommend
 from models.types import UserView
-from schemas.records import Impression, ImpressionItem
+from schemas.records import Impression, ImpressionItem, ShadowPage
 from streamrec import topics
 from streamrec.errors import RecsysError
 
@@ -54,33 +59,20 @@ async def recommendations(request: Request) -> Response:
         return forwarded
     stored = api.deps.users(wanted.user_id) or UserView(wanted.user_id)
     user, pending = api.pending.overlay(stored)
-    assignment = api.deps.experiments.assign(user.user_id)
-    model, config, cache_version = _model_and_config(api, assignment)
+    chosen = treatment_for(api, user)
     version = f"{user.version}+{','.join(pending)}" if pending else user.version
     key = cache_key(
-        user.user_id, version, cache_version, wanted.count, wanted.exclude, wanted.category
+        user.user_id, version, chosen.tag, wanted.count, wanted.exclude, wanted.category
     )
     page = await api.cache.get(key)
+    pools = api.pools.current()
     if page is None:
-        page = _serve(api, model, config, user, wanted, api.pools.current())
+        page = _serve(api, chosen.model, chosen.config, user, wanted, pools)
         await api.cache.put(key, page)
     request_id = str(uuid.uuid4())
-    body = _body(request_id, user.user_id, model.version, assignment, page)
-    impression = partial(_impression, request_id, user.user_id, model.version, assignment, page)
-    return JSONResponse(body, background=BackgroundTask(_log_impression, api, impression))
-
-
-def _model_and_config(
-    api: ApiState, assignment: Assignment | None
-) -> tuple[ActiveModel, ServingConfig, str]:
-    if assignment is None:
-        model = api.deps.models.current()
-        return model, api.serving, model.version
-    variant = assignment.variant
-    model = api.deps.models.for_version(variant.model_version)
-    config = api.serving.with_overrides(variant.config)
-    tag = f"{model.version}~{assignment.experiment_id}.{variant.name}"
-    return model, config, tag
+    body = _body(request_id, user.user_id, chosen, page)
+    served = Served(request_id, user, wanted, pools, chosen, page)
+    return JSONResponse(body, background=BackgroundTask(_log_impression, api, served))
 
 
 def _serve(
@@ -121,54 +113,74 @@ def _serve(
     ]
 
 
-def _body(
-    request_id: str,
-    user_id: str,
-    model_version: str,
-    assignment: Assignment | None,
-    page: CachedPage,
-) -> dict[str, Any]:
-    experiment = (
-        None
-        if assignment is None
-        else {"id": assignment.experiment_id, "variant": assignment.variant.name}
-    )
+def _body(request_id: str, user_id: str, chosen: Treatment, page: CachedPage) -> dict[str, Any]:
     return {
         "request_id": request_id,
         "user_id": user_id,
-        "model_version": model_version,
-        "experiment": experiment,
+        "model_version": chosen.model.version,
+        **experiment_fields(chosen.assignments),
         "items": [
             {"item_id": i["item_id"], "score": i["score"], "reason": i["reason"]} for i in page
         ],
     }
 
 
-def _impression(
-    request_id: str,
-    user_id: str,
-    model_version: str,
-    assignment: Assignment | None,
-    page: CachedPage,
-    api: ApiState,
-) -> Impression:
+@dataclass(frozen=True, slots=True)
+class Served:
+    """One answered request, for its impression record."""
+
+    request_id: str
+    user: UserView
+    wanted: PageRequest
+    pools: LivePools
+    treatment: Treatment
+    page: CachedPage
+
+
+def _items(page: CachedPage) -> list[ImpressionItem]:
+    return [
+        ImpressionItem(item_id=i["item_id"], position=n, source=i["source"], score=i["score"])
+        for n, i in enumerate(page)
+    ]
+
+
+def _shadow_pages(api: ApiState, served: Served) -> list[ShadowPage]:
+    """The page each shadow variant of the user's experiments would have shown."""
+    pages = []
+    for assignment, shadow in shadow_treatments(api, served.treatment):
+        model, config = shadow_setup(api, shadow)
+        page = _serve(api, model, config, served.user, served.wanted, served.pools)
+        pages.append(
+            ShadowPage(
+                experiment_id=assignment.experiment.id,
+                variant=shadow.name,
+                model_version=model.version,
+                items=_items(page),
+                run_id=assignment.experiment.run_id,
+            )
+        )
+    return pages
+
+
+def _impression(api: ApiState, served: Served) -> Impression:
+    arms = arm_records(served.treatment.assignments)
     return Impression(
-        request_id=request_id,
-        user_id=user_id,
-        items=[
-            ImpressionItem(item_id=i["item_id"], position=n, source=i["source"], score=i["score"])
-            for n, i in enumerate(page)
-        ],
-        model_version=model_version,
+        request_id=served.request_id,
+        user_id=served.user.user_id,
+        items=_items(served.page),
+        model_version=served.treatment.model.version,
         timestamp=api.deps.clock(),
-        experiment_id=assignment.experiment_id if assignment else None,
-        variant=assignment.variant.name if assignment else None,
+        experiment_id=arms[0].experiment_id if arms else None,
+        variant=arms[0].variant if arms else None,
+        experiments=arms or None,
+        shadow=_shadow_pages(api, served) or None,
     )
 
 
-async def _log_impression(api: ApiState, build: Callable[[ApiState], Impression]) -> None:
-    """Build and publish the impression once the response is sent (off the request's latency)."""
-    impression = build(api)
+async def _log_impression(api: ApiState, served: Served) -> None:
+    """Build (shadow pages included) and publish the impression once the response is sent,
+    off the request's latency."""
+    impression = _impression(api, served)
     try:
         await api.publish(topics.IMPRESSIONS, impression.user_id, impression.dumps())
     except RecsysError as error:

@@ -13,11 +13,12 @@ import pytest
 
 from api.app import create_app
 from api.deps import RateLimitPolicy, ServingDeps
-from api.experiments import ExperimentStore
+from api.experiment_log import memory_log
+from api.experiments import Experiment
 from api.model_holder import ModelHolder
 from models.types import ItemMeta, ItemSignals, UserView
 from streamrec.settings import Settings
-from tables.experiments import VariantTally
+from tables.variant_sums import TallyShard, VariantSums
 
 NOW = 1_700_000_000.0
 SECRET = "a-test-secret-of-at-least-32-bytes!!"
@@ -68,7 +69,7 @@ class World:
     catalog: dict[str, ItemMeta] = field(default_factory=build_catalog)
     users: dict[str, UserView] = field(default_factory=dict)
     signals: dict[str, ItemSignals] = field(default_factory=dict)
-    tallies: dict[str, dict[str, VariantTally]] = field(default_factory=dict)
+    tallies: dict[str, dict[str, VariantSums]] = field(default_factory=dict)
     published: Published = field(default_factory=Published)
     versions: list[str] = field(default_factory=lambda: ["v1", "v2"])
     holder: ModelHolder = field(init=False)
@@ -77,6 +78,10 @@ class World:
         self.signals = self.signals or build_signals(self.catalog)
         self.holder = ModelHolder(lambda version: None, lambda: self.versions)  # type: ignore[arg-type, return-value]
         self.holder.swap(None, "v1")
+
+    def shard(self, experiment: Experiment) -> TallyShard:
+        """The tallies of `experiment` over every partition (one worker holds them all)."""
+        return TallyShard(tuple(range(Settings().partitions)), self.tallies.get(experiment.id, {}))
 
     def deps(self, **overrides: Any) -> ServingDeps:
         """ServingDeps reading this world; keyword overrides replace fields."""
@@ -88,8 +93,8 @@ class World:
             catalog_items=self.catalog.values,
             publish=self.published,
             models=self.holder,
-            experiments=ExperimentStore(None),
-            tallies=lambda e: self.tallies.get(e, {}),
+            experiments=memory_log(self.published),
+            tallies=self.shard,
             rate_limit=RateLimitPolicy(burst=10_000, per_second=10_000.0),
             clock=lambda: NOW,
         )

@@ -7,7 +7,6 @@ from collections import Counter
 import httpx
 
 from api.app import create_app
-from api.experiments import Experiment, ExperimentStore, Variant
 from models.types import HistoryItem, ItemSignals, UserView
 from streamrec.errors import NotReady
 from tests.unit.api.conftest import NOW, World, serve
@@ -110,9 +109,9 @@ async def test_the_impression_is_published_with_positions_and_sources(world: Wor
 
 
 async def test_experiment_variant_is_stable_and_reported(world: World) -> None:
-    store = ExperimentStore(None)
-    store.create(Experiment("exp1", (Variant("control"), Variant("treatment")), created_at=NOW))
-    async with serve(world.deps(experiments=store)) as client:
+    experiment = {"id": "exp1", "variants": [{"name": "control"}, {"name": "treatment"}]}
+    async with serve(world.deps()) as client:
+        assert (await client.post("/v1/experiments", json=experiment)).status_code == 201
         first = [
             (await client.get("/v1/recommendations", params={"user_id": f"u{n}"})).json()
             for n in range(20)
@@ -124,8 +123,10 @@ async def test_experiment_variant_is_stable_and_reported(world: World) -> None:
     variants = [b["experiment"]["variant"] for b in first]
     assert variants == [b["experiment"]["variant"] for b in again]
     assert set(variants) == {"control", "treatment"}
+    assert all(b["experiments"][0]["layer"] == "default" for b in first)
     impressions = world.published.on("impressions")
     assert all(i["experiment_id"] == "exp1" for _, i in impressions if i)
+    assert all(i["experiments"][0]["run_id"] for _, i in impressions if i)
 
 
 async def test_hot_swap_lets_an_in_flight_request_finish_on_the_old_version(
