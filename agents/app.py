@@ -44,18 +44,18 @@ def create_app(config: Settings) -> faust.App:
 
 @dataclass(frozen=True)
 class Topics:
-    """The app's topics: those of `streamrec.topics` and the two internal, re-keyed streams."""
+    """The app's topics: those of `streamrec.topics` and the internal, re-keyed stream."""
 
     events: Any
     items: Any
     users: Any
     impressions: Any
     model_updates: Any
+    experiments: Any
+    """Followed whole by every worker (`agents.experiment_feed`), not by a group member."""
     dead_letters: Any
     item_signals: Any
     """Applied events and impressions keyed by item."""
-    tally_updates: Any
-    """Impressions, clicks and conversions keyed by `experiment|variant`."""
 
 
 def declare_topics(app: faust.App, settings: Settings) -> Topics:
@@ -79,9 +79,9 @@ def declare_topics(app: faust.App, settings: Settings) -> Topics:
         users=keyed(names.USERS),
         impressions=keyed(names.IMPRESSIONS),
         model_updates=single(names.MODEL_UPDATES),
+        experiments=single(names.EXPERIMENTS),
         dead_letters=single(names.DEAD_LETTERS),
         item_signals=keyed(names.ITEM_SIGNALS, internal=True),
-        tally_updates=keyed(names.TALLY_UPDATES, internal=True),
     )
 
 

@@ -10,10 +10,11 @@ from typing import Any, cast
 from prometheus_client import REGISTRY
 
 from agents.app import Worker
+from agents.experiment_feed import ExperimentFeed
+from agents.tallies import Tallies
 from agents.views import TableReaders
 from api.app import create_app
 from api.deps import RateLimitPolicy, ServingDeps
-from api.experiments import ExperimentStore
 from api.live_pools import sweep_in_slices
 from api.model_holder import ModelHolder
 from api.redis_guard import redis_client
@@ -33,14 +34,14 @@ CONTENT_SLICE = 500
 class Serving:
     """What the API reads on this worker: its tables, producer, group, models and experiments."""
 
-    def __init__(self, worker: Worker, experiments: ExperimentStore) -> None:
+    def __init__(self, worker: Worker, feed: ExperimentFeed, tallies: Tallies) -> None:
         self.worker, self.app, self.settings = worker, worker.app, worker.settings
         self.read = TableReaders(worker.tables)
         self.models = ModelHolder.from_registry(worker.settings.registry)
         self.live_content = LiveContentBook()
         """Content vectors of catalog items the loaded bundles lack; `vectorise_new_items`
         fills it."""
-        self.experiments = experiments
+        self.feed, self.tallies = feed, tallies
 
     async def publish(self, topic: str, key: str | None, value: bytes | None) -> None:
         """Produce one record and wait for the broker's ack."""
@@ -49,12 +50,15 @@ class Serving:
         )
 
     def readiness(self) -> tuple[bool, list[str]]:
-        """Ready once partitions are assigned and table recovery finished."""
+        """Ready once partitions are assigned, table recovery finished and the experiments
+        topic is applied."""
         reasons = []
         if self.app.rebalancing:
             reasons.append("partitions are being rebalanced")
         if not cast(Any, self.app.tables).recovery.completed.is_set():
             reasons.append("tables are recovering")
+        if not self.feed.caught_up.is_set():
+            reasons.append("experiments are loading")
         return not reasons, reasons
 
     def owner(self, user_id: str) -> str | None:
@@ -93,8 +97,8 @@ class Serving:
             catalog_items=self.read.catalog_items,
             publish=self.publish,
             models=self.models,
-            experiments=self.experiments,
-            tallies=self.read.tallies,
+            experiments=self.feed.log,
+            tallies=self.tallies.read,
             redis=redis_client(settings),
             rate_limit=RateLimitPolicy(settings.rate_limit_burst, settings.rate_limit_per_s),
             readiness=self.readiness,
@@ -141,7 +145,7 @@ class Serving:
             return
         try:
             activated = ModelActivated.loads(value)
-            await self.models.load_version(activated.version, activated.previous)
+            await self.models.load_version(activated.version, activated.previous, activated.config)
             await self.refresh_quietly()  # the new version's live content, without a tick's wait
             gc.freeze()  # the bundle lives until the next swap: keep it out of every GC pass
             log.info("model %s active", activated.version)
@@ -149,9 +153,10 @@ class Serving:
             log.error("cannot activate model: %r", error)
 
 
-def install(worker: Worker, experiments: ExperimentStore) -> Serving:
-    """Register the HTTP server, the content refresh and the model follower on the app."""
-    serving = Serving(worker, experiments)
+def install(worker: Worker, feed: ExperimentFeed, tallies: Tallies) -> Serving:
+    """Register the HTTP server, the content refresh, the model follower and the experiments
+    feed on the app."""
+    serving = Serving(worker, feed, tallies)
     app, settings = worker.app, worker.settings
 
     @app.task
@@ -177,5 +182,10 @@ def install(worker: Worker, experiments: ExperimentStore) -> Serving:
             except Exception as error:  # the broker may be away for a while: try again
                 log.warning("following model-updates failed, retrying: %r", error)
                 await asyncio.sleep(RETRY_S)
+
+    @app.task
+    async def follow_experiment_log() -> None:
+        """Every worker folds the whole `experiments` topic into its own view."""
+        await feed.follow(serving.models)
 
     return serving

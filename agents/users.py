@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections import Counter
 from collections.abc import Mapping
@@ -14,12 +13,12 @@ from faust.types import EventT
 
 from agents.app import Worker
 from agents.batching import BatchWindow, take_batches
-from agents.context import SignalBatch, partition_for, write
+from agents.context import SignalBatch, partition_for
 from agents.dead_letters import decode_json, send_dead_letter
 from agents.metrics import APPLY_LAG, DUPLICATES_DROPPED, EVENTS_PROCESSED, observe_all
 from agents.state_cache import StateCache, apply_batch, clear_on_rebalance
 from agents.table_batch import TableBatch, kafka_producer
-from api.experiments import ExperimentStore
+from agents.tallies import Tallies
 from schemas.records import UserCommand
 from schemas.times import InputLimits
 from schemas.validate import ValidEvent as Event
@@ -28,11 +27,10 @@ from schemas.validate import validate_interaction as parse_event
 from streamrec import topics
 from streamrec.errors import InvalidRecord
 from tables.consent import ConsentState, apply_command, stores_events
-from tables.experiments import CONVERSION_TYPES
+from tables.experiments import CREDITED_TYPES
 from tables.user import UserState, apply_interaction
 
 BATCH_SIZE = 1000
-TALLIED_TYPES = CONVERSION_TYPES | {"click"}
 
 
 def event_signal(event: Event) -> list[Any]:
@@ -49,10 +47,10 @@ def _loads(raw: Any) -> Any:
 class UserActors:
     """What the user actors share on one worker: its tables, decoded states and the lock."""
 
-    def __init__(self, worker: Worker, experiments: ExperimentStore) -> None:
+    def __init__(self, worker: Worker, tallies: Tallies) -> None:
         settings = worker.settings
         self.worker, self.settings, self.tables = worker, settings, worker.tables
-        self.experiments = experiments
+        self.tallies = tallies
         self.limits = InputLimits(settings.rating_min, settings.rating_max, settings.max_future_s)
         """Ratings outside the configured scale are dead-lettered (times are not: the log is
         history)."""
@@ -72,23 +70,6 @@ class UserActors:
         """The user's stored consent (None when never changed)."""
         data = self.consent_reads.get(user_id, self.partition(user_id))
         return ConsentState.from_json(data) if data else None
-
-    def experiments_of(self, user_id: str) -> dict[str, str]:
-        """The user's variants as impressions recorded them, else as the running experiment
-        assigns them: a click can be applied before the impression of the page it came from."""
-        recorded = self.tables.user_experiments.get(user_id)
-        if recorded:
-            return dict(recorded)
-        assignment = self.experiments.assign(user_id)
-        return {} if assignment is None else {assignment.experiment_id: assignment.variant.name}
-
-    async def tally_conversion(self, interaction: Event) -> None:
-        """Send a click or conversion to the tallies of the user's experiments."""
-        for experiment_id, variant in self.experiments_of(interaction.user_id).items():
-            payload = {"kind": interaction.type, "n_items": 0, "new_user": False}
-            await self.worker.topics.tally_updates.send(
-                key=f"{experiment_id}|{variant}", value=json.dumps(payload).encode()
-            )
 
     async def apply_user_batch(self, batch: list[EventT[Any]]) -> int:
         """Fold a batch into user states (each user written once); return the events applied."""
@@ -125,12 +106,13 @@ class UserActors:
             kafka_producer(self.worker.app), self.worker.topics.item_signals.get_topic_name()
         )
         lookups.write()
+        self.tallies.outcomes(outbox.conversions)
         await outbox.send()
         for event_type, count in applied.items():
             EVENTS_PROCESSED.labels(topics.EVENTS, event_type).inc(count)
         return applied.total()
 
-    async def apply_command(self, command: UserCommand, event: EventT[Any]) -> None:
+    def apply_command(self, command: UserCommand) -> None:
         """Record a consent change; an opt-out or erase deletes the user's state (tombstones)."""
         app, partition = self.worker.app, self.partition(command.user_id)
         consent = TableBatch(self.tables.user_consent)
@@ -145,12 +127,12 @@ class UserActors:
             state.put(command.user_id, None, partition)
             state.flush(kafka_producer(app))
             self.states.forget(command.user_id)
-            write(self.tables.user_experiments, command.user_id, None, event)
+            self.tallies.forget(command.user_id)
 
 
 class Outbox:
-    """What a batch sends besides its table writes: dead letters, misrouted events and tallies,
-    sent once the fold is done so the fold never yields."""
+    """What a batch does besides its user writes: dead letters and misrouted events to send,
+    clicks and conversions to tally, once the fold is done so the fold never yields."""
 
     def __init__(self, actors: UserActors) -> None:
         self.actors = actors
@@ -175,7 +157,7 @@ class Outbox:
     def tally(self, interaction: Event) -> None:
         """Queue a click or conversion that came from a served page for its experiments."""
         context = interaction.context
-        if interaction.type in TALLIED_TYPES and context and context.get("request_id"):
+        if interaction.type in CREDITED_TYPES and context and context.get("request_id"):
             self.conversions.append(interaction)
 
     async def send(self) -> None:
@@ -185,8 +167,6 @@ class Outbox:
             await send_dead_letter(worker_topics.dead_letters, event, reason)
         for user_id, value in self.misrouted:
             await worker_topics.events.send(key=user_id, value=value)
-        for interaction in self.conversions:
-            await self.actors.tally_conversion(interaction)
 
 
 class UserBatch:
@@ -246,9 +226,9 @@ class UserBatch:
         observe_all(APPLY_LAG, lags)
 
 
-def install(worker: Worker, experiments: ExperimentStore) -> UserActors:
+def install(worker: Worker, tallies: Tallies) -> UserActors:
     """Register `track_user_activity` and `apply_user_commands` on the worker's app."""
-    actors = UserActors(worker, experiments)
+    actors = UserActors(worker, tallies)
 
     @worker.app.agent(worker.topics.events)
     async def track_user_activity(stream: Any) -> None:
@@ -269,7 +249,7 @@ def install(worker: Worker, experiments: ExperimentStore) -> UserActors:
                 await send_dead_letter(worker.topics.dead_letters, event, str(error))
                 continue
             async with actors.lock:
-                await actors.apply_command(command, event)
+                actors.apply_command(command)
             EVENTS_PROCESSED.labels(topics.USERS, command.command).inc()
 
     return actors

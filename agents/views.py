@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 
 from models.types import HistoryItem, ItemMeta, ItemSignals, UserView
 from tables.consent import ConsentState
 from tables.declare import Tables
-from tables.experiments import VariantTally
 from tables.item import ItemState, arm_params, trending_score
 from tables.user import UserState
 from tables.windows import type_index, window_spec
@@ -109,12 +108,3 @@ class TableReaders:
     def catalog_ids(self) -> Iterator[str]:
         """Every catalog item id."""
         yield from self.tables.catalog.keys()
-
-    def tallies(self, experiment_id: str) -> Mapping[str, VariantTally]:
-        """Per-variant tallies of one experiment."""
-        prefix = f"{experiment_id}|"
-        return {
-            key.removeprefix(prefix): VariantTally.from_json(value)
-            for key, value in self.tables.variant_tallies.items()
-            if key.startswith(prefix)
-        }

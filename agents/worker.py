@@ -6,7 +6,8 @@ import faust
 
 from agents import experiments, items, serving, sizes, users, workarounds
 from agents.app import new_worker
-from api.experiments import ExperimentStore
+from agents.experiment_feed import ExperimentFeed
+from agents.tallies import Tallies
 from streamrec.settings import Settings
 
 
@@ -15,11 +16,13 @@ def build_worker(settings: Settings) -> faust.App:
     the registry's active model; `app.main()` then runs the worker."""
     workarounds.apply(settings)
     worker = new_worker(settings)
-    # The API assigns and lists experiments; the user actor tallies their clicks.
-    store = ExperimentStore(settings.data_dir / "experiments.json")
-    experiments.install(worker)
+    # Every worker folds the whole experiments topic: the API reads and writes it, the actors
+    # tally the pages it shaped and their clicks.
+    feed = ExperimentFeed(worker)
+    tallies = Tallies(worker, feed.log)
+    experiments.install(worker, tallies)
     items.install(worker)
-    serving.install(worker, store)
+    serving.install(worker, feed, tallies)
     sizes.install(worker)
-    users.install(worker, store)
+    users.install(worker, tallies)
     return worker.app

@@ -54,13 +54,15 @@ async def _publish(settings: Settings, record: ModelActivated) -> None:
 
 
 def activate(settings: Settings, version: str) -> ModelActivated:
-    """Verify `version` and publish it as the active model; returns the published record."""
+    """Verify `version` and publish it as the active model, keeping the default ranking
+    overrides of the current activation; returns the published record."""
     verify(_version_dir(settings, version))
     current = asyncio.run(latest_activation(settings))
     record = ModelActivated(
         version=version,
         activated_at=time.time(),
         previous=None if current is None else current.version,
+        config=None if current is None else current.config,
     )
     asyncio.run(_publish(settings, record))
     _mirror(settings.registry, record)

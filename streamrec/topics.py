@@ -21,8 +21,6 @@ EXPERIMENTS = "experiments"
 DEAD_LETTERS = "dead-letters"
 ITEM_SIGNALS = "item-signals"
 """Internal: applied events and impressions re-keyed by item."""
-TALLY_UPDATES = "tally-updates"
-"""Internal: impressions, clicks and conversions keyed by experiment and variant."""
 MODEL_UPDATES_KEY = "active"
 """The one key of `model-updates`: its latest record names the active version."""
 

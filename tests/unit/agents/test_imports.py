@@ -9,6 +9,8 @@ from pathlib import Path
 
 MODULES = (
     "agents.app",
+    "agents.experiment_feed",
+    "agents.tallies",
     "agents.users",
     "agents.items",
     "agents.experiments",

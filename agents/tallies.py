@@ -1,0 +1,122 @@
+"""The experiment tallies in `variant_tallies`: the impression actor folds served pages into
+them, the user actor credits clicks and conversions and forgets erased users, and the API reads
+this worker's share of them.
+
+Tallies live in the user's partition of `variant_tallies` (see `tables.experiments`). A batch
+is folded without yielding and written with one record batch per partition, so two actors
+writing the same partition never interleave and a partition's changes stay together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+from typing import Any, cast
+
+from agents.app import Worker
+from agents.context import partition_for
+from agents.table_batch import TableBatch, kafka_producer
+from api.experiment_log import ExperimentLog
+from api.experiments import Experiment
+from schemas.records import Impression
+from schemas.validate import ValidEvent
+from streamrec.errors import NotReady
+from tables.experiments import TallyFold, arm_key, sums_key
+from tables.variant_sums import TallyShard, VariantSums
+
+
+def impression_arms(impression: Impression) -> list[str]:
+    """The arm keys of every experiment that shaped the page."""
+    if impression.experiments:
+        return [arm_key(a.experiment_id, a.run_id, a.variant) for a in impression.experiments]
+    if impression.experiment_id and impression.variant:
+        return [arm_key(impression.experiment_id, "", impression.variant)]
+    return []
+
+
+class TallyBatch:
+    """One `TallyFold` per partition a batch touches, written together at the end."""
+
+    def __init__(self, worker: Worker) -> None:
+        self.worker = worker
+        self.table = TableBatch(worker.tables.variant_tallies)
+        self.folds: dict[int, TallyFold] = {}
+
+    def fold(self, user_id: str) -> TallyFold:
+        """The fold of the user's partition."""
+        partition = partition_for(user_id, self.worker.settings.partitions)
+        fold = self.folds.get(partition)
+        if fold is None:
+            fold = self.folds[partition] = TallyFold(
+                partition, partial(self.table.get, partition=partition)
+            )
+        return fold
+
+    def flush(self) -> int:
+        """Write what every fold changed; return the number of keys written."""
+        for partition, fold in self.folds.items():
+            for key, value in fold.writes.items():
+                self.table.put(key, value, partition)
+        self.folds = {}
+        return self.table.flush(kafka_producer(self.worker.app))
+
+
+class Tallies:
+    """The tallies of one worker: folded by its actors, read by its API."""
+
+    def __init__(self, worker: Worker, experiments: ExperimentLog) -> None:
+        self.worker = worker
+        self.experiments = experiments
+
+    def impressions(self, impressions: Iterable[Impression]) -> None:
+        """Fold served pages into their arms' tallies (a request id already seen is dropped)."""
+        batch = TallyBatch(self.worker)
+        for impression in impressions:
+            arms = impression_arms(impression)
+            if arms:
+                fold = batch.fold(impression.user_id)
+                fold.impression(
+                    impression.user_id, impression.request_id, arms, len(impression.items)
+                )
+        batch.flush()
+
+    def outcomes(self, events: Iterable[ValidEvent]) -> None:
+        """Credit clicks and conversions carrying a request id to the arms that served it."""
+        hold = bool(self.experiments.book().experiments)
+        batch = TallyBatch(self.worker)
+        for event in events:
+            request_id = (event.context or {}).get("request_id")
+            if request_id:
+                fold = batch.fold(event.user_id)
+                fold.outcome(event.user_id, event.event_id, request_id, event.type, hold=hold)
+        batch.flush()
+
+    def forget(self, user_id: str) -> None:
+        """Remove an opted-out or erased user from every tally."""
+        batch = TallyBatch(self.worker)
+        batch.fold(user_id).erase(user_id)
+        batch.flush()
+
+    def owned_partitions(self) -> list[int]:
+        """The user-keyed partitions this worker owns now."""
+        app = self.worker.app
+        if app.rebalancing:
+            raise NotReady("partitions are being rebalanced; retry shortly")
+        topic = self.worker.topics.events.get_topic_name()
+        assigned = cast(Any, app.assignor).assigned_actives()
+        return sorted(tp.partition for tp in assigned if tp.topic == topic)
+
+    def read(self, experiment: Experiment) -> TallyShard:
+        """The sums of the experiment's variants over the partitions this worker owns."""
+        owned = self.owned_partitions()
+        reads = TableBatch(self.worker.tables.variant_tallies)
+        variants = {}
+        for variant in experiment.live:
+            arm = arm_key(experiment.id, experiment.run_id, variant.name)
+            sums = VariantSums()
+            for partition in owned:
+                stored = reads.get(sums_key(arm, partition), partition)
+                if stored:
+                    sums = sums.merge(VariantSums.from_json(stored))
+            variants[variant.name] = sums
+        return TallyShard(tuple(owned), variants)
