@@ -82,6 +82,11 @@ async def promote_experiment(request: Request) -> Response:
     _require(experiment, PROMOTABLE, "promote")
     variant = promoted_variant(body, experiment)
     current = api.deps.models.current()
+    if variant.model_version is None and not api.deps.models.loaded:
+        raise Conflict(
+            "no model is active to carry this variant's overrides; activate a version first",
+            {"field": "variant", "variant": variant.name},
+        )
     activation = await publish_activation(
         api,
         variant.model_version or current.version,

@@ -120,18 +120,23 @@ def test_every_page_renders_without_a_script_error(
     assert "HTTP 5" not in page.inner_text("#flash")
 
 
-def test_an_experiment_made_in_the_form_is_listed_and_a_missing_stop_route_is_said(
+def test_an_experiment_made_in_the_form_is_listed_and_stopped_and_started_again(
     worker: Worker, page: Page
 ) -> None:
     page.goto(f"{worker.url}/#/experiments")
     page.fill("#experiment-form input[name=id]", "console-made")
     page.fill("#experiment-form input[name=variants]", "control:1, treatment:1")
     page.click("#experiment-form button[type=submit]")
-    page.wait_for_selector("table.experiments >> text=console-made", timeout=10_000)
+    row = "table.experiments tr:has-text('console-made')"
+    page.wait_for_selector(f"{row} >> text=running", timeout=10_000)
     page.wait_for_selector("svg.chart", timeout=10_000)
-    page.click("table.experiments tr:has-text('console-made') button:has-text('Stop')")
-    page.wait_for_selector("#flash.warn", timeout=10_000)
-    assert "has no stop for experiments yet" in page.inner_text("#flash")
+    assert "Sample ratio check" in page.inner_text("#experiment-detail")
+    page.click(f"{row} button:has-text('Stop')")
+    page.wait_for_selector("#flash >> text=stop of console-made accepted", timeout=10_000)
+    page.wait_for_selector(f"{row} >> text=stopped", timeout=10_000)
+    page.click(f"{row} button:has-text('Start')")
+    page.wait_for_selector(f"{row} >> text=running", timeout=10_000)
+    assert worker.get("/v1/experiments/console-made").json()["status"] == "running"
 
 
 def test_the_api_docs_render_every_route_from_the_package(worker: Worker, page: Page) -> None:

@@ -1,11 +1,12 @@
-// Experiments: list, create, stop / promote where the API offers them, per-variant metrics.
+// Experiments: list, create, start / stop / promote / delete, per-variant metrics with intervals.
 
-import { ApiError, get, post } from "./api.js";
+import { ApiError, call, get, post } from "./api.js";
 import { groupedBars } from "./chart.js";
 import { fill, flash, flashError, fmt, h, roleButton, table, when } from "./ui.js";
 
 const POLL_MS = 5000;
 const LIFECYCLE = [
+  ["start", "Start"],
   ["stop", "Stop"],
   ["promote", "Promote"],
 ];
@@ -20,8 +21,9 @@ export function experiments(root) {
     try {
       const answer = await get("/v1/experiments");
       fill(list, listing(answer.experiments, state, refresh));
+      if (state.selected && !answer.experiments.some((e) => e.id === state.selected)) state.selected = null;
       if (!state.selected && answer.experiments.length) state.selected = answer.experiments.at(-1).id;
-      if (state.selected) fill(detail, await metrics(state.selected));
+      fill(detail, state.selected ? await metrics(state.selected) : "");
     } catch (error) {
       flashError(error);
     }
@@ -36,17 +38,34 @@ function listing(items, state, refresh) {
   if (!items.length) return h("p", { class: "muted" }, "No experiment yet.");
   const rows = items.map((e) => [
     h("a", { href: "#/experiments", onclick: (event) => { event.preventDefault(); state.selected = e.id; refresh(); } }, e.id),
-    e.status,
-    e.variants.map((v) => `${v.name}${v.model_version ? ` (${v.model_version})` : ""} ×${v.weight}`).join(", "),
+    e.layer || "default",
+    e.promoted ? `${e.status} (${e.promoted})` : e.status,
+    e.variants.map(variantText).join(", "),
     when(e.created_at),
-    h("span", { class: "actions" }, LIFECYCLE.map(([action, label]) => roleButton(label, "admin", () => lifecycle(e, action, refresh)))),
+    h(
+      "span",
+      { class: "actions" },
+      ...LIFECYCLE.map(([action, label]) =>
+        roleButton(action === "promote" ? `${label} ${promotable(e).name}` : label, "admin", () => lifecycle(e, action, refresh)),
+      ),
+      roleButton("Delete", "admin", () => remove(e, refresh)),
+    ),
   ]);
-  return table(["id", "status", "variants", "created (UTC)", ""], rows, { class: "experiments" });
+  return table(["id", "layer", "status", "variants", "created (UTC)", ""], rows, { class: "experiments" });
 }
 
-// Stop or promote; a worker without the route says so instead of failing silently.
+function variantText(v) {
+  return `${v.name}${v.model_version ? ` (${v.model_version})` : ""}${v.shadow ? " shadow" : ` ×${v.weight}`}`;
+}
+
+// The variant Promote makes the default: the last one users are assigned to.
+function promotable(experiment) {
+  return experiment.variants.filter((v) => !v.shadow).at(-1);
+}
+
+// Start, stop or promote; a worker without the route says so instead of failing silently.
 async function lifecycle(experiment, action, refresh) {
-  const body = action === "promote" ? { variant: experiment.variants.at(-1).name } : {};
+  const body = action === "promote" ? { variant: promotable(experiment).name } : {};
   try {
     await post(`/v1/experiments/${encodeURIComponent(experiment.id)}/${action}`, body);
     flash(`${action} of ${experiment.id} accepted`);
@@ -60,34 +79,80 @@ async function lifecycle(experiment, action, refresh) {
   }
 }
 
+async function remove(experiment, refresh) {
+  if (!window.confirm(`Delete experiment ${experiment.id}? Its metrics go with it.`)) return;
+  try {
+    await call("DELETE", `/v1/experiments/${encodeURIComponent(experiment.id)}`);
+    flash(`${experiment.id} deleted`);
+    refresh();
+  } catch (error) {
+    flashError(error);
+  }
+}
+
 async function metrics(experimentId) {
   const answer = await get(`/v1/experiments/${encodeURIComponent(experimentId)}/metrics`);
   const variants = answer.variants;
-  const rows = variants.map((v) => [v.variant, v.users, v.requests, v.impressions, v.clicks, v.conversions, pct(v.ctr), pct(v.conversion_rate), lift(v.ctr_lift), fmt(v.ctr_p_value, 3)]);
+  const rows = variants.map((v) => [
+    v.variant,
+    v.users,
+    v.requests,
+    v.impressions,
+    v.clicks,
+    v.conversions,
+    withInterval(v.ctr, v.ctr_ci),
+    withInterval(v.ctr_difference, v.ctr_difference_ci, true),
+    fmt(v.ctr_p_value, 3),
+    withInterval(v.conversion_rate, v.conversion_rate_ci),
+    withInterval(v.user_conversion, v.user_conversion_ci),
+    fmt(v.user_conversion_p_value, 3),
+  ]);
   const chart = groupedBars(
     variants.map((v) => v.variant),
     [
-      { label: "CTR %", values: Object.fromEntries(variants.map((v) => [v.variant, v.ctr * 100])) },
-      { label: "conversion %", values: Object.fromEntries(variants.map((v) => [v.variant, v.conversion_rate * 100])) },
+      { label: "CTR %", values: Object.fromEntries(variants.map((v) => [v.variant, (v.ctr || 0) * 100])) },
+      { label: "converted users %", values: Object.fromEntries(variants.map((v) => [v.variant, (v.user_conversion || 0) * 100])) },
     ],
     { format: (value) => value.toFixed(1) },
   );
+  const shadows = answer.shadow_variants.length ? ` · shadow (logged, never shown): ${answer.shadow_variants.join(", ")}` : "";
   return h(
     "section",
     { class: "metrics" },
     h("h2", {}, `Metrics of ${experimentId} (control: ${answer.control})`),
-    table(["variant", "users", "pages", "impressions", "clicks", "conversions", "CTR", "conversion", "CTR lift", "p"], rows),
+    ...answer.notices.map((n) => h("p", { class: "notice" }, `${n.code}: ${n.message}`)),
+    table(
+      ["variant", "users", "pages", "impressions", "clicks", "conversions", "CTR [95% CI]", "Δ CTR vs control", "p", "conversions / page", "converted users", "p"],
+      rows,
+    ),
+    h("p", { class: "muted" }, srmText(answer.sample_ratio), shadows),
     chart,
   );
 }
 
-const pct = (value) => `${fmt(value * 100, 2)}%`;
-const lift = (value) => (value === null ? "–" : `${value >= 0 ? "+" : ""}${fmt(value * 100, 1)}%`);
+// "12.30% [11.10, 13.50]": a rate (or a difference) in percent with its 95% interval.
+function withInterval(value, interval, signed = false) {
+  if (value === null || value === undefined) return "–";
+  const sign = signed && value >= 0 ? "+" : "";
+  const range = interval ? ` [${fmt(interval[0] * 100, 2)}, ${fmt(interval[1] * 100, 2)}]` : "";
+  return `${sign}${fmt(value * 100, 2)}%${range}`;
+}
+
+function srmText(srm) {
+  if (!srm) return "Sample ratio check: no users yet.";
+  const verdict = srm.mismatch ? " — MISMATCH: do not trust the comparison" : " (consistent with the declared split)";
+  return `Sample ratio check: chi-square ${fmt(srm.chi_square, 2)}, p = ${fmt(srm.p_value, 4)}${verdict}`;
+}
 
 function createForm() {
   const id = h("input", { name: "id", placeholder: "id, e.g. explore-more", required: true, pattern: "[A-Za-z0-9_.-]{1,64}" });
   const description = h("input", { name: "description", placeholder: "description" });
-  const variants = h("input", { name: "variants", value: "control:1, treatment:1", title: "name:weight[:model version], comma separated" });
+  const layer = h("input", { name: "layer", placeholder: "layer (default)", pattern: "[A-Za-z0-9_.-]{1,64}" });
+  const variants = h("input", {
+    name: "variants",
+    value: "control:1, treatment:1",
+    title: "name:weight[:model version], comma separated; weight 0 makes a shadow variant",
+  });
   const submit = roleButton("Create", "admin", undefined, { type: "submit" });
   return h(
     "form",
@@ -97,7 +162,9 @@ function createForm() {
       onsubmit: async (event) => {
         event.preventDefault();
         try {
-          await post("/v1/experiments", { id: id.value.trim(), description: description.value, variants: parseVariants(variants.value) });
+          const body = { id: id.value.trim(), description: description.value, variants: parseVariants(variants.value) };
+          if (layer.value.trim()) body.layer = layer.value.trim();
+          await post("/v1/experiments", body);
           flash(`experiment ${id.value} created`);
           location.hash = "#/experiments";
         } catch (error) {
@@ -107,6 +174,7 @@ function createForm() {
     },
     id,
     description,
+    layer,
     variants,
     submit,
   );
@@ -115,6 +183,7 @@ function createForm() {
 function parseVariants(text) {
   return text.split(",").map((part) => part.trim()).filter(Boolean).map((part) => {
     const [name, weight, version] = part.split(":").map((s) => s.trim());
-    return { name, weight: Number(weight || 1), ...(version ? { model_version: version } : {}) };
+    const share = Number(weight || 1);
+    return { name, ...(share > 0 ? { weight: share } : { shadow: true }), ...(version ? { model_version: version } : {}) };
   });
 }
