@@ -28,7 +28,8 @@ METRICS: dict[str, Callable[[VariantSums], RatioSums]] = {
 """Clicks per item shown, conversions per page, share of users who converted."""
 METHOD = (
     "users are the unit: ratio metrics by the delta method over per-user sums, normal 95% "
-    "intervals; differences and p-values against the control (two-sided z-test)"
+    "intervals (a rate's cut at 0); differences and p-values against the control (two-sided "
+    "z-test)"
 )
 
 
@@ -91,9 +92,10 @@ def _variant(
 
 
 def _metric(metric: str, estimate: Estimate, against: Comparison | None) -> dict[str, Any]:
+    interval = estimate.interval
     fields: dict[str, Any] = {
         metric: _round(estimate.value),
-        f"{metric}_ci": rounded(estimate.interval),
+        f"{metric}_ci": None if interval is None else rounded((max(interval[0], 0.0), interval[1])),
     }
     difference = against.difference if against else Estimate(None)
     lift = against.lift if against else Estimate(None)

@@ -70,6 +70,7 @@ async def test_small_samples_and_a_broken_split_come_with_notices(world: World) 
         body = (await client.get("/v1/experiments/exp/metrics")).json()
     assert [n["code"] for n in body["notices"]] == ["small_sample", "sample_ratio_mismatch"]
     assert body["sample_ratio"]["observed"] == {"control": 30, "treatment": 90}
+    assert all(v["ctr_ci"][0] >= 0 for v in body["variants"])
 
 
 def split(world: World, owned: range) -> World:
