@@ -15,6 +15,7 @@ from agents.tallies import Tallies
 from agents.views import TableReaders
 from api.app import create_app
 from api.deps import RateLimitPolicy, ServingDeps
+from api.experiment_log import APPLY_TIMEOUT_S
 from api.live_pools import sweep_in_slices
 from api.model_holder import ModelHolder
 from api.redis_guard import redis_client
@@ -106,6 +107,7 @@ class Serving:
             workers=self.workers,
             registry=REGISTRY,
             require_model=False,
+            activation_wait_s=APPLY_TIMEOUT_S,
             live_content=self.live_content,
         )
 

@@ -4,6 +4,8 @@ log with the version and every worker applies both together."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,6 +13,8 @@ from api.state import ApiState
 from schemas.records import ModelActivated
 from streamrec import topics
 from streamrec.errors import NotFound
+
+POLL_S = 0.02
 
 
 async def publish_activation(
@@ -34,3 +38,16 @@ async def publish_activation(
     )
     await api.publish(topics.MODEL_UPDATES, topics.MODEL_UPDATES_KEY, record.dumps())
     return {"version": version, "previous": current.version, "config": defaults}
+
+
+async def wait_active(api: ApiState, version: str, config: Mapping[str, Any]) -> bool:
+    """Whether this worker serves `version` with default overrides `config` within
+    `activation_wait_s` (an API without a worker following `model-updates` waits 0 s)."""
+    deadline = time.monotonic() + api.deps.activation_wait_s
+    while True:
+        active = api.deps.models.current()
+        if active.version == version and dict(active.config) == dict(config):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(POLL_S)

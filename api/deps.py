@@ -74,6 +74,8 @@ class ServingDeps:
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     rate_limit: RateLimitPolicy = field(default_factory=RateLimitPolicy)
     require_model: bool = True
+    activation_wait_s: float = 0.0
+    """How long promoting an experiment waits for this worker to apply its activation."""
     clock: Callable[[], float] = time.time
     rng: Callable[[], random.Random] = random.Random
     live_content: LiveContentBook = field(default_factory=LiveContentBook)

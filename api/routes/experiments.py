@@ -8,7 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from api.activation import publish_activation
+from api.activation import publish_activation, wait_active
 from api.experiment_parse import parse_experiment, promoted_variant, unknown_versions
 from api.experiments import Experiment, ExperimentBook
 from api.params import json_body, path_id
@@ -77,7 +77,8 @@ async def stop_experiment(request: Request) -> Response:
 
 async def promote_experiment(request: Request) -> Response:
     """Make a variant's model and ranking overrides the default (`{"variant": name}`) through
-    the activation path of `POST /v1/models/{version}/activate`, and end the experiment."""
+    the activation path of `POST /v1/models/{version}/activate`, and end the experiment; the
+    answer says whether this worker already serves the new default (`activation.applied`)."""
     api, experiment, body = await _target(request)
     _require(experiment, PROMOTABLE, "promote")
     variant = promoted_variant(body, experiment)
@@ -93,6 +94,7 @@ async def promote_experiment(request: Request) -> Response:
         {**current.config, **variant.config},
         promoted_from=f"{experiment.id}/{variant.name}",
     )
+    activation["applied"] = await wait_active(api, activation["version"], activation["config"])
     moved = experiment.moved("promoted", api.deps.clock(), promoted=variant.name)
     written = await _write(api, moved)
     return JSONResponse(written.to_json() | {"activation": activation})

@@ -213,6 +213,8 @@ def test_stop_promote_and_delete_are_visible_on_every_worker(
     promoted = post(a, f"/v1/experiments/{EXPERIMENT}/promote", {"variant": "explore"})
     assert promoted.status_code == 200, promoted.text
     assert promoted.json()["activation"]["config"] == {"exploration_slots": 3}
+    assert promoted.json()["activation"]["applied"] is True
+    assert a.get("/v1/models").json()["config"] == {"exploration_slots": 3}
     assert wait_for(lambda: all(_experiment(w)["status"] == "promoted" for w in every), 10)  # type: ignore[index]
 
     def defaults(worker: Worker) -> dict[str, Any]:

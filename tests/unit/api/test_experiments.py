@@ -170,6 +170,7 @@ async def test_promote_makes_the_variants_model_and_config_the_default(world: Wo
     assert (promoted.json()["status"], promoted.json()["promoted"]) == ("promoted", "v2-explore")
     assert activation["version"] == "v2" and activation["config"] == {"exploration_slots": 4}
     assert activation["promoted_from"] == "ranker-test/v2-explore"
+    assert promoted.json()["activation"]["applied"] is False  # no worker applies it here
     assert {(p["model_version"], p["experiment"] is None, explores(p)) for p in pages} == {
         ("v2", True, 4)
     }
