@@ -81,7 +81,11 @@ class Tallies:
         batch.flush()
 
     def outcomes(self, events: Iterable[ValidEvent]) -> None:
-        """Credit clicks and conversions carrying a request id to the arms that served it."""
+        """Credit clicks and conversions carrying a request id to the arms that served it (an
+        outcome whose page is not tallied yet waits for it while any experiment exists)."""
+        events = list(events)
+        if not events:
+            return
         hold = bool(self.experiments.book().experiments)
         batch = TallyBatch(self.worker)
         for event in events:

@@ -149,7 +149,11 @@ def experiment_paths() -> dict[str, Any]:
         "/v1/experiments/{experiment_id}": {
             "get": operation("One experiment", "reader", (200, ref("Experiment")), (404, 422), one),
             "delete": operation(
-                "Delete an experiment", "admin", (200, {"type": "object"}), (404, 422, 503), one
+                "Delete an experiment",
+                "admin",
+                (200, {"type": "object"}),
+                (400, 404, 409, 422, 503),
+                one,
             ),
         },
         **{

@@ -112,17 +112,17 @@ class TallyFold:
     ) -> bool:
         """Credit a click or conversion to the arms that served `request_id` (held until that
         page's impression when it is not applied yet and `hold`); False when not counted."""
-        if event_type not in CREDITED_TYPES or not self._first(f"evt:{event_id}"):
+        if event_type not in CREDITED_TYPES:
             return False
         exposure = self._user(user_id)
         arms = None if exposure is None else exposure.served.get(request_id)
+        if (arms is None and not hold) or not self._first(f"evt:{event_id}"):
+            return False
         if arms is not None and exposure is not None:
             self._credit(exposure, arms, event_type)
-        elif hold:
+        else:
             exposure = exposure or UserExposure()
             exposure.pending = [*exposure.pending, [request_id, event_type]][-PENDING_LIMIT:]
-        else:
-            return False
         self._store(user_id, exposure)
         return True
 

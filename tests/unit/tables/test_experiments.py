@@ -77,7 +77,9 @@ def test_a_click_before_its_impression_waits_for_it() -> None:
     store.commit(fold)
     assert (store.sums(A).clicks, store.sums(A).clicks_impressions) == (1, 4)
     assert UserExposure.from_json(store[user_key("u1")]).pending == []
-    assert not store.fold().outcome("u9", "e9", "r9", "click", hold=False)
+    idle = store.fold()  # no experiment to wait for: nothing is written
+    assert not idle.outcome("u9", "e9", "r9", "click", hold=False)
+    assert idle.writes == {}
 
 
 def test_erasing_a_user_removes_exactly_their_contributions() -> None:
