@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,13 +66,12 @@ async def recommendations(request: Request) -> Response:
         user.user_id, version, chosen.tag, wanted.count, wanted.exclude, wanted.category
     )
     page = await api.cache.get(key)
-    pools = api.pools.current()
     if page is None:
-        page = _serve(api, chosen.model, chosen.config, user, wanted, pools)
+        page = _serve(api, chosen.model, chosen.config, user, wanted, api.pools.current())
         await api.cache.put(key, page)
     request_id = str(uuid.uuid4())
     body = _body(request_id, user.user_id, chosen, page)
-    served = Served(request_id, user, wanted, pools, chosen, page)
+    served = Served(request_id, user, wanted, api.pools.current, chosen, page)
     return JSONResponse(body, background=BackgroundTask(_log_impression, api, served))
 
 
@@ -132,7 +132,7 @@ class Served:
     request_id: str
     user: UserView
     wanted: PageRequest
-    pools: LivePools
+    pools: Callable[[], LivePools]
     treatment: Treatment
     page: CachedPage
 
@@ -149,7 +149,7 @@ def _shadow_pages(api: ApiState, served: Served) -> list[ShadowPage]:
     pages = []
     for assignment, shadow in shadow_treatments(api, served.treatment):
         model, config = shadow_setup(api, shadow)
-        page = _serve(api, model, config, served.user, served.wanted, served.pools)
+        page = _serve(api, model, config, served.user, served.wanted, served.pools())
         pages.append(
             ShadowPage(
                 experiment_id=assignment.experiment.id,
