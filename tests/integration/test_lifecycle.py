@@ -127,8 +127,11 @@ def test_activating_a_trained_version_swaps_the_model_without_restart(worker: Wo
 
 
 def similar(worker: Worker, item_id: str) -> list[dict[str, Any]]:
-    """The similar items of one item."""
-    items: list[dict[str, Any]] = worker.get(f"/v1/items/{item_id}/similar").json()["items"]
+    """The similar items of one item; none while the worker does not know the item yet (404)."""
+    answer = worker.get(f"/v1/items/{item_id}/similar")
+    if answer.status_code == 404:
+        return []
+    items: list[dict[str, Any]] = answer.json()["items"]
     return items
 
 
