@@ -104,6 +104,7 @@ async def test_a_new_item_is_a_content_candidate_next_to_an_item_the_user_viewed
         await client.put(f"/v1/items/{NEW}", json=body)
         fold_catalog(world)
         deps.live_content.refresh([trained], world.catalog.keys, world.catalog.get)
-        page = (await client.get("/v1/recommendations", params={"user_id": "viewer"})).json()
+        params = {"user_id": "viewer", "count": 20}
+        page = (await client.get("/v1/recommendations", params=params)).json()
     shown = {i["item_id"]: i["reason"] for i in page["items"]}
     assert NEW in shown and shown[NEW]["anchor_item_id"] == TWIN
