@@ -12,6 +12,7 @@ from faust.types import EventT
 from agents.app import Worker
 from agents.context import partition_for, write
 from agents.dead_letters import decode_json, send_dead_letter
+from agents.invalidation import Invalidator, watch_catalog
 from agents.metrics import EVENTS_PROCESSED
 from agents.state_cache import StateCache, apply_batch, clear_on_rebalance
 from agents.table_batch import TableBatch, kafka_producer
@@ -117,10 +118,11 @@ class ItemActors:
         return folded.total()
 
 
-def install(worker: Worker) -> ItemActors:
+def install(worker: Worker, invalidator: Invalidator) -> ItemActors:
     """Register `count_item_events` and `maintain_catalog` on the worker's app."""
     actors = ItemActors(worker)
     tables = worker.tables
+    watch_catalog(tables.catalog, invalidator)
 
     @worker.app.agent(worker.topics.item_signals)
     async def count_item_events(stream: Any) -> None:
@@ -143,6 +145,7 @@ def install(worker: Worker) -> ItemActors:
                 CatalogEntry.from_json(current) if current else None, upsert, time.time()
             )
             write(tables.catalog, item_id, entry.to_json() if entry else None, event)
+            invalidator.catalog_changed()
             kind = "delete" if upsert is None else "upsert"
             EVENTS_PROCESSED.labels(topics.ITEMS, kind).inc()
 

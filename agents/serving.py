@@ -7,7 +7,7 @@ import gc
 import logging
 from typing import Any, cast
 
-from prometheus_client import REGISTRY
+from prometheus_client import REGISTRY, Gauge
 
 from agents.app import Worker
 from agents.experiment_feed import ExperimentFeed
@@ -20,6 +20,7 @@ from api.live_pools import sweep_in_slices
 from api.model_holder import ModelHolder
 from api.redis_guard import redis_client
 from api.server import EmbeddedServer, server_config
+from models.activation_chain import fallbacks
 from models.content_refresh import LiveContentBook
 from models.types import ItemMeta
 from schemas.records import ModelActivated
@@ -27,6 +28,10 @@ from streamrec.errors import NotReady
 from streamrec.kafka import follow
 
 log = logging.getLogger(__name__)
+MODEL_FALLBACK = Gauge(
+    "streamrec_model_fallback",
+    "1 while the worker serves an older version because the newest activated one cannot load",
+)
 RETRY_S = 2.0
 CONTENT_SLICE = 500
 """Catalog ids read per slice of the loop when looking for items to vectorise."""
@@ -147,12 +152,28 @@ class Serving:
             return
         try:
             activated = ModelActivated.loads(value)
-            await self.models.load_version(activated.version, activated.previous, activated.config)
+        except Exception as error:  # a bad record must not stop the worker
+            log.error("cannot read model activation: %r", error)
+            return
+        self.models.record = activated
+        for version in [activated.version, *fallbacks(activated)]:
+            try:
+                await self.models.load_version(version, activated.previous, activated.config)
+            except Exception as error:  # a version that cannot load: try the one before
+                log.error("cannot load model %s: %r", version, error)
+                continue
+            self.models.fallback = (
+                None
+                if version == activated.version
+                else f"model {activated.version} cannot load; serving {version}"
+            )
+            MODEL_FALLBACK.set(0 if version == activated.version else 1)
             await self.refresh_quietly()  # the new version's live content, without a tick's wait
             gc.freeze()  # the bundle lives until the next swap: keep it out of every GC pass
-            log.info("model %s active", activated.version)
-        except Exception as error:  # a bad version must not stop the worker
-            log.error("cannot activate model: %r", error)
+            log.info("model %s active", version)
+            return
+        self.models.fallback = f"model {activated.version} and its history cannot load"
+        MODEL_FALLBACK.set(1)
 
 
 def install(worker: Worker, feed: ExperimentFeed, tallies: Tallies) -> Serving:

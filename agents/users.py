@@ -15,6 +15,7 @@ from agents.app import Worker
 from agents.batching import BatchWindow, take_batches
 from agents.context import SignalBatch, partition_for
 from agents.dead_letters import decode_json, send_dead_letter
+from agents.invalidation import Invalidator
 from agents.metrics import APPLY_LAG, DUPLICATES_DROPPED, EVENTS_PROCESSED, observe_all
 from agents.state_cache import StateCache, apply_batch, clear_on_rebalance
 from agents.table_batch import TableBatch, kafka_producer
@@ -47,8 +48,9 @@ def _loads(raw: Any) -> Any:
 class UserActors:
     """What the user actors share on one worker: its tables, decoded states and the lock."""
 
-    def __init__(self, worker: Worker, tallies: Tallies) -> None:
+    def __init__(self, worker: Worker, tallies: Tallies, invalidator: Invalidator) -> None:
         settings = worker.settings
+        self.invalidator = invalidator
         self.worker, self.settings, self.tables = worker, settings, worker.tables
         self.tallies = tallies
         self.limits = InputLimits(settings.rating_min, settings.rating_max, settings.max_future_s)
@@ -128,6 +130,7 @@ class UserActors:
             state.flush(kafka_producer(app))
             self.states.forget(command.user_id)
             self.tallies.forget(command.user_id)
+        self.invalidator.user_changed(command.user_id)
 
 
 class Outbox:
@@ -226,9 +229,9 @@ class UserBatch:
         observe_all(APPLY_LAG, lags)
 
 
-def install(worker: Worker, tallies: Tallies) -> UserActors:
+def install(worker: Worker, tallies: Tallies, invalidator: Invalidator) -> UserActors:
     """Register `track_user_activity` and `apply_user_commands` on the worker's app."""
-    actors = UserActors(worker, tallies)
+    actors = UserActors(worker, tallies, invalidator)
 
     @worker.app.agent(worker.topics.events)
     async def track_user_activity(stream: Any) -> None:

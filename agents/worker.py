@@ -7,6 +7,7 @@ import faust
 from agents import experiments, items, serving, sizes, users, workarounds
 from agents.app import new_worker
 from agents.experiment_feed import ExperimentFeed
+from agents.invalidation import Invalidator
 from agents.tallies import Tallies
 from streamrec.settings import Settings
 
@@ -21,8 +22,9 @@ def build_worker(settings: Settings) -> faust.App:
     feed = ExperimentFeed(worker)
     tallies = Tallies(worker, feed.log)
     experiments.install(worker, tallies)
-    items.install(worker)
+    invalidator = Invalidator.from_settings(settings)
+    items.install(worker, invalidator)
     serving.install(worker, feed, tallies)
     sizes.install(worker)
-    users.install(worker, tallies)
+    users.install(worker, tallies, invalidator)
     return worker.app

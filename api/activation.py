@@ -10,9 +10,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from api.state import ApiState
+from models.activation_chain import activation, write_mirror
 from schemas.records import ModelActivated
 from streamrec import topics
-from streamrec.errors import NotFound
+from streamrec.errors import InvalidRecord, NotFound, RecsysError
 
 POLL_S = 0.02
 
@@ -25,19 +26,33 @@ async def publish_activation(
 ) -> dict[str, Any]:
     """Publish ModelActivated for `version` with the default overrides `config` (None keeps
     the current ones); every worker loads the version and swaps to it."""
-    if version not in api.deps.models.versions():
+    holder = api.deps.models
+    if version not in holder.versions():
         raise NotFound(f"model version {version!r} is not in the registry")
-    current = api.deps.models.current()
+    try:
+        await asyncio.to_thread(holder.verify, version)
+    except RecsysError as error:
+        raise InvalidRecord("version", f"{version!r} fails verification: {error.message}") from None
+    current = holder.current()
     defaults = dict(current.config if config is None else config)
-    record = ModelActivated(
-        version=version,
-        activated_at=api.deps.clock(),
-        previous=current.version,
-        config=defaults or None,
-        promoted_from=promoted_from,
+    last = holder.record
+    if last is None or last.version != current.version:
+        last = ModelActivated(version=current.version, activated_at=0.0, previous=holder.previous)
+    record = activation(
+        version,
+        last if holder.loaded else None,
+        api.deps.clock(),
+        defaults or None,
+        promoted_from,
     )
     await api.publish(topics.MODEL_UPDATES, topics.MODEL_UPDATES_KEY, record.dumps())
-    return {"version": version, "previous": current.version, "config": defaults}
+    write_mirror(api.deps.settings.registry, record)
+    return {
+        "version": version,
+        "previous": record.previous,
+        "history": list(record.history or []),
+        "config": defaults,
+    }
 
 
 async def wait_active(api: ApiState, version: str, config: Mapping[str, Any]) -> bool:

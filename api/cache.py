@@ -1,4 +1,6 @@
-"""The recommendation cache in Redis, keyed by user state version so new events invalidate it."""
+"""The recommendation cache in Redis, keyed by user state version, consent generation, catalog
+epoch and model version, so new events, consent changes, erasure, item changes and activations
+each invalidate it (`api.truth`)."""
 
 from __future__ import annotations
 
@@ -21,7 +23,8 @@ def cache_key(
     exclude: Collection[str],
     category: str | None,
 ) -> str:
-    """`rec:{user_id}:{user.version}:{model_version}:{count}:{exclude}:{category}`."""
+    """`rec:{user_id}:{user_version}:{model_version}:{count}:{exclude}:{category}`; the
+    route's `user_version` carries the truth tag (`{version}:c{epoch}.u{generation}`)."""
     excluded = ",".join(sorted(exclude))
     return f"rec:{user_id}:{user_version}:{model_version}:{count}:{excluded}:{category or ''}"
 
@@ -49,6 +52,11 @@ class RecCache:
             return None
         page: CachedPage = json.loads(raw)
         return page
+
+    def unavailable(self) -> None:
+        """Count a lookup that could not be made (no Redis, or Redis failing)."""
+        result = "disabled" if not self._guard.configured else "error"
+        self._metrics.cache.labels(result=result).inc()
 
     async def put(self, key: str, page: CachedPage) -> None:
         """Store a page under `key` for the TTL (failures are counted and ignored)."""

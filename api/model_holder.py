@@ -8,6 +8,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from schemas.records import ModelActivated
+
 if TYPE_CHECKING:
     from models.bundle import ModelBundle
 
@@ -40,7 +42,14 @@ class ModelHolder:
         loader: BundleLoader,
         lister: VersionLister = tuple,
         manifest: ManifestReader = _no_manifest,
+        verifier: Callable[[str], object] = _no_manifest,
     ) -> None:
+        self.verify = verifier
+        """Check a version's files (sha256 of each); raises when it must not be activated."""
+        self.record: ModelActivated | None = None
+        """The latest activation this holder applied (its history drives rollback)."""
+        self.fallback: str | None = None
+        """Why the active version is not the newest activated one, None when it is."""
         self._loader = loader
         self._lister = lister
         self._manifest = manifest
@@ -58,6 +67,7 @@ class ModelHolder:
             lambda version: registry.load_bundle(root / version),
             lambda: registry.list_versions(root),
             lambda version: registry.read_manifest(root / version),
+            lambda version: registry.verify(root / version),
         )
 
     def current(self) -> ActiveModel:

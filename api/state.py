@@ -21,6 +21,7 @@ from api.ratelimit import RateLimiter
 from api.redis_guard import RedisGuard
 from api.signing import check_forwarded
 from api.stats import StatsWindow
+from api.truth import TruthMarks
 from models.serving import ServingConfig
 from schemas.times import InputLimits
 from streamrec.errors import BrokerError, RecsysError
@@ -42,6 +43,7 @@ class ApiState:
     limits: InputLimits
     stats: StatsWindow
     pools: PoolRefresher
+    truth: TruthMarks
 
     @classmethod
     def build(cls, deps: ServingDeps) -> ApiState:
@@ -66,6 +68,7 @@ class ApiState:
             limits=InputLimits(settings.rating_min, settings.rating_max, settings.max_future_s),
             stats=StatsWindow(deps.registry),
             pools=PoolRefresher(deps.catalog_items, deps.signals, serving.candidate_limit),
+            truth=TruthMarks(redis),
         )
 
     async def publish(self, topic: str, key: str | None, value: bytes | None) -> None:
@@ -78,6 +81,7 @@ class ApiState:
             raise BrokerError(
                 f"could not publish to {topic}: {error}", {"topic": topic, "retry_after": 1}
             ) from error
+        await self.truth.published(topic, key, value)
         self.metrics.published.labels(topic=topic).inc()
 
 

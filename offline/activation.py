@@ -13,6 +13,7 @@ from pathlib import Path
 
 from aiokafka.errors import KafkaError
 
+from models.activation_chain import ACTIVE_FILE, activation, rollback_target, write_mirror
 from models.registry import verify
 from schemas.records import ModelActivated
 from streamrec import topics
@@ -22,7 +23,6 @@ from streamrec.settings import Settings
 
 TOPIC = topics.MODEL_UPDATES
 KEY = topics.MODEL_UPDATES_KEY.encode()
-ACTIVE_FILE = "ACTIVE"
 
 
 async def latest_activation(settings: Settings) -> ModelActivated | None:
@@ -54,27 +54,24 @@ async def _publish(settings: Settings, record: ModelActivated) -> None:
 
 
 def activate(settings: Settings, version: str) -> ModelActivated:
-    """Verify `version` and publish it as the active model, keeping the default ranking
-    overrides of the current activation; returns the published record."""
+    """Verify `version` (sha256 of every file) and publish it as the active model, keeping the
+    default ranking overrides and extending the history; returns the published record."""
     verify(_version_dir(settings, version))
     current = asyncio.run(latest_activation(settings))
-    record = ModelActivated(
-        version=version,
-        activated_at=time.time(),
-        previous=None if current is None else current.version,
-        config=None if current is None else current.config,
-    )
+    config = None if current is None else current.config
+    record = activation(version, current, time.time(), config)
     asyncio.run(_publish(settings, record))
-    _mirror(settings.registry, record)
+    write_mirror(settings.registry, record)
     return record
 
 
 def rollback(settings: Settings) -> ModelActivated:
-    """Re-activate the version that was active before the current one (undo the last activation)."""
+    """Re-activate the newest earlier version in the history that still verifies."""
     current = asyncio.run(latest_activation(settings))
-    if current is None or current.previous is None:
-        raise RegistryError("nothing to roll back to: no earlier activation on model-updates")
-    return activate(settings, current.previous)
+    target = rollback_target(current, lambda version: _verifies(settings, version))
+    if target is None:
+        raise RegistryError("nothing to roll back to: no earlier verified activation")
+    return activate(settings, target)
 
 
 def active_mirror(registry: Path) -> dict[str, object] | None:
@@ -86,16 +83,12 @@ def active_mirror(registry: Path) -> dict[str, object] | None:
     return mirrored
 
 
-def _mirror(registry: Path, record: ModelActivated) -> None:
-    path = registry / ACTIVE_FILE
-    staging = path.with_suffix(".tmp")
-    body = {
-        "version": record.version,
-        "activated_at": record.activated_at,
-        "previous": record.previous,
-    }
-    staging.write_text(json.dumps(body))
-    staging.replace(path)
+def _verifies(settings: Settings, version: str) -> bool:
+    try:
+        verify(_version_dir(settings, version))
+    except (RegistryError, OSError, ValueError, KeyError):
+        return False
+    return True
 
 
 def _version_dir(settings: Settings, version: str) -> Path:

@@ -208,6 +208,8 @@ class ModelActivated(Record):
     previous: str | None = None
     config: dict[str, float] | None = None
     promoted_from: str | None = None
+    history: list[str] | None = None
+    """Versions activated before this one and verified then, oldest first (rollback walks it)."""
     schema_version: int = SCHEMA_VERSION
 
 

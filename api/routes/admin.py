@@ -33,5 +33,5 @@ async def activate_model(request: Request) -> Response:
     api = state_of(request)
     activation = await publish_activation(api, path_id(request, "version"))
     return JSONResponse(
-        {"version": activation["version"], "previous": activation["previous"]}, status_code=202
+        {key: activation[key] for key in ("version", "previous", "history")}, status_code=202
     )

@@ -31,9 +31,9 @@ async def ready(request: Request) -> Response:
             "not ready: " + "; ".join(reasons),
             {"reasons": reasons, "retry_after": NOT_READY_RETRY_S},
         )
-    problem = await redis_problem(api)
-    if problem is not None:
-        return JSONResponse({"status": "degraded", "reasons": [problem]})
+    problems = [p for p in (await redis_problem(api), api.deps.models.fallback) if p is not None]
+    if problems:
+        return JSONResponse({"status": "degraded", "reasons": problems})
     return JSONResponse({"status": "ready", "reasons": []})
 
 

@@ -58,17 +58,30 @@ async def recommendations(request: Request) -> Response:
     forwarded = await forward_if_remote(request, api, wanted.user_id, ROUTE)
     if forwarded is not None:
         return forwarded
+    truth = await api.truth.read(wanted.user_id)
     stored = api.deps.users(wanted.user_id) or UserView(wanted.user_id)
-    user, pending = api.pending.overlay(stored)
+    user, pending = api.pending.overlay(truth.overlay(stored) if truth else stored)
     chosen = treatment_for(api, user)
-    version = f"{user.version}+{','.join(pending)}" if pending else user.version
-    key = cache_key(
-        user.user_id, version, chosen.tag, wanted.count, wanted.exclude, wanted.category
-    )
-    page = await api.cache.get(key)
+    version = f"{user.version}+{','.join(pending)}" if pending else str(user.version)
+    key = None
+    if truth is not None:
+        key = cache_key(
+            user.user_id,
+            f"{version}:{truth.tag}",
+            chosen.tag,
+            wanted.count,
+            wanted.exclude,
+            wanted.category,
+        )
+    page = None
+    if key is not None:
+        page = await api.cache.get(key)
+    else:
+        api.cache.unavailable()
     if page is None:
         page = _serve(api, chosen.model, chosen.config, user, wanted, api.pools.current())
-        await api.cache.put(key, page)
+        if key is not None:
+            await api.cache.put(key, page)
     request_id = str(uuid.uuid4())
     body = _body(request_id, user.user_id, chosen, page)
     served = Served(request_id, user, wanted, api.pools.current, chosen, page)

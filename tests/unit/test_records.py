@@ -103,7 +103,7 @@ WIRE: list[tuple[Record, bytes]] = [
     (
         ModelActivated(version="v2", activated_at=1.7e9, previous="v1"),
         b'{"version":"v2","activated_at":1700000000.0,"previous":"v1","config":null,'
-        b'"promoted_from":null,"schema_version":1,"__faust":{"ns":"streamrec.ModelActivated"}}',
+        b'"promoted_from":null,"history":null,"schema_version":1,"__faust":{"ns":"streamrec.ModelActivated"}}',
     ),
     (
         ModelActivated(
@@ -114,7 +114,7 @@ WIRE: list[tuple[Record, bytes]] = [
             promoted_from="exp/B",
         ),
         b'{"version":"v2","activated_at":1700000000.0,"previous":"v1",'
-        b'"config":{"explore_share":0.1},"promoted_from":"exp/B","schema_version":1,'
+        b'"config":{"explore_share":0.1},"promoted_from":"exp/B","history":null,"schema_version":1,'
         b'"__faust":{"ns":"streamrec.ModelActivated"}}',
     ),
     (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from api.model_holder import ModelHolder
+from streamrec.errors import RegistryError
 from tests.unit.api.conftest import World, serve
 
 
@@ -20,7 +21,7 @@ async def test_models_are_listed_and_activation_is_published(world: World) -> No
     )
     assert [detail["version"] for detail in listing["details"]] == ["v1", "v2"]
     assert activated.status_code == 202
-    assert activated.json() == {"version": "v2", "previous": "v1"}
+    assert activated.json() == {"version": "v2", "previous": "v1", "history": ["v1"]}
     [(key, record)] = world.published.on("model-updates")
     assert record is not None
     assert (key, record["version"], record["previous"]) == ("active", "v2", "v1")
@@ -40,3 +41,25 @@ async def test_a_restarted_worker_learns_the_previous_version_from_the_activatio
     holder = ModelHolder(lambda version: None)  # type: ignore[arg-type, return-value]
     await holder.load_version("v2", previous="v1")
     assert (holder.current().version, holder.previous) == ("v2", "v1")
+
+
+async def test_a_version_failing_verification_is_refused_and_not_recorded(world: World) -> None:
+    def verify(version: str) -> None:
+        if version == "v2":
+            raise RegistryError("v2/model.npz: sha256 does not match the manifest")
+
+    world.holder.verify = verify
+    async with serve(world.deps()) as client:
+        refused = await client.post("/v1/models/v2/activate")
+    assert refused.status_code == 422
+    assert "sha256" in refused.json()["error"]["message"]
+    assert world.published.on("model-updates") == []
+
+
+async def test_ready_says_when_an_older_version_is_served(world: World) -> None:
+    world.holder.fallback = "model v3 cannot load; serving v1"
+    async with serve(world.deps()) as client:
+        ready = await client.get("/ready")
+    assert ready.status_code == 200
+    assert ready.json()["status"] == "degraded"
+    assert "model v3 cannot load; serving v1" in ready.json()["reasons"]

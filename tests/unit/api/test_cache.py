@@ -9,6 +9,7 @@ import pytest
 import pytest_asyncio
 from redis.asyncio import Redis
 
+from api.truth import CATALOG_EPOCH, Truth
 from models.types import UserView
 from streamrec.settings import Settings
 from tests.unit.api.conftest import World, serve
@@ -51,12 +52,14 @@ async def test_repeat_request_hits_and_a_version_bump_misses(world: World, redis
     assert first["request_id"] != second["request_id"]
     assert _cache_hits(metrics, "hit") == 1.0
     assert _cache_hits(metrics, "miss") == 2.0
-    assert await redis.exists(f"rec:{user_id}:1:v1:5::", f"rec:{user_id}:2:v1:5::") == 2
-    ttl = await redis.pttl(f"rec:{user_id}:2:v1:5::")
+    tag = Truth.parse(await redis.get(CATALOG_EPOCH), {}).tag
+    one, two = f"rec:{user_id}:1:{tag}:v1:5::", f"rec:{user_id}:2:{tag}:v1:5::"
+    assert await redis.exists(one, two) == 2
+    ttl = await redis.pttl(two)
     assert 0 < ttl <= 30_000
     assert ready == {"status": "ready", "reasons": []}
     assert len(world.published.on("impressions")) == 3
-    await redis.delete(f"rec:{user_id}:1:v1:5::", f"rec:{user_id}:2:v1:5::")
+    await redis.delete(one, two)
 
 
 async def test_unreachable_redis_still_answers_and_reports_degraded(world: World) -> None:
