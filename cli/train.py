@@ -62,7 +62,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     parser.add_argument("--items", type=Path, help="catalog Parquet (default: the lake's items/)")
     parser.add_argument(
-        "--users", type=Path, help="user commands Parquet; erased users are dropped"
+        "--users",
+        type=Path,
+        help="user commands Parquet or folder: events at or before a user's erasure and events "
+        "sent while opted out are dropped (default: the lake's users/, also with --events)",
     )
     parser.add_argument(
         "--until", help="end of the data window, ISO time (UTC if no zone), exclusive"
@@ -177,7 +180,8 @@ def shares(text: str) -> dict[str, float] | None:
 
 def _paths(args: argparse.Namespace, settings: Settings) -> tuple[Path, Path | None, Path | None]:
     if args.events is not None:
-        return args.events, args.items, args.users
+        lake_users = settings.data_dir / "lake" / "users"
+        return args.events, args.items, args.users or (lake_users if lake_users.is_dir() else None)
     lake: Path = args.lake or settings.data_dir / "lake"
     if not (lake / "events").is_dir():
         raise NotFound(

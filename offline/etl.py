@@ -10,6 +10,7 @@ import polars as pl
 import scipy.sparse as sp
 
 from models.weights import EventWeighting
+from offline.consent import Consents
 from streamrec.errors import ModelFitError
 
 ITEM_COLUMNS: tuple[str, ...] = (
@@ -65,14 +66,6 @@ def scan_events(path: Path) -> pl.LazyFrame:
     )
 
 
-def erased_users(path: Path | None) -> pl.LazyFrame | None:
-    """User ids with an `erase` command, from a Parquet file or lake of user commands."""
-    if path is None:
-        return None
-    commands = scan_parquet(path).select(pl.col("user_id").cast(pl.String), "command")
-    return commands.filter(pl.col("command") == "erase").select("user_id").unique()
-
-
 def load_items(path: Path | None) -> pl.DataFrame | None:
     """The catalog: last record per item wins, deleted items dropped."""
     if path is None:
@@ -88,13 +81,13 @@ def load_items(path: Path | None) -> pl.DataFrame | None:
     return frame.select(present).with_columns(pl.col("item_id").cast(pl.String)).collect()
 
 
-def clean(events: pl.LazyFrame, erased: pl.LazyFrame | None, params: EtlParams) -> pl.LazyFrame:
-    """Dedupe on event_id, cut at `until`, drop erased and bot-like users; ordered per user."""
+def clean(events: pl.LazyFrame, consent: Consents | None, params: EtlParams) -> pl.LazyFrame:
+    """Dedupe on event_id, cut at `until`, drop withheld events and bot-like users; by user."""
     if params.until is not None:
         events = events.filter(pl.col("timestamp") < params.until)
     events = events.unique("event_id", keep="first", maintain_order=True)
-    if erased is not None:
-        events = events.join(erased, on="user_id", how="anti")
+    if consent is not None:
+        events = consent.keep(events)
     span_days = ((pl.col("timestamp").max() - pl.col("timestamp").min()) / DAY).clip(
         lower_bound=1.0
     )
@@ -143,10 +136,10 @@ def to_matrix(pairs: pl.DataFrame) -> tuple[sp.csr_matrix, np.ndarray, np.ndarra
 
 
 def build_interactions(
-    events: pl.LazyFrame, params: EtlParams, erased: pl.LazyFrame | None = None
+    events: pl.LazyFrame, params: EtlParams, consent: Consents | None = None
 ) -> Interactions:
     """Clean, weight and aggregate in one collect; fails when nothing is left to learn from."""
-    cleaned = clean(events, erased, params)
+    cleaned = clean(events, consent, params)
     frames = pl.collect_all([cleaned, aggregate(cleaned, params.weighting)])
     ordered, pairs = frames[0], frames[1]
     if pairs.is_empty():

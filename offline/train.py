@@ -17,7 +17,8 @@ from models.rankers import CatBoostRanker
 from models.types import ItemMeta, ItemSignals, UserView
 from offline.baselines import top_k
 from offline.build import build_content, build_retrieval
-from offline.etl import build_interactions, erased_users, load_items, scan_events
+from offline.consent import Consents, read_consents
+from offline.etl import build_interactions, load_items, scan_events
 from offline.params import TrainParams
 from offline.policy import recommend_policy
 from offline.ranker import seen_items, train_ranker, training_config
@@ -138,13 +139,13 @@ def fit_lazy(
     items: pl.DataFrame | None,
     params: TrainParams,
     *,
-    erased: pl.LazyFrame | None = None,
+    consent: Consents | None = None,
     progress: bool = True,
 ) -> FittedModel:
     """Train every model from a lazy event scan (collected once by the ETL)."""
     timer = StageTimer(progress)
     with timer.stage("etl"):
-        data = build_interactions(events, params.etl, erased)
+        data = build_interactions(events, params.etl, consent)
         meta = meta_lookup(items)
     with timer.stage("content"):
         content = build_content(items, params)
@@ -193,7 +194,11 @@ def train_and_register(
     """Train from Parquet or a lake and write a new registry version; returns its name."""
     items = load_items(items_path)
     fitted = fit_lazy(
-        scan_events(events_path), items, params, erased=erased_users(users_path), progress=progress
+        scan_events(events_path),
+        items,
+        params,
+        consent=read_consents(users_path),
+        progress=progress,
     )
     with fitted.timer.stage("registry"):
         version = write_version(registry, fitted.bundle)

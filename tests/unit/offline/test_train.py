@@ -13,6 +13,7 @@ from models.rules import category_cap
 from models.types import Candidate, ItemMeta
 from models.weights import EventWeighting
 from offline.als import AlsParams, train_als
+from offline.consent import fold
 from offline.etl import EtlParams, build_interactions
 from offline.synthetic import blocks
 from offline.train import TrainParams, fit
@@ -42,7 +43,7 @@ def test_etl_drops_duplicates_erased_users_and_bots() -> None:
         },
         schema_overrides={"value": pl.Float64},
     )
-    erased = pl.LazyFrame({"user_id": ["gone"]})
+    erased = fold([("gone", "erase", 10.0)])
     params = EtlParams(EventWeighting(half_life_days=None), max_events_per_day=20)
     data = build_interactions(events.lazy(), params, erased)
     assert sorted(data.user_ids.tolist()) == ["u1", "u2"]
