@@ -24,7 +24,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "(from the start on the first run) until caught up, and write them as one file per "
         "partition: <lake>/<topic>/part-<partition>-<first offset>-<next offset>.parquet. "
         "Re-running exports only new records and never duplicates rows; a partition that "
-        "reaches 8 files is compacted. The broker comes from STREAMREC_BROKER.",
+        "reaches 8 files is compacted. The users topic is exported first; events and impressions "
+        "of a user at or before their erasure, or sent while opted out, are not written. "
+        "The broker comes from STREAMREC_BROKER.",
     )
     _common(parser)
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -76,7 +78,8 @@ def run_export(args: argparse.Namespace) -> int:
         print(
             f"{topic}: {summary.rows[topic]} rows in {summary.files[topic]} new files "
             f"({file_count(lake, topic)} in the lake), "
-            f"{summary.skipped[topic]} undecodable records skipped"
+            f"{summary.skipped[topic]} undecodable records skipped, "
+            f"{summary.withheld[topic]} withheld (erased or opted out)"
         )
     for topic in summary.missing_topics:
         print(f"{topic}: no such topic on the broker, nothing exported", file=sys.stderr)

@@ -1,9 +1,11 @@
 """The Parquet lake archived from the topics: export, compaction and the files they keep.
 
 `<lake>/<topic>/part-<partition>-<first offset>-<next offset>.parquet` (see `lake_files`):
-an export adds at most one file per partition, compaction merges small files, and
-`<lake>/_offsets.json` holds the next offset to export per topic and partition. Re-running
-an export after a crash never duplicates rows.
+an export adds at most one file per partition, compaction merges small files, a purge
+rewrites the files holding withheld rows, and `<lake>/_offsets.json` holds the next offset
+to export per topic and partition. Re-running an export after a crash never duplicates rows.
+An export writes the `users` topic first, then the other topics without the `events` and
+`impressions` rows that consent withholds (see `consent`).
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ import asyncio
 from collections.abc import Sequence
 from pathlib import Path
 
+from offline.consent import read_consents
 from offline.lake_compact import TARGET_ROWS, CompactSummary, compact_topic
 from offline.lake_export import ExportSummary, export_with_retries
 from offline.lake_files import OFFSETS_FILE, heal, locked, parts, read_offsets
 from offline.lake_rows import SCHEMAS, TOPICS, flatten
+from streamrec.topics import USERS
 
 AUTO_COMPACT_FILES = 8
 """An export compacts a partition once it holds this many files."""
@@ -47,7 +51,17 @@ async def export_topics(
     with locked(lake):
         for topic in topics:
             heal(lake, topic)
-        summary = await export_with_retries(bootstrap_servers, lake, topics, progress=progress)
+        summary = ExportSummary()
+        if USERS in topics:
+            summary = await export_with_retries(bootstrap_servers, lake, [USERS], progress=progress)
+        rest = [topic for topic in topics if topic != USERS]
+        if rest:
+            consent = read_consents(lake / USERS) if (lake / USERS).is_dir() else None
+            summary.absorb(
+                await export_with_retries(
+                    bootstrap_servers, lake, rest, progress=progress, consent=consent
+                )
+            )
         for topic in topics:
             merged, written = compact_topic(lake, topic, TARGET_ROWS, min_files=compact_at)
             summary.compacted += merged - written

@@ -26,15 +26,19 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError, KafkaTimeoutError
 from tqdm import tqdm
 
+from offline.consent import Consents
 from offline.lake_files import Offsets, part_path, read_offsets, staging_path, write_offsets
 from offline.lake_rows import SCHEMAS, Row, flatten
 from streamrec.errors import BrokerError
 from streamrec.kafka import true_highwaters
+from streamrec.topics import EVENTS, IMPRESSIONS
 
 POLL_MS = 200
 FETCH_WAIT_MS = 40
 STALL_S = 30.0
 ROW_GROUP_ROWS = 100_000
+WITHHELD_TOPICS = (EVENTS, IMPRESSIONS)
+"""Topics whose rows of erased or opted-out users are not written."""
 ATTEMPTS = 5
 RETRY_S = 1.0
 log = logging.getLogger(__name__)
@@ -42,26 +46,45 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class ExportSummary:
-    """What one export wrote: rows and files per topic, undecodable records skipped."""
+    """What one export wrote: rows and files per topic, records skipped or withheld."""
 
     rows: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     files: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     skipped: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    withheld: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     missing_topics: list[str] = field(default_factory=list)
     attempts: int = 1
     compacted: int = 0
+
+    def absorb(self, other: ExportSummary) -> None:
+        """Add the counts of another export of other topics."""
+        for mine, theirs in (
+            (self.rows, other.rows),
+            (self.files, other.files),
+            (self.skipped, other.skipped),
+            (self.withheld, other.withheld),
+        ):
+            for topic, count in theirs.items():
+                mine[topic] += count
+        self.missing_topics += other.missing_topics
+        self.attempts = max(self.attempts, other.attempts)
+        self.compacted += other.compacted
 
 
 class PartitionFile:
     """This export's rows of one partition, streamed into one staging Parquet file."""
 
-    def __init__(self, lake: Path, tp: TopicPartition, first: int) -> None:
+    def __init__(
+        self, lake: Path, tp: TopicPartition, first: int, consent: Consents | None = None
+    ) -> None:
         self.lake = lake
         self.tp = tp
         self.first = first
         self.next = first
         self.rows = 0
         self.skipped = 0
+        self.withheld = 0
+        self._consent = consent if tp.topic in WITHHELD_TOPICS else None
         self._buffer: list[Row] = []
         self._staging = staging_path(part_path(lake, tp.topic, tp.partition, first, first))
         self._writer: pq.ParquetWriter | None = None
@@ -72,6 +95,11 @@ class PartitionFile:
         row = flatten(self.tp.topic, record.key, record.value)
         if row is None:
             self.skipped += 1
+            return
+        if self._consent is not None and not self._consent.stores(
+            row.get("user_id"), row.get("timestamp")
+        ):
+            self.withheld += 1
             return
         self._buffer.append(row)
         if len(self._buffer) >= ROW_GROUP_ROWS:
@@ -110,15 +138,16 @@ class PartitionFile:
 class LakeWriter:
     """The partition files of one export attempt."""
 
-    def __init__(self, lake: Path) -> None:
+    def __init__(self, lake: Path, consent: Consents | None = None) -> None:
         self.lake = lake
+        self.consent = consent
         self.files: dict[TopicPartition, PartitionFile] = {}
 
     def add(self, tp: TopicPartition, record: ConsumerRecord[bytes, bytes]) -> None:
         """Route one record to its partition's file."""
         file = self.files.get(tp)
         if file is None:
-            file = self.files[tp] = PartitionFile(self.lake, tp, record.offset)
+            file = self.files[tp] = PartitionFile(self.lake, tp, record.offset, self.consent)
         file.add(record)
 
     def publish(self, offsets: Offsets, summary: ExportSummary) -> None:
@@ -128,6 +157,7 @@ class LakeWriter:
                 summary.files[tp.topic] += 1
             summary.rows[tp.topic] += file.rows
             summary.skipped[tp.topic] += file.skipped
+            summary.withheld[tp.topic] += file.withheld
             offsets.setdefault(tp.topic, {})[tp.partition] = file.next
         self.files.clear()
         write_offsets(self.lake, offsets)
@@ -214,9 +244,10 @@ async def _attempt(
     topics: Sequence[str],
     summary: ExportSummary,
     progress: bool,
+    consent: Consents | None,
 ) -> None:
     offsets = read_offsets(lake)
-    writer = LakeWriter(lake)
+    writer = LakeWriter(lake, consent)
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap_servers,
         group_id=None,
@@ -241,13 +272,18 @@ async def _attempt(
 
 
 async def export_with_retries(
-    bootstrap_servers: list[str], lake: Path, topics: Sequence[str], *, progress: bool
+    bootstrap_servers: list[str],
+    lake: Path,
+    topics: Sequence[str],
+    *,
+    progress: bool,
+    consent: Consents | None = None,
 ) -> ExportSummary:
     """Run attempts until one exports everything; each starts again from the stored offsets."""
     for attempt in range(1, ATTEMPTS + 1):
         summary = ExportSummary(attempts=attempt)
         try:
-            await _attempt(bootstrap_servers, lake, topics, summary, progress)
+            await _attempt(bootstrap_servers, lake, topics, summary, progress, consent)
             return summary
         except asyncio.CancelledError:
             if _cancelled_from_outside():
