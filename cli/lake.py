@@ -9,6 +9,7 @@ from pathlib import Path
 
 from offline.lake import TOPICS, compact, export, file_count
 from offline.lake_compact import TARGET_ROWS
+from offline.lake_purge import purge
 from streamrec.settings import Settings
 
 
@@ -42,6 +43,21 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--target-rows", type=int, default=TARGET_ROWS, help="rows per file (%(default)s)"
     )
     merge.set_defaults(func=run_compact)
+    erase = actions.add_parser(
+        "purge",
+        help="rewrite the files holding rows of erased or opted-out users",
+        description="Fold the lake's users/ commands into each user's erase time and opt-out "
+        "periods, then rewrite every events/ and impressions/ file holding a row of a user at "
+        "or before their erasure, or sent while opted out, without those rows. Each file is "
+        "written to a hidden staging file and renamed over the old one, so a crash never "
+        "leaves a half-written file (the next export or purge removes a staging leftover). "
+        "users/ keeps the erase commands: they are what the purge and training filter on. "
+        "Prints each rewritten file and the rows removed from it.",
+    )
+    erase.add_argument(
+        "--lake", type=Path, default=None, help="lake folder (default: $STREAMREC_DATA_DIR/lake)"
+    )
+    erase.set_defaults(func=run_purge)
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -102,4 +118,21 @@ def run_compact(args: argparse.Namespace) -> int:
             f"{file_count(lake, topic)} in the lake"
         )
     print(f"compacted {lake} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    return 0
+
+
+def run_purge(args: argparse.Namespace) -> int:
+    """Purge, then print each rewritten file and the rows removed."""
+    lake: Path = args.lake or Settings.from_env().data_dir / "lake"
+    started = time.perf_counter()
+    rewrites = purge(lake)
+    for rewrite in rewrites:
+        name = rewrite.path.relative_to(lake)
+        print(f"{name}: {rewrite.removed} of {rewrite.rows} rows removed")
+    removed = sum(rewrite.removed for rewrite in rewrites)
+    print(
+        f"purged {lake}: {removed} rows removed from {len(rewrites)} files "
+        f"in {time.perf_counter() - started:.1f} s",
+        file=sys.stderr,
+    )
     return 0

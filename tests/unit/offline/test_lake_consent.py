@@ -14,6 +14,7 @@ import pytest
 from aiokafka import TopicPartition
 
 import offline.lake as lake_module
+from cli.main import main
 from offline.consent import Consents, fold
 from offline.lake_export import ExportSummary, LakeWriter
 from offline.lake_files import parts, read_offsets
@@ -86,3 +87,45 @@ def test_export_reads_the_users_topic_before_the_others(
     consent = calls[1][1]
     assert consent is not None and consent.erased == {"gone": 20.0}
     assert dict(summary.rows) == {"users": 1, "events": 1, "items": 1}
+
+
+def _lake(root: Path) -> Path:
+    lake = root / "lake"
+    writer = LakeWriter(lake)
+    events, other = TopicPartition("events", 0), TopicPartition("events", 1)
+    for offset, (user, ts) in enumerate([("gone", 5.0), ("kept", 6.0), ("gone", 25.0)]):
+        writer.add(events, _event(offset, user, ts))
+    writer.add(other, _event(0, "kept", 1.0))
+    commands = TopicPartition("users", 0)
+    writer.add(commands, _command(0, "gone", "erase", 20.0))
+    writer.add(commands, _command(1, "quiet", "opt_out", 1.0))
+    writer.publish({}, ExportSummary())
+    return lake
+
+
+def test_purge_rewrites_only_the_files_holding_withheld_rows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lake = _lake(tmp_path)
+    clean = parts(lake, "events")[1][0].path
+    untouched = clean.stat().st_mtime_ns
+    assert main(["lake", "purge", "--lake", str(lake)]) == 0
+    out = capsys.readouterr().out
+    assert out == "events/part-0-0-3.parquet: 1 of 3 rows removed\n"
+    rows = pl.read_parquet(lake / "events" / "part-0-0-3.parquet")
+    assert list(rows.select("user_id", "timestamp").iter_rows()) == [
+        ("kept", 6.0),
+        ("gone", 25.0),
+    ]
+    assert clean.stat().st_mtime_ns == untouched
+    assert pl.read_parquet(lake / "users").height == 2
+    assert not list((lake / "events").glob(".staging-*"))
+    assert main(["lake", "purge", "--lake", str(lake)]) == 0
+    assert capsys.readouterr().out == ""
+
+
+def test_purge_help_explains_the_rewrite(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["lake", "purge", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "renamed over the old one" in text and "opted out" in text
