@@ -7,13 +7,13 @@ on arrays: hundreds of candidates cost a few numpy calls, not hundreds of Python
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 
 import numpy as np
 
-from models.bundle import ModelBundle
+from models.bundle import ModelBundle, rows_of
 from models.fold import UserFold, fold_user
 from models.source_list import SourceList, pick
 from models.sources import (
@@ -117,13 +117,14 @@ def _merits(found: SourceList, weights: dict[str, float]) -> tuple[np.ndarray, n
     return (1.0 - ranks / count) * weight, ranks
 
 
-def _by_merit(ids: list[str], merit: np.ndarray, order: np.ndarray) -> np.ndarray:
-    """Positions sorted by merit (best first), then source order, then item id."""
+def _by_merit(ids: Callable[[], list[str]], merit: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Positions sorted by merit (best first), then source order, then item id (`ids` gives
+    the items' ids, asked for only when merit and source order tie)."""
     ranked = np.lexsort((order, -merit))
     tied = (np.diff(merit[ranked]) == 0) & (np.diff(order[ranked]) == 0)
     if not tied.any():
         return ranked
-    return np.lexsort((np.array(ids), order, -merit))
+    return np.lexsort((np.array(ids()), order, -merit))
 
 
 def _joined_rows(lists: Sequence[SourceList]) -> np.ndarray | None:
@@ -132,48 +133,92 @@ def _joined_rows(lists: Sequence[SourceList]) -> np.ndarray | None:
     return np.concatenate(held) if len(held) == len(lists) else None
 
 
+def _item_keys(ids: list[str], rows: np.ndarray | None) -> np.ndarray:
+    """One integer per entry, equal for entries of the same item: its bundle row, past the
+    bundle's rows for items it lacks (by id), by id throughout without rows."""
+    if rows is None:
+        slot: dict[str, int] = {}
+        return np.fromiter((slot.setdefault(i, len(slot)) for i in ids), np.int64, len(ids))
+    keys = rows.astype(np.int64, copy=True)
+    outside = np.flatnonzero(rows < 0).tolist()
+    if outside:
+        base, extra = int(rows.max(initial=-1)) + 1, {}
+        for position in outside:
+            keys[position] = base + extra.setdefault(ids[position], len(extra))
+    return keys
+
+
 def merge_lists(
-    lists: Sequence[SourceList], exclude: frozenset[str], weights: dict[str, float]
+    lists: Sequence[SourceList],
+    exclude: frozenset[str],
+    weights: dict[str, float],
+    item_index: dict[str, int] | None = None,
 ) -> CandidateSet:
-    """Dedupe by item, best merit first (ties: earlier source, then item id); see `merge`."""
+    """Dedupe by item, best merit first (ties: earlier source, then item id); see `merge`.
+    With `item_index` (the bundle's, when every list carries bundle rows) items are told
+    apart and excluded by row."""
     kept = [found for found in lists if found.ids]
     if not kept:
-        return CandidateSet([], [], np.empty(0), [], np.empty((0, len(SOURCES))))
+        return _EMPTY
     merits, ranks = zip(*(_merits(found, weights) for found in kept), strict=True)
     ids = [item for found in kept for item in found.ids]
-    sources = [source for found in kept for source in found.sources]
-    anchors = [anchor for found in kept for anchor in found.anchors]
     offsets = np.cumsum([0] + [len(found.ids) for found in kept[:-1]])
     merit = np.concatenate(merits)
     rank = np.concatenate([r + offset for r, offset in zip(ranks, offsets, strict=True)])
     raw = np.concatenate([found.scores for found in kept])
     rows = _joined_rows(kept)
-    order = np.concatenate([np.full(len(f.ids), SOURCE_ORDER[f.sources[0]]) for f in kept])
-    if any(len(set(found.sources)) > 1 for found in kept):
-        order = np.fromiter(map(SOURCE_ORDER.__getitem__, sources), np.int64, len(sources))
-    if exclude:
-        keep = np.flatnonzero(~np.fromiter(map(exclude.__contains__, ids), bool, len(ids)))
-        ids, sources, anchors = pick(ids, keep), pick(sources, keep), pick(anchors, keep)
-        merit, rank, raw, order = merit[keep], rank[keep], raw[keep], order[keep]
-        rows = None if rows is None else rows[keep]
-        if not ids:
-            return CandidateSet([], [], np.empty(0), [], np.empty((0, len(SOURCES))))
-    slot = {item: position for position, item in enumerate(dict.fromkeys(ids))}
-    item = np.fromiter(map(slot.__getitem__, ids), np.int64, len(ids))
+    order = _source_order(kept)
+    keys = _item_keys(ids, rows if item_index is not None else None)
+    keep = _kept_entries(ids, keys, rows, exclude, item_index)
+    if not len(keep):
+        return _EMPTY
+    merit, rank, raw, order = merit[keep], rank[keep], raw[keep], order[keep]
+    distinct, item = np.unique(keys[keep], return_inverse=True)
     best = np.lexsort((rank, order, -merit, item))  # rank: the order the items were met in
     first = best[np.r_[True, item[best][1:] != item[best][:-1]]]
-    table = np.full((len(slot), len(SOURCES)), np.nan)
+    table = np.full((len(distinct), len(SOURCES)), np.nan)
     table[item, order] = -np.inf
     np.fmax.at(table, (item, order), raw)
-    final = first[_by_merit(pick(ids, first), merit[first], order[first])]
+    chosen = first[_by_merit(lambda: pick(ids, keep[first]), merit[first], order[first])]
+    final = keep[chosen]
     return CandidateSet(
         pick(ids, final),
-        pick(sources, final),
-        merit[final],
-        pick(anchors, final),
-        table[item[final]],
+        pick([source for found in kept for source in found.sources], final),
+        merit[chosen],
+        pick([anchor for found in kept for anchor in found.anchors], final),
+        table[item[chosen]],
         None if rows is None else rows[final],
     )
+
+
+_EMPTY = CandidateSet([], [], np.empty(0), [], np.empty((0, len(SOURCES))))
+
+
+def _source_order(kept: Sequence[SourceList]) -> np.ndarray:
+    """Each entry's position in SOURCES."""
+    if any(len(set(found.sources)) > 1 for found in kept):
+        sources = [source for found in kept for source in found.sources]
+        return np.fromiter(map(SOURCE_ORDER.__getitem__, sources), np.int64, len(sources))
+    return np.concatenate([np.full(len(f.ids), SOURCE_ORDER[f.sources[0]]) for f in kept])
+
+
+def _kept_entries(
+    ids: list[str],
+    keys: np.ndarray,
+    rows: np.ndarray | None,
+    exclude: frozenset[str],
+    item_index: dict[str, int] | None,
+) -> np.ndarray:
+    """Positions of the entries whose item is not in `exclude`: by bundle row where the
+    entry has one and `item_index` is given, by id otherwise."""
+    if not exclude:
+        return np.arange(len(ids))
+    if rows is None or item_index is None:
+        return np.flatnonzero(~np.fromiter(map(exclude.__contains__, ids), bool, len(ids)))
+    barred = np.isin(rows, rows_of(item_index, list(exclude)))
+    outside = np.flatnonzero(rows < 0).tolist()
+    barred[outside] = [ids[position] in exclude for position in outside]
+    return np.flatnonzero(~barred)
 
 
 def merge(
@@ -218,7 +263,8 @@ def generate_set(
         if share > 0:
             found = GENERATORS[source](ctx, max(math.ceil(share * n), 1))
             lists.append(found if bundle is None else found.with_rows(bundle))
-    return merge_lists(lists, config.exclude, config.source_weights).head(n)
+    index = bundle.item_index if bundle is not None else None
+    return merge_lists(lists, config.exclude, config.source_weights, index).head(n)
 
 
 def generate(
