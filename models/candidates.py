@@ -142,7 +142,7 @@ def _item_keys(ids: list[str], rows: np.ndarray | None) -> np.ndarray:
     keys = rows.astype(np.int64, copy=True)
     outside = np.flatnonzero(rows < 0).tolist()
     if outside:
-        base, extra = int(rows.max(initial=-1)) + 1, {}
+        base, extra = int(rows.max(initial=-1)) + 1, dict[str, int]()
         for position in outside:
             keys[position] = base + extra.setdefault(ids[position], len(extra))
     return keys
