@@ -11,13 +11,14 @@ from typing import Any
 
 from starlette.background import BackgroundTask
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from api.cache import CachedPage, cache_key
 from api.experiments import Assignment
 from api.forward import forward_if_remote
 from api.model_holder import ActiveModel
 from api.params import only_query, query_count, query_id, query_list, query_text
+from api.responses import FastJSONResponse
 from api.state import ApiState, state_of
 from models.serving import LivePools, PageQuery, ServingConfig, hydrate, recommend
 from models.types import UserView
@@ -67,7 +68,7 @@ async def recommendations(request: Request) -> Response:
     request_id = str(uuid.uuid4())
     body = _body(request_id, user.user_id, model.version, assignment, page)
     impression = partial(_impression, request_id, user.user_id, model.version, assignment, page)
-    return JSONResponse(body, background=BackgroundTask(_log_impression, api, impression))
+    return FastJSONResponse(body, background=BackgroundTask(_log_impression, api, impression))
 
 
 def _model_and_config(

@@ -16,6 +16,7 @@ import pytest
 from api.app import create_app
 from api.deps import ServingDeps
 from api.forward import client_tls
+from api.protocols import MAX_HEADER_BYTES, HttpToolsProtocol
 from api.server import EmbeddedServer, server_config
 from cli.embedded_broker import free_port
 from models.types import HistoryItem, UserView
@@ -142,3 +143,19 @@ async def test_a_request_whose_headers_never_end_is_disconnected(world: World) -
         idle_writer.close()
     assert closed == b"" and idle_closed == b""
     assert elapsed < LIMIT_S + 3, elapsed
+
+
+async def test_request_headers_over_the_size_limit_are_refused(world: World) -> None:
+    settings = Settings(redis_url="", api_port=free_port())
+    async with running(world.deps(settings=settings)) as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET /health HTTP/1.1\r\nhost: x\r\nx-big: " + b"a" * MAX_HEADER_BYTES)
+        await writer.drain()
+        answer = await asyncio.wait_for(reader.read(65536), 10)
+        writer.close()
+    assert answer.startswith(b"HTTP/1.1 431 "), answer
+
+
+async def test_the_worker_parses_http_with_httptools() -> None:
+    config = server_config(create_app(World().deps()), Settings(redis_url=""))
+    assert issubclass(config.http, HttpToolsProtocol)  # type: ignore[arg-type]
