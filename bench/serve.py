@@ -121,7 +121,7 @@ def measure(args: argparse.Namespace, port: int, recs: list[str]) -> dict[str, A
         "half": half,
         "drained_s": drained,
         "stages_ms": stage_ms(before, after),
-        "cache": cache_delta(before, after),
+        "lookups": cache_delta(before, after),
         "computed_pages": _computed(before, after),
         "connections": args.connections,
     }
@@ -179,7 +179,7 @@ def report(result: dict[str, Any], loads: list[tuple[float, ...]]) -> str:
             f" p99 {half['p99_ms']:.2f} ms, {half['abandoned']} abandoned (p99 < "
             f"{HALF_P99_TARGET_MS:.0f} ms: {half_ok})",
             f"  - computed pages during the saturated run: {result['computed_pages']:.0f}; "
-            f"cache lookups {result['cache']}; stage ms per computed page: {listed} "
+            f"cache lookups {result['lookups']}; stage ms per computed page: {listed} "
             f"(sum {computed:.3f})",
             f"  - load average (1, 5, 15 min) before; after: {load}",
         ]
