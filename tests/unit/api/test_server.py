@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import socket
 import subprocess
 import time
 from collections.abc import AsyncIterator
@@ -159,3 +160,29 @@ async def test_request_headers_over_the_size_limit_are_refused(world: World) -> 
 async def test_the_worker_parses_http_with_httptools() -> None:
     config = server_config(create_app(World().deps()), Settings(redis_url=""))
     assert issubclass(config.http, HttpToolsProtocol)  # type: ignore[arg-type]
+
+
+async def test_keep_alive_answers_do_not_wait_for_the_clients_acknowledgement(
+    world: World,
+) -> None:
+    listener = socket.create_server(("127.0.0.1", 0))  # protocol 0: asyncio sets no TCP_NODELAY
+    server = EmbeddedServer(server_config(create_app(world.deps()), Settings(redis_url="")))
+    task = asyncio.create_task(server.serve(sockets=[listener]))
+    while not server.started:
+        await asyncio.sleep(0.01)
+    try:
+        reader, writer = await asyncio.open_connection(*listener.getsockname())
+        took = []
+        for _ in range(7):
+            started = time.perf_counter()
+            writer.write(b"GET /health HTTP/1.1\r\nhost: x\r\n\r\n")
+            head = await reader.readuntil(b"\r\n\r\n")
+            await reader.readexactly(
+                int(head.lower().split(b"content-length: ")[1].split(b"\r")[0])
+            )
+            took.append(time.perf_counter() - started)
+        writer.close()
+    finally:
+        server.should_exit = True
+        await task
+    assert sorted(took)[3] < 0.02, took  # Nagle's delay behind a delayed ACK took 40 ms and more
