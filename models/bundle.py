@@ -150,10 +150,13 @@ def ease_matrix(
 
 def summed_rows(matrix: EaseWeights, rows: np.ndarray) -> np.ndarray:
     """The sum of `rows` of the matrix as a dense float64 vector. Both forms add the rows in
-    order in the matrix's own precision, so they give the same values bit for bit."""
+    order in the matrix's own precision, so they give the same values bit for bit (a dense
+    matrix's rows are added one at a time into one vector: no copy of the rows)."""
     if isinstance(matrix, np.ndarray):
-        summed: np.ndarray = matrix[rows].sum(axis=0).astype(np.float64)
-        return summed
+        total = np.zeros(matrix.shape[1], dtype=matrix.dtype)
+        for row in rows.tolist():
+            np.add(total, matrix[row], out=total)
+        return total.astype(np.float64)
     return np.asarray(matrix[rows].sum(axis=0), dtype=np.float64).ravel()
 
 
