@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import chain, repeat
 
 import numpy as np
 
@@ -106,15 +106,29 @@ class CandidateSet:
         return cls(columns.ids, columns.sources, columns.scores, columns.anchors, table)
 
 
-def _merits(found: SourceList, weights: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
-    """Rank within the list (best score first) turned into 1 .. towards 0, times the weight."""
-    count = len(found.ids)
-    ranks = np.empty(count, dtype=np.float64)
-    ranks[np.argsort(-found.scores, kind="stable")] = np.arange(count)
-    if len(set(found.sources)) == 1:
-        return (1.0 - ranks / count) * weights.get(found.sources[0], 1.0), ranks
-    weight = np.array(list(map(weights.get, found.sources, repeat(1.0))))
-    return (1.0 - ranks / count) * weight, ranks
+def _ranks(found: SourceList) -> np.ndarray:
+    """Each entry's rank within its list, best score first (ties: list order)."""
+    ranks = np.empty(len(found.ids), dtype=np.float64)
+    ranks[np.argsort(-found.scores, kind="stable")] = np.arange(len(found.ids))
+    return ranks
+
+
+def _weighted(found: SourceList, ranks: np.ndarray, weights: dict[str, float]) -> np.ndarray:
+    """Rank within the list turned into 1 .. towards 0, times the entry's source weight."""
+    scaled: np.ndarray = 1.0 - ranks / len(found.ids)
+    if found.source is not None:
+        weight: float | np.ndarray = weights.get(found.source, 1.0)
+    else:
+        weight = np.array(list(map(weights.get, found.sources, repeat(1.0))))
+    merit: np.ndarray = scaled * weight
+    return merit
+
+
+def _source_order(found: SourceList) -> np.ndarray:
+    """Each entry's position in SOURCES."""
+    if found.source is not None:
+        return np.full(len(found.ids), SOURCE_ORDER[found.source])
+    return np.fromiter(map(SOURCE_ORDER.__getitem__, found.sources), np.int64, len(found.ids))
 
 
 def _by_merit(ids: Callable[[], list[str]], merit: np.ndarray, order: np.ndarray) -> np.ndarray:
@@ -148,6 +162,36 @@ def _item_keys(ids: list[str], rows: np.ndarray | None) -> np.ndarray:
     return keys
 
 
+@dataclass(frozen=True, slots=True)
+class _Entries:
+    """Every entry of the lists end to end: merit, rank (the order met in), raw score, source
+    order and item key."""
+
+    merit: np.ndarray
+    rank: np.ndarray
+    raw: np.ndarray
+    order: np.ndarray
+    key: np.ndarray
+
+    def take(self, rows: np.ndarray) -> _Entries:
+        """The entries at `rows`."""
+        return _Entries(
+            self.merit[rows], self.rank[rows], self.raw[rows], self.order[rows], self.key[rows]
+        )
+
+
+def _entries(kept: Sequence[SourceList], weights: dict[str, float], key: np.ndarray) -> _Entries:
+    ranks = [_ranks(found) for found in kept]
+    offsets = np.cumsum([0] + [len(found.ids) for found in kept[:-1]]).tolist()
+    return _Entries(
+        np.concatenate([_weighted(f, r, weights) for f, r in zip(kept, ranks, strict=True)]),
+        np.concatenate([r + offset for r, offset in zip(ranks, offsets, strict=True)]),
+        np.concatenate([found.scores for found in kept]),
+        np.concatenate([_source_order(found) for found in kept]),
+        key,
+    )
+
+
 def merge_lists(
     lists: Sequence[SourceList],
     exclude: frozenset[str],
@@ -160,32 +204,31 @@ def merge_lists(
     kept = [found for found in lists if found.ids]
     if not kept:
         return _EMPTY
-    merits, ranks = zip(*(_merits(found, weights) for found in kept), strict=True)
-    ids = [item for found in kept for item in found.ids]
-    offsets = np.cumsum([0] + [len(found.ids) for found in kept[:-1]])
-    merit = np.concatenate(merits)
-    rank = np.concatenate([r + offset for r, offset in zip(ranks, offsets, strict=True)])
-    raw = np.concatenate([found.scores for found in kept])
+    ids = list(chain.from_iterable(found.ids for found in kept))
     rows = _joined_rows(kept)
-    order = _source_order(kept)
     keys = _item_keys(ids, rows if item_index is not None else None)
-    keep = _kept_entries(ids, keys, rows, exclude, item_index)
+    keep = _kept_entries(ids, rows, exclude, item_index)
     if not len(keep):
         return _EMPTY
-    merit, rank, raw, order = merit[keep], rank[keep], raw[keep], order[keep]
-    distinct, item = np.unique(keys[keep], return_inverse=True)
-    best = np.lexsort((rank, order, -merit, item))  # rank: the order the items were met in
-    first = best[np.r_[True, item[best][1:] != item[best][:-1]]]
-    table = np.full((len(distinct), len(SOURCES)), np.nan)
-    table[item, order] = -np.inf
-    np.fmax.at(table, (item, order), raw)
-    chosen = first[_by_merit(lambda: pick(ids, keep[first]), merit[first], order[first])]
+    entries = _entries(kept, weights, keys).take(keep)
+    best = np.lexsort((entries.rank, entries.order, -entries.merit, entries.key))
+    met = entries.key[best]
+    new = np.r_[True, met[1:] != met[:-1]]
+    first = best[new]
+    item = np.empty(len(best), dtype=np.int64)
+    item[best] = np.cumsum(new) - 1  # items numbered in key order
+    table = np.full((int(item.max()) + 1, len(SOURCES)), np.nan)
+    table[item, entries.order] = -np.inf
+    np.fmax.at(table, (item, entries.order), entries.raw)
+    ranked = _by_merit(lambda: pick(ids, keep[first]), entries.merit[first], entries.order[first])
+    chosen = first[ranked]
     final = keep[chosen]
+    anchors = list(chain.from_iterable(found.anchors for found in kept))
     return CandidateSet(
         pick(ids, final),
-        pick([source for found in kept for source in found.sources], final),
-        merit[chosen],
-        pick([anchor for found in kept for anchor in found.anchors], final),
+        [SOURCES[order] for order in entries.order[chosen].tolist()],
+        entries.merit[chosen],
+        pick(anchors, final),
         table[item[chosen]],
         None if rows is None else rows[final],
     )
@@ -194,17 +237,8 @@ def merge_lists(
 _EMPTY = CandidateSet([], [], np.empty(0), [], np.empty((0, len(SOURCES))))
 
 
-def _source_order(kept: Sequence[SourceList]) -> np.ndarray:
-    """Each entry's position in SOURCES."""
-    if any(len(set(found.sources)) > 1 for found in kept):
-        sources = [source for found in kept for source in found.sources]
-        return np.fromiter(map(SOURCE_ORDER.__getitem__, sources), np.int64, len(sources))
-    return np.concatenate([np.full(len(f.ids), SOURCE_ORDER[f.sources[0]]) for f in kept])
-
-
 def _kept_entries(
     ids: list[str],
-    keys: np.ndarray,
     rows: np.ndarray | None,
     exclude: frozenset[str],
     item_index: dict[str, int] | None,
@@ -215,7 +249,9 @@ def _kept_entries(
         return np.arange(len(ids))
     if rows is None or item_index is None:
         return np.flatnonzero(~np.fromiter(map(exclude.__contains__, ids), bool, len(ids)))
-    barred = np.isin(rows, rows_of(item_index, list(exclude)))
+    banned = np.sort(rows_of(item_index, list(exclude)))
+    at = np.minimum(np.searchsorted(banned, rows), len(banned) - 1)
+    barred = banned[at] == rows
     outside = np.flatnonzero(rows < 0).tolist()
     barred[outside] = [ids[position] in exclude for position in outside]
     return np.flatnonzero(~barred)
