@@ -133,7 +133,7 @@ async def test_records_are_flattened_to_the_columns_training_reads(
     )
     await _produce(broker, "items", [("i1", item.dumps()), ("i2", None)])
     await _produce(broker, "impressions", [("u1", impression.dumps())])
-    command = UserCommand(user_id="u1", command="erase", timestamp=DAY_ONE)
+    command = UserCommand(user_id="u9", command="erase", timestamp=DAY_ONE)
     await _produce(broker, "users", [("u1", command.dumps())])
     await _produce_events(broker, "events", range(1), DAY_ONE)
     await _export(broker, tmp_path, list(TOPICS))
@@ -147,7 +147,7 @@ async def test_records_are_flattened_to_the_columns_training_reads(
     assert served["items"] == [{"item_id": "i1", "position": 0, "source": "als", "score": 0.5}]
     assert served["variant"] == "B"
     users = _lake_events(tmp_path, "users")
-    assert users.select("user_id", "command").rows() == [("u1", "erase")]
+    assert users.select("user_id", "command").rows() == [("u9", "erase")]
     event = _lake_events(tmp_path, "events").row(0, named=True)
     assert (event["session_id"], event["device"], event["request_id"]) == ("s0", "web", None)
 
