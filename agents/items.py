@@ -10,7 +10,6 @@ import orjson
 from faust.types import EventT
 
 from agents.app import Worker
-from agents.batching import BatchWindow, take_batches
 from agents.context import partition_for, write
 from agents.dead_letters import decode_json, send_dead_letter
 from agents.invalidation import Invalidator, watch_catalog
@@ -128,8 +127,7 @@ def install(worker: Worker, invalidator: Invalidator) -> ItemActors:
     @worker.app.agent(worker.topics.item_signals)
     async def count_item_events(stream: Any) -> None:
         """Windowed counters, trend and Thompson arm per item, from events and impressions."""
-        window = BatchWindow(BATCH_WITHIN_S, BATCH_WITHIN_S, current_s=BATCH_WITHIN_S)
-        async for batch in take_batches(stream, BATCH_SIZE, window):
+        async for batch in stream.take_events(BATCH_SIZE, within=BATCH_WITHIN_S):
             await apply_batch("items", actors.states, actors.apply_item_batch, batch)
 
     @worker.app.agent(worker.topics.items)
