@@ -21,7 +21,8 @@ from api.experiments import Experiment
 from schemas.records import Impression
 from schemas.validate import ValidEvent
 from streamrec.errors import NotReady
-from tables.experiments import TallyFold, arm_key, sums_key
+from tables.experiments import TallyFold, arm_key, sums_key, timeline_key
+from tables.timeline import Timeline
 from tables.variant_sums import TallyShard, VariantSums
 
 
@@ -76,7 +77,11 @@ class Tallies:
             if arms:
                 fold = batch.fold(impression.user_id)
                 fold.impression(
-                    impression.user_id, impression.request_id, arms, len(impression.items)
+                    impression.user_id,
+                    impression.request_id,
+                    arms,
+                    len(impression.items),
+                    at=impression.timestamp,
                 )
         batch.flush()
 
@@ -92,7 +97,14 @@ class Tallies:
             request_id = (event.context or {}).get("request_id")
             if request_id:
                 fold = batch.fold(event.user_id)
-                fold.outcome(event.user_id, event.event_id, request_id, event.type, hold=hold)
+                fold.outcome(
+                    event.user_id,
+                    event.event_id,
+                    request_id,
+                    event.type,
+                    hold=hold,
+                    at=event.timestamp,
+                )
         batch.flush()
 
     def forget(self, user_id: str) -> None:
@@ -114,13 +126,16 @@ class Tallies:
         """The sums of the experiment's variants over the partitions this worker owns."""
         owned = self.owned_partitions()
         reads = TableBatch(self.worker.tables.variant_tallies)
-        variants = {}
+        variants, timelines = {}, {}
         for variant in experiment.live:
             arm = arm_key(experiment.id, experiment.run_id, variant.name)
-            sums = VariantSums()
+            sums, timeline = VariantSums(), Timeline()
             for partition in owned:
                 stored = reads.get(sums_key(arm, partition), partition)
                 if stored:
                     sums = sums.merge(VariantSums.from_json(stored))
-            variants[variant.name] = sums
-        return TallyShard(tuple(owned), variants)
+                stored = reads.get(timeline_key(arm, partition), partition)
+                if stored:
+                    timeline = timeline.merge(Timeline.from_json(stored))
+            variants[variant.name], timelines[variant.name] = sums, timeline
+        return TallyShard(tuple(owned), variants, timelines)
