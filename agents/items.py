@@ -7,9 +7,10 @@ from collections import Counter
 from typing import Any, NamedTuple
 
 import orjson
-from faust.types import EventT
+from faust.types import TP, EventT
 
 from agents.app import Worker
+from agents.changelog import CHANGELOG
 from agents.context import partition_for, write
 from agents.dead_letters import decode_json, send_dead_letter
 from agents.invalidation import Invalidator, watch_catalog
@@ -20,7 +21,7 @@ from schemas.validate import parse_item
 from streamrec import topics
 from streamrec.errors import InvalidRecord
 from tables.catalog import CatalogEntry, apply_upsert
-from tables.item import ItemState, apply_impression, apply_item_event
+from tables.item import ItemState, apply_impression, apply_item_event, summary_of
 from tables.windows import type_index
 
 BATCH_SIZE = 1000
@@ -72,6 +73,12 @@ class ItemActors:
         self.partitions = worker.settings.partitions
         self.states = StateCache[ItemState](worker.settings.state_cache_size)
         clear_on_rebalance(worker.app, self.states)
+        self.summaries: str | None = (
+            worker.topics.item_summaries.get_topic_name()
+            if worker.settings.item_summaries
+            else None
+        )
+        """The topic each batch's changed items are summarised to (None: no summaries)."""
 
     def _load(self, writes: TableBatch, item_id: str) -> ItemState | None:
         state = self.states.get(item_id)
@@ -110,12 +117,25 @@ class ItemActors:
             folded["event" if signal.type != IMPRESSION else IMPRESSION] += 1
         for item_id, state in pending.items():
             writes.put(item_id, state.to_json(), partition_for(item_id, self.partitions))
-        writes.flush(kafka_producer(self.worker.app))
+        producer = kafka_producer(self.worker.app)
+        writes.flush(producer)
+        if self.summaries is not None:
+            self._summarise(producer, self.summaries, pending)
         for item_id, state in pending.items():
             self.states.keep(item_id, state, generation)
         for kind, count in folded.items():
             EVENTS_PROCESSED.labels(topics.ITEM_SIGNALS, kind).inc(count)
         return folded.total()
+
+    def _summarise(self, producer: Any, topic: str, states: dict[str, ItemState]) -> None:
+        """Queue one summary per item the batch changed, in the item's partition, drained before
+        the batch's offsets are committed like the table's changelog."""
+        by_partition: dict[int, list[tuple[bytes, bytes | None]]] = {}
+        for item_id, state in states.items():
+            record = (item_id.encode(), summary_of(item_id, state).dumps())
+            by_partition.setdefault(partition_for(item_id, self.partitions), []).append(record)
+        for partition, records in by_partition.items():
+            CHANGELOG.send(producer, None, TP(topic, partition), records)
 
 
 def install(worker: Worker, invalidator: Invalidator) -> ItemActors:
@@ -126,7 +146,9 @@ def install(worker: Worker, invalidator: Invalidator) -> ItemActors:
 
     @worker.app.agent(worker.topics.item_signals)
     async def count_item_events(stream: Any) -> None:
-        """Windowed counters, trend and Thompson arm per item, from events and impressions."""
+        """Windowed counters, trend and Thompson arm per item, from events and impressions;
+        each batch's changed items are summarised for every worker."""
+        await worker.topics.item_summaries.maybe_declare()
         async for batch in stream.take_events(BATCH_SIZE, within=BATCH_WITHIN_S):
             await apply_batch("items", actors.states, actors.apply_item_batch, batch)
 

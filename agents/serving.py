@@ -11,6 +11,7 @@ from prometheus_client import REGISTRY, Gauge
 
 from agents.app import Worker
 from agents.experiment_feed import ExperimentFeed
+from agents.item_feed import ItemFeed
 from agents.tallies import Tallies
 from agents.views import TableReaders
 from api.app import create_app
@@ -40,9 +41,13 @@ CONTENT_SLICE = 500
 class Serving:
     """What the API reads on this worker: its tables, producer, group, models and experiments."""
 
-    def __init__(self, worker: Worker, feed: ExperimentFeed, tallies: Tallies) -> None:
+    def __init__(
+        self, worker: Worker, feed: ExperimentFeed, tallies: Tallies, items: ItemFeed | None
+    ) -> None:
         self.worker, self.app, self.settings = worker, worker.app, worker.settings
         self.read = TableReaders(worker.tables)
+        self.items = items
+        """Every item's summary (None: STREAMREC_ITEM_SUMMARIES=off, own partitions only)."""
         self.models = ModelHolder.from_registry(worker.settings.registry)
         self.live_content = LiveContentBook()
         """Content vectors of catalog items the loaded bundles lack; `vectorise_new_items`
@@ -57,7 +62,7 @@ class Serving:
 
     def readiness(self) -> tuple[bool, list[str]]:
         """Ready once partitions are assigned, table recovery finished and the experiments
-        topic is applied."""
+        and item-summaries topics are applied."""
         reasons = []
         if self.app.rebalancing:
             reasons.append("partitions are being rebalanced")
@@ -65,6 +70,8 @@ class Serving:
             reasons.append("tables are recovering")
         if not self.feed.caught_up.is_set():
             reasons.append("experiments are loading")
+        if self.items is not None and not self.items.caught_up.is_set():
+            reasons.append("item signals are loading")
         return not reasons, reasons
 
     def owner(self, user_id: str) -> str | None:
@@ -98,7 +105,7 @@ class Serving:
         return ServingDeps(
             settings=settings,
             users=self.read.user,
-            signals=self.read.signals,
+            signals=self.read.signals if self.items is None else self.items.signals,
             meta=self.read.meta,
             catalog_items=self.read.catalog_items,
             publish=self.publish,
@@ -176,10 +183,12 @@ class Serving:
         MODEL_FALLBACK.set(1)
 
 
-def install(worker: Worker, feed: ExperimentFeed, tallies: Tallies) -> Serving:
-    """Register the HTTP server, the content refresh, the model follower and the experiments
-    feed on the app."""
-    serving = Serving(worker, feed, tallies)
+def install(
+    worker: Worker, feed: ExperimentFeed, tallies: Tallies, items: ItemFeed | None
+) -> Serving:
+    """Register the HTTP server, the content refresh, the model follower, and the experiments
+    and item-summaries feeds on the app."""
+    serving = Serving(worker, feed, tallies, items)
     app, settings = worker.app, worker.settings
 
     @app.task
@@ -210,5 +219,12 @@ def install(worker: Worker, feed: ExperimentFeed, tallies: Tallies) -> Serving:
     async def follow_experiment_log() -> None:
         """Every worker folds the whole `experiments` topic into its own view."""
         await feed.follow(serving.models)
+
+    if items is not None:
+
+        @app.task
+        async def follow_item_summaries() -> None:
+            """Every worker folds the whole item-summaries topic into its own complete map."""
+            await items.follow()
 
     return serving

@@ -42,10 +42,16 @@ def user_view(
 def item_signals(
     item_id: str, state: dict[str, Any] | None, now: float | None = None
 ) -> ItemSignals | None:
-    """An item's live counters, trend and arm as ItemSignals."""
-    if not state:
+    """An item's live counters, trend and arm as ItemSignals, from its table row."""
+    return signals_of(item_id, ItemState.from_json(state), now) if state else None
+
+
+def signals_of(
+    item_id: str, item: ItemState | None, now: float | None = None
+) -> ItemSignals | None:
+    """An item state's counters, trend and arm at `now` (default: the current time)."""
+    if item is None:
         return None
-    item = ItemState.from_json(state)
     now = time.time() if now is None else now
     alpha, beta = arm_params(item, now)
     day = item.windows.per_type(DAY, now)
@@ -91,7 +97,7 @@ class TableReaders:
         return user_view(user_id, tables.user_state.get(user_id), tables.user_consent.get(user_id))
 
     def signals(self, item_id: str) -> ItemSignals | None:
-        """The item's live counters."""
+        """The item's live counters in this worker's partitions (complete with one worker)."""
         return item_signals(item_id, self.tables.item_state.get(item_id))
 
     def meta(self, item_id: str) -> ItemMeta | None:

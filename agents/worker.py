@@ -8,6 +8,7 @@ from agents import experiments, items, serving, sizes, users, workarounds
 from agents.app import new_worker
 from agents.experiment_feed import ExperimentFeed
 from agents.invalidation import Invalidator
+from agents.item_feed import ItemFeed
 from agents.tallies import Tallies
 from streamrec.settings import Settings
 
@@ -24,7 +25,9 @@ def build_worker(settings: Settings) -> faust.App:
     experiments.install(worker, tallies)
     invalidator = Invalidator.from_settings(settings)
     items.install(worker, invalidator)
-    serving.install(worker, feed, tallies)
+    # Every worker folds every item's summary: serving reads item signals from them alone.
+    item_feed = ItemFeed(worker) if settings.item_summaries else None
+    serving.install(worker, feed, tallies, item_feed)
     sizes.install(worker)
     users.install(worker, tallies, invalidator)
     return worker.app

@@ -16,6 +16,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from schemas.records import ItemSummary
 from tables.arms import ARM_HALF_LIFE, BetaArm
 from tables.dedupe import RecentIds
 from tables.user import EventFields
@@ -62,6 +63,30 @@ class ItemState:
             arm=BetaArm.from_json(data["arm"]),
             recent_ids=RecentIds(data.get("recent_event_ids", " "), data.get("recent_count", 0)),
         )
+
+
+def summary_of(item_id: str, state: ItemState) -> ItemSummary:
+    """What serving reads of the item: its state without the ids it deduplicates on."""
+    return ItemSummary(
+        item_id=item_id,
+        counts=state.counts.copy(),
+        windows=state.windows.to_json(),
+        impressions=state.impressions,
+        last_event_at=state.last_event_at,
+        arm=state.arm.to_json(),
+        applied=sum(state.counts.values()) + state.impressions,
+    )
+
+
+def state_of_summary(summary: ItemSummary) -> ItemState:
+    """The item state a summary describes (no remembered ids: never fold into it)."""
+    return ItemState(
+        counts=dict(summary.counts),
+        windows=WindowCounts.from_json(summary.windows),
+        impressions=summary.impressions,
+        last_event_at=summary.last_event_at,
+        arm=BetaArm.from_json(summary.arm),
+    )
 
 
 def _first_time(state: ItemState, signal_id: str | None, dedupe_size: int) -> bool:
