@@ -13,7 +13,7 @@ from agents.app import Worker
 from agents.changelog import CHANGELOG
 from agents.context import partition_for, write
 from agents.dead_letters import decode_json, send_dead_letter
-from agents.invalidation import Invalidator, watch_catalog
+from agents.invalidation import Invalidator
 from agents.metrics import EVENTS_PROCESSED
 from agents.state_cache import StateCache, apply_batch, clear_on_rebalance
 from agents.table_batch import TableBatch, kafka_producer
@@ -142,7 +142,6 @@ def install(worker: Worker, invalidator: Invalidator) -> ItemActors:
     """Register `count_item_events` and `maintain_catalog` on the worker's app."""
     actors = ItemActors(worker)
     tables = worker.tables
-    watch_catalog(tables.catalog, invalidator)
 
     @worker.app.agent(worker.topics.item_signals)
     async def count_item_events(stream: Any) -> None:

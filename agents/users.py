@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -15,6 +14,7 @@ from agents.app import Worker
 from agents.batching import BatchWindow, take_batches
 from agents.context import SignalBatch, partition_for
 from agents.dead_letters import decode_json, send_dead_letter
+from agents.feeds import CatalogFeed
 from agents.invalidation import Invalidator
 from agents.metrics import APPLY_LAG, DUPLICATES_DROPPED, EVENTS_PROCESSED, observe_all
 from agents.state_cache import StateCache, apply_batch, clear_on_rebalance
@@ -48,7 +48,9 @@ def _loads(raw: Any) -> Any:
 class UserActors:
     """What the user actors share on one worker: its tables, decoded states and the lock."""
 
-    def __init__(self, worker: Worker, tallies: Tallies, invalidator: Invalidator) -> None:
+    def __init__(
+        self, worker: Worker, tallies: Tallies, invalidator: Invalidator, catalog: CatalogFeed
+    ) -> None:
         settings = worker.settings
         self.invalidator = invalidator
         self.worker, self.settings, self.tables = worker, settings, worker.tables
@@ -60,7 +62,8 @@ class UserActors:
         """Held while a batch or a command reads and writes user tables, so an erase is never
         undone."""
         self.states = StateCache[UserState](settings.state_cache_size)
-        self.catalog_reads = TableBatch(worker.tables.catalog)
+        self.catalog = catalog
+        """Every catalog row, whichever worker owns the item (categories for affinity)."""
         self.consent_reads = TableBatch(worker.tables.user_consent)
         clear_on_rebalance(worker.app, self.states)
 
@@ -208,9 +211,7 @@ class UserBatch:
     def category(self, item_id: str) -> str | None:
         """The item's catalog category (None when unknown)."""
         if item_id not in self.categories:
-            entry: Mapping[str, Any] | None = self.actors.catalog_reads.get(
-                item_id, self.actors.partition(item_id)
-            )
+            entry = self.actors.catalog.entry(item_id)
             self.categories[item_id] = (entry.get("category") or None) if entry else None
         return self.categories[item_id]
 
@@ -229,9 +230,11 @@ class UserBatch:
         observe_all(APPLY_LAG, lags)
 
 
-def install(worker: Worker, tallies: Tallies, invalidator: Invalidator) -> UserActors:
+def install(
+    worker: Worker, tallies: Tallies, invalidator: Invalidator, catalog: CatalogFeed
+) -> UserActors:
     """Register `track_user_activity` and `apply_user_commands` on the worker's app."""
-    actors = UserActors(worker, tallies, invalidator)
+    actors = UserActors(worker, tallies, invalidator, catalog)
 
     @worker.app.agent(worker.topics.events)
     async def track_user_activity(stream: Any) -> None:

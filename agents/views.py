@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 from models.types import HistoryItem, ItemMeta, ItemSignals, UserView
@@ -86,7 +85,8 @@ def item_meta(item_id: str, entry: dict[str, Any] | None) -> ItemMeta | None:
 
 
 class TableReaders:
-    """The worker's local tables read as the value types the API serves."""
+    """The worker's local tables read as the value types the API serves (the catalog and,
+    with item summaries on, item signals come from `agents.feeds` instead)."""
 
     def __init__(self, tables: Tables) -> None:
         self.tables = tables
@@ -99,18 +99,3 @@ class TableReaders:
     def signals(self, item_id: str) -> ItemSignals | None:
         """The item's live counters in this worker's partitions (complete with one worker)."""
         return item_signals(item_id, self.tables.item_state.get(item_id))
-
-    def meta(self, item_id: str) -> ItemMeta | None:
-        """The item's catalog row (global table)."""
-        return item_meta(item_id, self.tables.catalog.get(item_id))
-
-    def catalog_items(self) -> Iterator[ItemMeta]:
-        """Every catalog item."""
-        for item_id, entry in self.tables.catalog.items():
-            meta = item_meta(item_id, entry)
-            if meta is not None:
-                yield meta
-
-    def catalog_ids(self) -> Iterator[str]:
-        """Every catalog item id."""
-        yield from self.tables.catalog.keys()

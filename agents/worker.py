@@ -7,8 +7,8 @@ import faust
 from agents import experiments, items, serving, sizes, users, workarounds
 from agents.app import new_worker
 from agents.experiment_feed import ExperimentFeed
+from agents.feeds import CatalogFeed, ItemFeed
 from agents.invalidation import Invalidator
-from agents.item_feed import ItemFeed
 from agents.tallies import Tallies
 from streamrec.settings import Settings
 
@@ -25,9 +25,11 @@ def build_worker(settings: Settings) -> faust.App:
     experiments.install(worker, tallies)
     invalidator = Invalidator.from_settings(settings)
     items.install(worker, invalidator)
-    # Every worker folds every item's summary: serving reads item signals from them alone.
+    # Every worker folds every catalog row and every item's summary: serving and the users'
+    # category affinities read items from them alone, whatever partitions the worker owns.
+    catalog = CatalogFeed(worker, invalidator)
     item_feed = ItemFeed(worker) if settings.item_summaries else None
-    serving.install(worker, feed, tallies, item_feed)
+    serving.install(worker, feed, tallies, catalog, item_feed)
     sizes.install(worker)
-    users.install(worker, tallies, invalidator)
+    users.install(worker, tallies, invalidator, catalog)
     return worker.app
