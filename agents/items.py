@@ -21,7 +21,7 @@ from schemas.validate import parse_item
 from streamrec import topics
 from streamrec.errors import InvalidRecord
 from tables.catalog import CatalogEntry, apply_upsert
-from tables.item import ItemState, apply_impression, apply_item_event, summary_of
+from tables.item import ItemState, apply_impression, apply_item_event, summary_bytes
 from tables.windows import type_index
 
 BATCH_SIZE = 1000
@@ -115,27 +115,30 @@ class ItemActors:
             state = pending[item_id] if item_id in pending else self._load(writes, item_id)
             pending[item_id] = fold_signal(state, signal)
             folded["event" if signal.type != IMPRESSION else IMPRESSION] += 1
+        summaries: dict[int, list[tuple[bytes, bytes | None]]] = {}
         for item_id, state in pending.items():
-            writes.put(item_id, state.to_json(), partition_for(item_id, self.partitions))
+            partition = partition_for(item_id, self.partitions)
+            encoded = orjson.dumps(state.to_json())
+            writes.put_encoded(item_id, encoded, partition)
+            if self.summaries is not None:
+                summary = summary_bytes(item_id, state, encoded)
+                summaries.setdefault(partition, []).append((item_id.encode(), summary))
         producer = kafka_producer(self.worker.app)
         writes.flush(producer)
-        if self.summaries is not None:
-            self._summarise(producer, self.summaries, pending)
+        self._summarise(producer, summaries)
         for item_id, state in pending.items():
             self.states.keep(item_id, state, generation)
         for kind, count in folded.items():
             EVENTS_PROCESSED.labels(topics.ITEM_SIGNALS, kind).inc(count)
         return folded.total()
 
-    def _summarise(self, producer: Any, topic: str, states: dict[str, ItemState]) -> None:
-        """Queue one summary per item the batch changed, in the item's partition, drained before
-        the batch's offsets are committed like the table's changelog."""
-        by_partition: dict[int, list[tuple[bytes, bytes | None]]] = {}
-        for item_id, state in states.items():
-            record = (item_id.encode(), summary_of(item_id, state).dumps())
-            by_partition.setdefault(partition_for(item_id, self.partitions), []).append(record)
+    def _summarise(
+        self, producer: Any, by_partition: dict[int, list[tuple[bytes, bytes | None]]]
+    ) -> None:
+        """Queue the summaries of the items the batch changed (one each), in the items'
+        partitions, drained before the batch's offsets are committed like the changelog."""
         for partition, records in by_partition.items():
-            CHANGELOG.send(producer, None, TP(topic, partition), records)
+            CHANGELOG.send(producer, None, TP(str(self.summaries), partition), records)
 
 
 def install(worker: Worker, invalidator: Invalidator) -> ItemActors:

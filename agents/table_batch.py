@@ -44,7 +44,10 @@ class TableBatch:
 
     def put(self, key: str, value: Any, partition: int) -> None:
         """Queue `table[key] = value` (None: delete, leaving a tombstone) in `partition`."""
-        encoded = None if value is None else orjson.dumps(value)
+        self.put_encoded(key, None if value is None else orjson.dumps(value), partition)
+
+    def put_encoded(self, key: str, encoded: bytes | None, partition: int) -> None:
+        """Queue a value already encoded as JSON bytes (None: delete)."""
         self.pending.setdefault(partition, {})[key.encode()] = encoded
 
     def __len__(self) -> int:

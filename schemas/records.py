@@ -264,18 +264,19 @@ class ItemSummary(Record):
 
     The item's counters, window rings (`tables.windows.WindowCounts` JSON), impressions, arm
     ([impressions, clicks, at]) and last event time; `applied` counts the signals folded into
-    them so far and never decreases, so a reader keeps the summary with the largest.
+    them so far and never decreases, so a reader keeps the summary with the largest. It comes
+    first, so a reader finds it without decoding the rest.
     """
 
     namespace: ClassVar[str] = "streamrec.ItemSummary"
 
+    applied: int
     item_id: str
     counts: dict[str, int]
     windows: dict[str, list[int]]
     impressions: int
     last_event_at: float | None
     arm: list[float]
-    applied: int
     schema_version: int = SCHEMA_VERSION
 
 

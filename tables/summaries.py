@@ -9,12 +9,27 @@ one summary per catalog item, and serving reads few of them at a time.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 import orjson
 
 from schemas.records import ItemSummary
 from tables.item import ItemState, state_of_summary
+
+log = logging.getLogger(__name__)
+
+APPLIED = b'{"applied":'
+
+
+def _applied(value: bytes) -> int:
+    """The summary's `applied`, read from its first field when it comes first."""
+    if value.startswith(APPLIED):
+        return int(value[len(APPLIED) : value.index(b",", len(APPLIED))])
+    applied = orjson.loads(value)["applied"]
+    if not isinstance(applied, int):
+        raise TypeError("item summary: applied must be an integer")
+    return applied
 
 
 class ItemSummaries:
@@ -34,13 +49,12 @@ class ItemSummaries:
 
     def apply(self, item_id: str, value: bytes | None) -> bool:
         """Fold one record (None: forget the item); False when an older summary was ignored.
-        Raises ValueError or TypeError when the value is not a summary."""
+        Raises ValueError or TypeError when the value has no `applied`; the rest is decoded
+        when read."""
         if value is None:
             self._held.pop(item_id, None)
             return True
-        applied = orjson.loads(value)["applied"]
-        if not isinstance(applied, int):
-            raise TypeError(f"item summary {item_id!r}: applied must be an integer")
+        applied = _applied(value)
         held = self._held.get(item_id)
         if held is not None and held[0] > applied:
             return False
@@ -53,6 +67,11 @@ class ItemSummaries:
         return None if held is None else ItemSummary.loads(held[1])
 
     def state(self, item_id: str) -> ItemState | None:
-        """The item state its newest summary describes (None when no summary was read)."""
-        summary = self.summary(item_id)
-        return None if summary is None else state_of_summary(summary)
+        """The item state its newest summary describes (None when no summary was read, or
+        when it cannot be decoded)."""
+        try:
+            summary = self.summary(item_id)
+            return None if summary is None else state_of_summary(summary)
+        except (ValueError, TypeError, KeyError) as error:
+            log.error("undecodable summary of item %r: %r", item_id, error)
+            return None

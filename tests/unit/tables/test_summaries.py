@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import itertools
 
+import orjson
 import pytest
 
 from agents.views import item_signals, signals_of
 from schemas.records import ItemSummary
-from tables.item import ItemState, apply_impression, apply_item_event, summary_of
+from tables.item import (
+    ItemState,
+    apply_impression,
+    apply_item_event,
+    summary_bytes,
+    summary_of,
+)
 from tables.summaries import ItemSummaries
 from tests.unit.tables.factories import HOUR, T0, event
 
@@ -69,3 +76,21 @@ def test_an_older_summary_is_ignored_and_a_tombstone_forgets_the_item() -> None:
 def test_a_value_that_is_no_summary_is_refused(value: bytes) -> None:
     with pytest.raises((ValueError, TypeError, KeyError)):
         ItemSummaries().apply("i1", value)
+
+
+def test_the_owner_cuts_the_same_summary_from_the_state_bytes_it_stores() -> None:
+    for state in (folded(0, impressions=1), folded(9), folded(300, impressions=4)):
+        encoded = orjson.dumps(state.to_json())
+        cut = summary_bytes('i"1', state, encoded)
+        assert ItemSummary.loads(cut) == summary_of('i"1', state)
+        assert orjson.loads(cut) == orjson.loads(summary_of('i"1', state).dumps())
+
+
+def test_applied_is_read_whether_or_not_it_comes_first() -> None:
+    first = summary_of("i1", folded(6)).dumps()
+    later = orjson.dumps({"item_id": "i1", **orjson.loads(summary_of("i1", folded(3)).dumps())})
+    held = ItemSummaries()
+    assert first.startswith(b'{"applied":6,')
+    assert held.apply("i1", first) and not held.apply("i1", later)
+    summary = held.summary("i1")
+    assert summary is not None and summary.applied == 6
