@@ -58,6 +58,8 @@ class Topics:
     dead_letters: Any
     item_signals: Any
     """Applied events and impressions keyed by item."""
+    item_summaries: Any
+    """What serving reads of each item, written by its owner, read whole by every worker."""
 
 
 def declare_topics(app: faust.App, settings: Settings) -> Topics:
@@ -84,6 +86,14 @@ def declare_topics(app: faust.App, settings: Settings) -> Topics:
         experiments=single(names.EXPERIMENTS),
         dead_letters=single(names.DEAD_LETTERS),
         item_signals=keyed(names.ITEM_SIGNALS, internal=True),
+        item_summaries=app.topic(
+            names.item_summaries_topic(settings.app_id),
+            key_type=str,
+            value_serializer="raw",
+            partitions=settings.partitions,
+            internal=True,
+            compacting=True,
+        ),
     )
 
 

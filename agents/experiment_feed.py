@@ -11,12 +11,10 @@ import asyncio
 import logging
 from typing import Any
 
-from aiokafka.structs import TopicPartition
-
 from agents.app import Worker
 from api.experiment_log import ExperimentLog, ExperimentView, decode
 from api.model_holder import ModelHolder
-from streamrec.kafka import consumer, end_offsets, partitions_for
+from streamrec.kafka import keep_reading, read_whole
 
 log = logging.getLogger(__name__)
 RETRY_S = 2.0
@@ -44,34 +42,27 @@ class ExperimentFeed:
 
     async def follow(self, models: ModelHolder) -> None:
         """Fold the topic from its start, then every new record; reconnect after a failure."""
-        while True:
-            try:
-                await self._follow(models)
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:  # the broker may be away for a while: resume from the view
-                log.warning("following experiments failed, retrying: %r", error)
-                await asyncio.sleep(RETRY_S)
+        await keep_reading("experiments", lambda: self._follow(models), RETRY_S)
 
     async def _follow(self, models: ModelHolder) -> None:
-        settings, view = self.worker.settings, self.view
-        async with consumer(settings) as client:
-            tps = await partitions_for(client, self.topic)
-            ends = await end_offsets(settings, client, tps)
-            client.assign(tps)
-            for tp in tps:
-                client.seek(tp, view.positions.get(tp.partition, 0))
-            while True:
-                if not self.caught_up.is_set() and self._reached(tps, ends):
-                    self.caught_up.set()
-                    log.info("experiments loaded: %d", len(view.book.experiments))
-                batch = await client.getmany(timeout_ms=1000)
-                for tp, records in batch.items():
-                    for record in records:
-                        await self._apply(models, tp.partition, record)
+        view = self.view
 
-    def _reached(self, tps: list[TopicPartition], ends: dict[TopicPartition, int]) -> bool:
-        return all(self.view.positions.get(tp.partition, 0) >= ends[tp] for tp in tps)
+        async def apply(partition: int, records: list[Any]) -> None:
+            for record in records:
+                await self._apply(models, partition, record)
+
+        await read_whole(
+            self.worker.settings,
+            self.topic,
+            lambda partition: view.positions.get(partition, 0),
+            apply,
+            self._loaded,
+        )
+
+    def _loaded(self) -> None:
+        if not self.caught_up.is_set():
+            self.caught_up.set()
+            log.info("experiments loaded: %d", len(self.view.book.experiments))
 
     async def _apply(self, models: ModelHolder, partition: int, record: Any) -> None:
         key = record.key.decode() if record.key is not None else ""

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from api.redis_guard import redis_client
 from api.truth import bump_catalog, bump_user
@@ -72,15 +72,3 @@ class Invalidator:
                 self._catalog = self._catalog or catalog
                 self._users.update(users)
                 log.warning("cache invalidation deferred: %r", error)
-
-
-def watch_catalog(table: Any, invalidator: Invalidator) -> None:
-    """Bump the epoch whenever the worker applies catalog changelog records to its table."""
-    apply = table.apply_changelog_batch
-
-    def applied(batch: Any) -> Any:
-        result = apply(batch)
-        invalidator.catalog_changed()
-        return result
-
-    table.apply_changelog_batch = applied

@@ -11,7 +11,7 @@ from faust.types import EventT
 
 from agents.app import Worker
 from agents.dead_letters import decode_json, emit_dead_letter, send_dead_letter
-from agents.invalidation import Invalidator, watch_catalog
+from agents.invalidation import Invalidator
 from agents.runtime.context import partition_for, write
 from agents.runtime.metrics import EVENTS_PROCESSED
 from agents.runtime.state_cache import StateCache, apply_batch, clear_on_rebalance
@@ -21,7 +21,7 @@ from schemas.validate import parse_item
 from streamrec import topics
 from streamrec.errors import InvalidRecord
 from tables.catalog import CatalogEntry, apply_upsert
-from tables.item import ItemState, apply_impression, apply_item_event
+from tables.item import ItemState, apply_impression, apply_item_event, summary_bytes
 from tables.windows import type_index
 
 BATCH_SIZE = 1000
@@ -68,9 +68,17 @@ def fold_signal(state: ItemState | None, signal: Signal) -> ItemState:
 class ItemActors:
     """What the item actors share on one worker: its tables and decoded item states."""
 
-    def __init__(self, runtime: Runtime, partitions: int, state_cache_size: int) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        partitions: int,
+        state_cache_size: int,
+        summaries: str | None = None,
+    ) -> None:
         self.runtime, self.partitions = runtime, partitions
         self.states = StateCache[ItemState](state_cache_size)
+        self.summaries = summaries
+        """The topic each batch's changed items are summarised to (None: no summaries)."""
 
     def _load(self, transaction: Transaction, item_id: str) -> ItemState | None:
         state = self.states.get(item_id)
@@ -104,7 +112,11 @@ class ItemActors:
             folded["event" if signal.type != IMPRESSION else IMPRESSION] += 1
         for item_id, state in pending.items():
             partition = partition_for(item_id, self.partitions)
-            transaction.put(ITEM_STATE, item_id, state.to_json(), partition)
+            encoded = orjson.dumps(state.to_json())
+            transaction.put_encoded(ITEM_STATE, item_id, encoded, partition)
+            if self.summaries is not None:
+                summary = summary_bytes(item_id, state, encoded)
+                transaction.log(self.summaries, partition, item_id, summary)
         await transaction.commit()
         for item_id, state in pending.items():
             self.states.keep(item_id, state, generation)
@@ -116,14 +128,16 @@ class ItemActors:
 def install(worker: Worker, invalidator: Invalidator) -> ItemActors:
     """Register `count_item_events` and `maintain_catalog` on the worker's app."""
     settings = worker.settings
-    actors = ItemActors(worker.runtime, settings.partitions, settings.state_cache_size)
+    summaries = worker.topics.item_summaries.get_topic_name() if settings.item_summaries else None
+    actors = ItemActors(worker.runtime, settings.partitions, settings.state_cache_size, summaries)
     clear_on_rebalance(worker.app, actors.states)
     tables = worker.tables
-    watch_catalog(tables.catalog, invalidator)
 
     @worker.app.agent(worker.topics.item_signals)
     async def count_item_events(stream: Any) -> None:
-        """Windowed counters, trend and Thompson arm per item, from events and impressions."""
+        """Windowed counters, trend and Thompson arm per item, from events and impressions;
+        each batch's changed items are summarised for every worker."""
+        await worker.topics.item_summaries.maybe_declare()
         async for batch in stream.take_events(BATCH_SIZE, within=BATCH_WITHIN_S):
             await apply_batch("items", actors.states, actors.apply_item_batch, batch)
 

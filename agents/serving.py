@@ -11,6 +11,7 @@ from prometheus_client import REGISTRY, Gauge
 
 from agents.app import Worker
 from agents.experiment_feed import ExperimentFeed
+from agents.feeds import CatalogFeed, ItemFeed
 from agents.tallies import Tallies
 from agents.views import TableReaders
 from api.app import create_app
@@ -40,9 +41,18 @@ CONTENT_SLICE = 500
 class Serving:
     """What the API reads on this worker: its tables, producer, group, models and experiments."""
 
-    def __init__(self, worker: Worker, feed: ExperimentFeed, tallies: Tallies) -> None:
+    def __init__(
+        self,
+        worker: Worker,
+        feed: ExperimentFeed,
+        tallies: Tallies,
+        catalog: CatalogFeed,
+        items: ItemFeed | None,
+    ) -> None:
         self.worker, self.app, self.settings = worker, worker.app, worker.settings
         self.read = TableReaders(worker.tables)
+        self.catalog, self.items = catalog, items
+        """Every item's summary (None: STREAMREC_ITEM_SUMMARIES=off, own partitions only)."""
         self.models = ModelHolder.from_registry(worker.settings.registry)
         self.live_content = LiveContentBook()
         """Content vectors of catalog items the loaded bundles lack; `vectorise_new_items`
@@ -56,8 +66,8 @@ class Serving:
         )
 
     def readiness(self) -> tuple[bool, list[str]]:
-        """Ready once partitions are assigned, table recovery finished and the experiments
-        topic is applied."""
+        """Ready once partitions are assigned, table recovery finished, and the experiments,
+        the catalog and the item summaries the topics held at start are applied."""
         reasons = []
         if self.app.rebalancing:
             reasons.append("partitions are being rebalanced")
@@ -65,6 +75,10 @@ class Serving:
             reasons.append("tables are recovering")
         if not self.feed.caught_up.is_set():
             reasons.append("experiments are loading")
+        if not self.catalog.feed.caught_up.is_set():
+            reasons.append("the catalog is loading")
+        if self.items is not None and not self.items.feed.caught_up.is_set():
+            reasons.append("item signals are loading")
         return not reasons, reasons
 
     def owner(self, user_id: str) -> str | None:
@@ -98,9 +112,9 @@ class Serving:
         return ServingDeps(
             settings=settings,
             users=self.read.user,
-            signals=self.read.signals,
-            meta=self.read.meta,
-            catalog_items=self.read.catalog_items,
+            signals=self.read.signals if self.items is None else self.items.signals,
+            meta=self.catalog.meta,
+            catalog_items=self.catalog.items,
             publish=self.publish,
             models=self.models,
             experiments=self.feed.log,
@@ -128,12 +142,12 @@ class Serving:
         def collect(item_ids: list[str]) -> None:
             for item_id in item_ids:
                 if any(item_id not in index for index in indexes):
-                    meta = self.read.meta(item_id)
+                    meta = self.catalog.meta(item_id)
                     if meta is not None:
                         lacked[item_id] = meta
 
         if indexes:
-            await sweep_in_slices(self.read.catalog_ids(), CONTENT_SLICE, collect)
+            await sweep_in_slices(self.catalog.ids(), CONTENT_SLICE, collect)
         return await asyncio.to_thread(self.live_content.refresh, bundles, lacked.keys, lacked.get)
 
     async def refresh_quietly(self) -> None:
@@ -176,10 +190,16 @@ class Serving:
         MODEL_FALLBACK.set(1)
 
 
-def install(worker: Worker, feed: ExperimentFeed, tallies: Tallies) -> Serving:
-    """Register the HTTP server, the content refresh, the model follower and the experiments
-    feed on the app."""
-    serving = Serving(worker, feed, tallies)
+def install(
+    worker: Worker,
+    feed: ExperimentFeed,
+    tallies: Tallies,
+    catalog: CatalogFeed,
+    items: ItemFeed | None,
+) -> Serving:
+    """Register the HTTP server, the content refresh, the model follower, and the experiments,
+    catalog and item-summaries feeds on the app."""
+    serving = Serving(worker, feed, tallies, catalog, items)
     app, settings = worker.app, worker.settings
 
     @app.task
@@ -210,5 +230,17 @@ def install(worker: Worker, feed: ExperimentFeed, tallies: Tallies) -> Serving:
     async def follow_experiment_log() -> None:
         """Every worker folds the whole `experiments` topic into its own view."""
         await feed.follow(serving.models)
+
+    @app.task
+    async def follow_catalog() -> None:
+        """Every worker folds the whole catalog changelog into its own complete map."""
+        await catalog.feed.follow()
+
+    if items is not None:
+
+        @app.task
+        async def follow_item_summaries() -> None:
+            """Every worker folds the whole item-summaries topic into its own complete map."""
+            await items.feed.follow()
 
     return serving

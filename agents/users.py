@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
@@ -13,12 +13,13 @@ from faust.types import EventT
 
 from agents.app import Worker
 from agents.dead_letters import decode_json, emit_dead_letter, send_dead_letter
+from agents.feeds import CatalogFeed
 from agents.invalidation import Invalidator
 from agents.runtime.batching import BatchWindow, take_batches
 from agents.runtime.context import SignalBatch, partition_for
 from agents.runtime.metrics import APPLY_LAG, DUPLICATES_DROPPED, EVENTS_PROCESSED, observe_all
 from agents.runtime.state_cache import StateCache, apply_batch, clear_on_rebalance
-from agents.runtime.tables import CATALOG, USER_CONSENT, USER_STATE
+from agents.runtime.tables import USER_CONSENT, USER_STATE
 from agents.runtime.transaction import Runtime, Transaction
 from agents.tallies import Tallies
 from schemas.records import UserCommand
@@ -34,6 +35,8 @@ from tables.experiments import CREDITED_TYPES
 from tables.user import UserState, apply_interaction
 
 BATCH_SIZE = 1000
+CatalogRow = Callable[[str], Mapping[str, Any] | None]
+"""An item's catalog row (None: unknown), whichever worker owns the item."""
 
 
 def event_signal(event: Event) -> list[Any]:
@@ -51,11 +54,18 @@ class UserActors:
     """What the user actors share on one worker: its tables, decoded states and the lock."""
 
     def __init__(
-        self, settings: Settings, runtime: Runtime, tallies: Tallies, invalidator: Invalidator
+        self,
+        settings: Settings,
+        runtime: Runtime,
+        tallies: Tallies,
+        invalidator: Invalidator,
+        catalog: CatalogRow,
     ) -> None:
         self.invalidator = invalidator
         self.settings, self.runtime = settings, runtime
         self.tallies = tallies
+        self.catalog = catalog
+        """Every catalog row, whichever worker owns the item (categories for affinity)."""
         self.limits = InputLimits(settings.rating_min, settings.rating_max, settings.max_future_s)
         """Ratings outside the configured scale are dead-lettered (times are not: the log is
         history)."""
@@ -191,9 +201,7 @@ class UserBatch:
     def category(self, item_id: str) -> str | None:
         """The item's catalog category (None when unknown)."""
         if item_id not in self.categories:
-            entry: Mapping[str, Any] | None = self.actors.runtime.read(
-                CATALOG, item_id, self.actors.partition(item_id)
-            )
+            entry = self.actors.catalog(item_id)
             self.categories[item_id] = (entry.get("category") or None) if entry else None
         return self.categories[item_id]
 
@@ -218,9 +226,11 @@ class UserBatch:
         observe_all(APPLY_LAG, lags)
 
 
-def install(worker: Worker, tallies: Tallies, invalidator: Invalidator) -> UserActors:
+def install(
+    worker: Worker, tallies: Tallies, invalidator: Invalidator, catalog: CatalogFeed
+) -> UserActors:
     """Register `track_user_activity` and `apply_user_commands` on the worker's app."""
-    actors = UserActors(worker.settings, worker.runtime, tallies, invalidator)
+    actors = UserActors(worker.settings, worker.runtime, tallies, invalidator, catalog.entry)
     clear_on_rebalance(worker.app, actors.states)
 
     @worker.app.agent(worker.topics.events)

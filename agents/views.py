@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 from agents.runtime.tables import Tables
@@ -42,10 +41,16 @@ def user_view(
 def item_signals(
     item_id: str, state: dict[str, Any] | None, now: float | None = None
 ) -> ItemSignals | None:
-    """An item's live counters, trend and arm as ItemSignals."""
-    if not state:
+    """An item's live counters, trend and arm as ItemSignals, from its table row."""
+    return signals_of(item_id, ItemState.from_json(state), now) if state else None
+
+
+def signals_of(
+    item_id: str, item: ItemState | None, now: float | None = None
+) -> ItemSignals | None:
+    """An item state's counters, trend and arm at `now` (default: the current time)."""
+    if item is None:
         return None
-    item = ItemState.from_json(state)
     now = time.time() if now is None else now
     alpha, beta = arm_params(item, now)
     day = item.windows.per_type(DAY, now)
@@ -80,7 +85,8 @@ def item_meta(item_id: str, entry: dict[str, Any] | None) -> ItemMeta | None:
 
 
 class TableReaders:
-    """The worker's local tables read as the value types the API serves."""
+    """The worker's local tables read as the value types the API serves (the catalog and,
+    with item summaries on, item signals come from `agents.feeds` instead)."""
 
     def __init__(self, tables: Tables) -> None:
         self.tables = tables
@@ -91,20 +97,5 @@ class TableReaders:
         return user_view(user_id, tables.user_state.get(user_id), tables.user_consent.get(user_id))
 
     def signals(self, item_id: str) -> ItemSignals | None:
-        """The item's live counters."""
+        """The item's live counters in this worker's partitions (complete with one worker)."""
         return item_signals(item_id, self.tables.item_state.get(item_id))
-
-    def meta(self, item_id: str) -> ItemMeta | None:
-        """The item's catalog row (global table)."""
-        return item_meta(item_id, self.tables.catalog.get(item_id))
-
-    def catalog_items(self) -> Iterator[ItemMeta]:
-        """Every catalog item."""
-        for item_id, entry in self.tables.catalog.items():
-            meta = item_meta(item_id, entry)
-            if meta is not None:
-                yield meta
-
-    def catalog_ids(self) -> Iterator[str]:
-        """Every catalog item id."""
-        yield from self.tables.catalog.keys()

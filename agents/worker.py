@@ -7,6 +7,7 @@ import faust
 from agents import experiments, items, serving, users
 from agents.app import new_worker
 from agents.experiment_feed import ExperimentFeed
+from agents.feeds import CatalogFeed, ItemFeed
 from agents.invalidation import Invalidator
 from agents.runtime import sizes
 from agents.runtime.patches import fixes
@@ -26,7 +27,11 @@ def build_worker(settings: Settings) -> faust.App:
     experiments.install(worker, tallies)
     invalidator = Invalidator.from_settings(settings)
     items.install(worker, invalidator)
-    serving.install(worker, feed, tallies)
+    # Every worker folds every catalog row and every item's summary: serving and the users'
+    # category affinities read items from them alone, whatever partitions the worker owns.
+    catalog = CatalogFeed(worker, invalidator)
+    item_feed = ItemFeed(worker) if settings.item_summaries else None
+    serving.install(worker, feed, tallies, catalog, item_feed)
     sizes.install(worker.app, worker.tables.all())
-    users.install(worker, tallies, invalidator)
+    users.install(worker, tallies, invalidator, catalog)
     return worker.app

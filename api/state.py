@@ -67,7 +67,12 @@ class ApiState:
             pending=PendingPurchases(),
             limits=InputLimits(settings.rating_min, settings.rating_max, settings.max_future_s),
             stats=StatsWindow(deps.registry),
-            pools=PoolRefresher(deps.catalog_items, deps.signals, serving.candidate_limit),
+            pools=PoolRefresher(
+                deps.catalog_items,
+                deps.signals,
+                serving.candidate_limit,
+                max_age_s=settings.pools_max_age_s,
+            ),
             truth=TruthMarks(redis),
         )
 

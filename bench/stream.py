@@ -1,14 +1,16 @@
 """Worker throughput, freshness and footprint on the embedded broker, all in one run.
 
 Run: python bench/stream.py [--events 300000] [--users 100000] [--items 20000] [--skew 0]
-     [--phases anbcdr] [--repeat N] [--results FILE]
+     [--phases anbcdr] [--repeat N] [--results FILE]   (phases s and t on request)
 Measures (a) a do-nothing Faust agent on `events` with the worker's settings and broker fixes
 but Faust's own per-message delivery, (n) the same agent on the worker's delivery path
 (agents/runtime/patches/delivery.py), (b) one `streamrec worker` folding the same backlog into
 every table: (b)/(a) compares the worker with what Faust delivers, (b)/(n) is the cost of the
-worker's own work on the same delivery path; (c) two workers in one group, (d)
-publish-to-applied freshness at a steady rate, (e) RocksDB size and worker RSS, (r) a bare
-aiokafka consumer's publish-to-fetch lag at the same rate: the broker's floor under (d).
+worker's own work on the same delivery path; (s) the worker without item summaries
+(STREAMREC_ITEM_SUMMARIES=off): (b)/(s) is what publishing and folding every item's summary costs
+one worker; (c) two and (t) three workers in one group, (d) publish-to-applied freshness at a
+steady rate, (e) RocksDB size and worker RSS, (r) a bare aiokafka consumer's publish-to-fetch
+lag at the same rate: the broker's floor under (d).
 Each phase gets a fresh embedded broker (internal topics are not namespaced by app id).
 """
 
@@ -73,9 +75,12 @@ def fresh_broker(settings: Settings, work: Path, name: str) -> tuple[EmbeddedBro
     return broker, own
 
 
-def child_env(settings: Settings, data_dir: Path, port: int, app_id: str) -> dict[str, str]:
+def child_env(
+    settings: Settings, data_dir: Path, port: int, app_id: str, summaries: bool = True
+) -> dict[str, str]:
     """Environment of a worker (or the do-nothing agent) child process."""
     return {
+        "STREAMREC_ITEM_SUMMARIES": "on" if summaries else "off",
         **os.environ,
         "PYTHONPATH": str(ROOT),
         "STREAMREC_BROKER": settings.broker,
@@ -89,7 +94,7 @@ def child_env(settings: Settings, data_dir: Path, port: int, app_id: str) -> dic
 
 
 def start_worker(
-    settings: Settings, data_dir: Path, app_id: str
+    settings: Settings, data_dir: Path, app_id: str, summaries: bool = True
 ) -> tuple[subprocess.Popen[bytes], str]:
     """Start `streamrec worker`; return the process and its base URL."""
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -97,7 +102,7 @@ def start_worker(
     log = (data_dir.parent / f"{data_dir.name}.log").open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "cli.main", "worker", "-l", "info"],
-        env=child_env(settings, data_dir, port, app_id),
+        env=child_env(settings, data_dir, port, app_id, summaries),
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -135,12 +140,17 @@ def phase_noop(
     return dict(json.loads(out.read_text()))
 
 
-def phase_workers(settings: Settings, work: Path, total: int, count: int) -> dict[str, float]:
-    """(b)/(c) `count` workers in one group over the backlog; footprint when there is one."""
+def phase_workers(
+    settings: Settings, work: Path, total: int, count: int, summaries: bool = True
+) -> dict[str, float]:
+    """(b), (s), (c), (t): `count` workers in one group over the backlog; footprint of the
+    first."""
+    name = f"w{count}{'' if summaries else '-bare'}"
     started = [
-        start_worker(settings, work / f"w{count}-{n}", f"bench-{count}w") for n in range(count)
+        start_worker(settings, work / f"{name}-{n}", f"bench-{name}", summaries)
+        for n in range(count)
     ]
-    urls, data = [url for _, url in started], work / f"w{count}-0"
+    urls, data = [url for _, url in started], work / f"{name}-0"
     try:
         wait_serving(started)
         idle_rss = sum(rss_bytes(process.pid) for process, _ in started)
@@ -218,7 +228,7 @@ def main() -> None:
     parser.add_argument("--partitions", type=int, default=8, help="partitions per keyed topic")
     parser.add_argument("--rate", type=float, default=1000.0, help="events/s for freshness (d)")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of the (d) run")
-    parser.add_argument("--phases", default="anbcdr", help="which of a, n, b, c, d, r to run")
+    parser.add_argument("--phases", default="anbcdr", help="which of a, n, b, s, c, t, d, r to run")
     parser.add_argument(
         "--repeat", type=int, default=1, help="run the phases this many times (ratios: median)"
     )
@@ -284,14 +294,15 @@ def run_round(
 def run_phase(
     phase: str, settings: Settings, work: Path, args: argparse.Namespace
 ) -> dict[str, float]:
-    """One measurement: a, n, b, c, d or r."""
+    """One measurement: a, n, b, s, c, t, d or r."""
     if phase == "r":
         return phase_raw(settings, args.rate, args.seconds, paced_publish)
     if phase in "an":
         fixes = FAUST_DELIVERY_FIXES if phase == "a" else BROKER_FIXES
         return phase_noop(settings, work, args.events, fixes)
-    if phase in "bc":
-        return phase_workers(settings, work, args.events, 1 if phase == "b" else 2)
+    if phase in "bsct":
+        count = {"b": 1, "s": 1, "c": 2, "t": 3}[phase]
+        return phase_workers(settings, work, args.events, count, summaries=phase != "s")
     return phase_freshness(settings, work, args.rate, args.seconds)
 
 

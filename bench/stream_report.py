@@ -13,18 +13,39 @@ from streamrec.settings import Settings
 Figures = dict[str, dict[str, float]]
 
 
-def ratio_line(rounds: list[Figures], baseline: str = "a") -> str | None:
-    """The (b)/baseline ratio of every round and their median, when there was more than one."""
+def ratio_line(rounds: list[Figures], baseline: str = "a", phase: str = "b") -> str | None:
+    """The phase/baseline ratio of every round and their median, when there was more than
+    one."""
     ratios = [
-        r["b"]["events_per_s"] / r[baseline]["events_per_s"]
+        r[phase]["events_per_s"] / r[baseline]["events_per_s"]
         for r in rounds
-        if baseline in r and "b" in r
+        if baseline in r and phase in r
     ]
     if len(ratios) < 2:
         return None
     listed = ", ".join(f"{ratio:.2f}" for ratio in ratios)
     median = statistics.median(ratios)
-    return f"| (b)/({baseline}) per round | {listed} (median **{median:.2f}**) |"
+    return f"| ({phase})/({baseline}) per round | {listed} (median **{median:.2f}**) |"
+
+
+def group_lines(figures: Figures, rounds: list[Figures]) -> list[str]:
+    """Rows for the worker without item summaries (s), two (c) and three (t) workers, and
+    their rates against the do-nothing agent (n) and the one worker (b)."""
+    lines = []
+    for phase, label in (
+        ("s", "one worker, no item summaries"),
+        ("c", "two workers, combined"),
+        ("t", "three workers, combined"),
+    ):
+        if found := figures.get(phase):
+            lines.append(f"| ({phase}) {label} | {found['events_per_s']:,.0f} events/s |")
+    for phase, baseline in (("b", "s"), ("c", "n"), ("t", "n")):
+        if phase in figures and baseline in figures:
+            ratio = figures[phase]["events_per_s"] / figures[baseline]["events_per_s"]
+            lines.append(f"| ({phase})/({baseline}) | {ratio:.2f} |")
+            if per_round := ratio_line(rounds, baseline, phase):
+                lines.append(per_round)
+    return lines
 
 
 def throughput_lines(figures: Figures, rounds: list[Figures]) -> list[str]:
@@ -69,9 +90,8 @@ def report(
         "|---|---|",
     ]
     lines += throughput_lines(figures, rounds or [])
-    one, two = figures.get("b"), figures.get("c")
-    if two:
-        lines.append(f"| (c) two workers, combined | {two['events_per_s']:,.0f} events/s |")
+    one = figures.get("b")
+    lines += group_lines(figures, rounds or [])
     if fresh := figures.get("d"):
         lines.append(
             f"| (d) freshness at {args.rate:,.0f} events/s, publish to applied | "

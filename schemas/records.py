@@ -259,6 +259,28 @@ class ExperimentSpec(Record):
 
 
 @dataclass(frozen=True, slots=True)
+class ItemSummary(Record):
+    """What serving reads of one item's live state, on the compacted item-summaries topic.
+
+    The item's counters, window rings (`tables.windows.WindowCounts` JSON), impressions, arm
+    ([impressions, clicks, at]) and last event time; `applied` counts the signals folded into
+    them so far and never decreases, so a reader keeps the summary with the largest. It comes
+    first, so a reader finds it without decoding the rest.
+    """
+
+    namespace: ClassVar[str] = "streamrec.ItemSummary"
+
+    applied: int
+    item_id: str
+    counts: dict[str, int]
+    windows: dict[str, list[int]]
+    impressions: int
+    last_event_at: float | None
+    arm: list[float]
+    schema_version: int = SCHEMA_VERSION
+
+
+@dataclass(frozen=True, slots=True)
 class DeadLetter(Record):
     """An undecodable or invalid input record, with where it came from and why it failed."""
 

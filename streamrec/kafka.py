@@ -5,9 +5,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaError
@@ -213,3 +221,47 @@ async def follow(settings: Settings, topic: str) -> AsyncIterator[bytes | None]:
             for records in batch.values():
                 for record in records:
                     yield record.value
+
+
+async def read_whole(
+    settings: Settings,
+    topic: str,
+    start: Callable[[int], int],
+    apply: Callable[[int, list[Any]], Awaitable[None]],
+    loaded: Callable[[], None],
+) -> None:
+    """Read every partition of `topic` from offset `start(partition)` for ever, handing each
+    fetched batch of records to `apply(partition, records)`; call `loaded` once the end
+    offsets found at the start are applied. No group: partitions never move."""
+    async with consumer(settings) as client:
+        tps = await partitions_for(client, topic)
+        ends = await end_offsets(settings, client, tps)
+        client.assign(tps)
+        behind = set()
+        for tp in tps:
+            client.seek(tp, start(tp.partition))
+            if start(tp.partition) < ends[tp]:
+                behind.add(tp)
+        if not behind:
+            loaded()
+        while True:
+            batch = await client.getmany(timeout_ms=1000)
+            for tp, records in batch.items():
+                await apply(tp.partition, records)
+                if tp in behind and records[-1].offset + 1 >= ends[tp]:
+                    behind.discard(tp)
+                    if not behind:
+                        loaded()
+
+
+async def keep_reading(what: str, read: Callable[[], Awaitable[None]], retry_s: float) -> None:
+    """Run `read` for ever: after a failure (the broker may be away for a while) log it and
+    start again `retry_s` later."""
+    while True:
+        try:
+            await read()
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            log.warning("following %s failed, retrying: %r", what, error)
+            await asyncio.sleep(retry_s)

@@ -45,6 +45,11 @@ class Settings:
     rate_limit_burst: int = 200
     rate_limit_per_s: float = 100.0
     exploration_slots: int = 2
+    item_summaries: bool = True
+    """Whether item owners publish summaries every worker serves item signals from; off, a
+    worker serves the signals of its own partitions only (complete with one worker)."""
+    pools_max_age_s: float = 10.0
+    """How old the trending, unexposed and per-category pools may get before a new sweep."""
     max_category_share: float = 0.5
     """Largest share of a page one category may take (1 turns the diversity rule off)."""
     rebuy: bool | None = None

@@ -21,6 +21,9 @@ EXPERIMENTS = "experiments"
 DEAD_LETTERS = "dead-letters"
 ITEM_SIGNALS = "item-signals"
 """Internal: applied events and impressions re-keyed by item."""
+ITEM_SUMMARIES = "item-summaries"
+"""Internal, compacted, keyed by item, named per app (`item_summaries_topic`): what serving
+reads of each item; every worker folds the whole topic."""
 MODEL_UPDATES_KEY = "active"
 """The one key of `model-updates`: its latest record names the active version."""
 
@@ -43,6 +46,11 @@ TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(EXPERIMENTS, keyed=False, compacted=True),
     TopicSpec(DEAD_LETTERS, keyed=False, compacted=False),
 )
+
+
+def item_summaries_topic(app_id: str) -> str:
+    """The item-summaries topic of one app: derived state, like its tables' changelogs."""
+    return f"{app_id}-{ITEM_SUMMARIES}"
 
 
 def partitions_of(spec: TopicSpec, settings: Settings) -> int:

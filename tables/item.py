@@ -16,6 +16,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
+from schemas.records import SCHEMA_VERSION, ItemSummary
 from tables.arms import ARM_HALF_LIFE, BetaArm
 from tables.dedupe import RecentIds
 from tables.user import EventFields
@@ -26,6 +29,11 @@ TRENDING_LONG = "24h"
 # Pseudo-events added to the expected short-window count, so a handful of events is not a trend.
 TRENDING_PRIOR = 9.0
 ITEM_DEDUPE_SIZE = 256
+SUMMARY_CUT = b',"recent_event_ids":'
+SUMMARY_TAIL = b',"schema_version":%d,"__faust":{"ns":"%s"}}' % (
+    SCHEMA_VERSION,
+    ItemSummary.namespace.encode(),
+)
 
 
 @dataclass(slots=True)
@@ -62,6 +70,43 @@ class ItemState:
             arm=BetaArm.from_json(data["arm"]),
             recent_ids=RecentIds(data.get("recent_event_ids", " "), data.get("recent_count", 0)),
         )
+
+
+def applied_signals(state: ItemState) -> int:
+    """Signals folded into the state so far (events and impressions); never decreases."""
+    return sum(state.counts.values()) + state.impressions
+
+
+def summary_of(item_id: str, state: ItemState) -> ItemSummary:
+    """What serving reads of the item: its state without the ids it deduplicates on."""
+    return ItemSummary(
+        applied=applied_signals(state),
+        item_id=item_id,
+        counts=state.counts.copy(),
+        windows=state.windows.to_json(),
+        impressions=state.impressions,
+        last_event_at=state.last_event_at,
+        arm=state.arm.to_json(),
+    )
+
+
+def summary_bytes(item_id: str, state: ItemState, encoded: bytes) -> bytes:
+    """`summary_of(item_id, state)` as wire bytes, cut from `encoded`, the state's JSON bytes
+    as stored (its remembered ids come last): the owner encodes each state once per batch."""
+    cut = encoded.index(SUMMARY_CUT)
+    head = b'{"applied":%d,"item_id":%s,' % (applied_signals(state), orjson.dumps(item_id))
+    return head + encoded[1:cut] + SUMMARY_TAIL
+
+
+def state_of_summary(summary: ItemSummary) -> ItemState:
+    """The item state a summary describes (no remembered ids: never fold into it)."""
+    return ItemState(
+        counts=dict(summary.counts),
+        windows=WindowCounts.from_json(summary.windows),
+        impressions=summary.impressions,
+        last_event_at=summary.last_event_at,
+        arm=BetaArm.from_json(summary.arm),
+    )
 
 
 def _first_time(state: ItemState, signal_id: str | None, dedupe_size: int) -> bool:

@@ -81,6 +81,9 @@ def with_env(settings: Settings) -> dict[str, str]:
         ("STREAMREC_FORWARD_SECRET", settings.forward_secret),
         ("STREAMREC_AUTH", "on" if settings.auth else "off"),
         ("STREAMREC_JWT_SECRET", settings.jwt_secret),
+        ("STREAMREC_EXPLORATION_SLOTS", str(settings.exploration_slots)),
+        ("STREAMREC_ITEM_SUMMARIES", "on" if settings.item_summaries else "off"),
+        ("STREAMREC_POOLS_MAX_AGE_S", str(settings.pools_max_age_s)),
     ):
         env[name] = value
     return env

@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 
 class PartitionQueue:
     """Records waiting for one changelog partition, and the task that sends them in order;
-    the table's store learns the partition's last written offset from each acknowledgement."""
+    the table's store learns the partition's last written offset from each acknowledgement
+    (a partition of a topic that backs no table has no store)."""
 
     def __init__(self, tp: TP, producer: AIOKafkaProducer, store: Any) -> None:
         self.tp, self.producer, self.store = tp, producer, store
@@ -64,7 +65,7 @@ class PartitionQueue:
         if sent.cancelled() or sent.exception() is not None:
             log.error("changelog %s: records not written: %r", self.tp, sent.exception())
             return
-        if self.tp.partition in access.open_databases(self.store):
+        if self.store is not None and self.tp.partition in access.open_databases(self.store):
             self.store.set_persisted_offset(self.tp, sent.result().offset + count - 1)
 
 
@@ -81,7 +82,8 @@ class ChangelogSender:
         tp: TP,
         records: Iterable[tuple[bytes, bytes | None]],
     ) -> None:
-        """Queue `records` of `store`'s changelog partition `tp`."""
+        """Queue `records` of `store`'s changelog partition `tp` (store None: a topic
+        partition that backs no table, drained before commits all the same)."""
         queue = self.queues.get(tp)
         if queue is None:
             queue = self.queues[tp] = PartitionQueue(tp, producer, store)

@@ -59,6 +59,12 @@ class MemoryOutlet:
         """Remember the record."""
         self.sent.append(Emitted(topic, key, value, partition))
 
+    def log(self, topic: str, partition: int, records: Records) -> None:
+        """Remember logged records as sent, in order."""
+        for key, value in records.items():
+            if value is not None:
+                self.sent.append(Emitted(topic, key, value, partition))
+
     def values(self, topic: str) -> list[Any]:
         """The decoded values sent to `topic`."""
         return [orjson.loads(record.value) for record in self.sent if record.topic == topic]

@@ -30,6 +30,13 @@ TABLE_KEYS = Gauge("streamrec_table_keys", "Keys held in local table partitions"
 CONSUMER_LAG = Gauge(
     "streamrec_consumer_lag", "Records behind the high watermark", ["topic", "partition"]
 )
+ITEM_SUMMARIES_READ = Counter(
+    "streamrec_item_summaries_read_total",
+    "Item summaries this worker folded into its complete map (from every item's owner)",
+)
+ITEM_SUMMARIES_HELD = Gauge(
+    "streamrec_item_summaries", "Items whose summary this worker holds (serving reads them)"
+)
 AGENT_CPU = Counter(
     "streamrec_agent_cpu_seconds_total",
     "CPU time of the actors' own batch work (decode, fold, encode, write), by agent",

@@ -81,6 +81,10 @@ class KafkaOutlet:
         """Hand the record to the producer (it is sent in the background)."""
         await producer_of(self.app).send(topic, value, key=key, partition=partition)
 
+    def log(self, topic: str, partition: int, records: Records) -> None:
+        """Queue records through the changelog sender (no table store behind them)."""
+        CHANGELOG.send(producer_of(self.app), None, TP(topic, partition), records.items())
+
 
 def faust_runtime(app: Any, tables: Mapping[str, Any]) -> Runtime:
     """The runtime of a worker: its keyed tables by name and its producer."""

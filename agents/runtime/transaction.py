@@ -4,8 +4,9 @@ An actor decodes its batch, folds it through `get`, `put`, `delete` and `emit` w
 yielding to the event loop, and then awaits `commit`, which runs in numbered steps:
 1. the folds are done: what the batch changed is taken as it stands;
 2. RocksDB: one write batch per table partition;
-3. changelog: each table partition's records queued for its changelog partition, in order
-   (a consumer offset is committed only after they reach the producer, see `changelog`);
+3. changelog: each table partition's records queued for its changelog partition, in order,
+   with the records the batch logged to other topics the same way (`log`); a consumer offset
+   is committed only after they reach the producer, see `changelog`;
 4. forwarded records: what the batch emitted (item signals, dead letters, re-routed events).
 Keys are text and values JSON, as in every table of the worker. The stores behind a
 transaction are RocksDB tables in a worker (`agents.runtime.stores`) or dicts in tests
@@ -38,12 +39,15 @@ class TableStore(Protocol):
 
 
 class Outlet(Protocol):
-    """Where emitted records go."""
+    """Where emitted and logged records go."""
 
     async def send(
         self, topic: str, key: bytes | None, value: bytes, partition: int | None
     ) -> None:
         """Hand one record to the producer (None partition: the key's default partition)."""
+
+    def log(self, topic: str, partition: int, records: Records) -> None:
+        """Queue records for one topic partition in order, as a changelog is queued."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +84,7 @@ class Transaction:
     runtime: Runtime
     writes: dict[str, dict[int, Records]] = field(default_factory=dict)
     emitted: list[Emitted] = field(default_factory=list)
+    logged: dict[tuple[str, int], Records] = field(default_factory=dict)
 
     def get(self, table: str, key: str, partition: int) -> Any:
         """The value of `key` as this transaction left it, else as stored (None when absent)."""
@@ -93,7 +98,10 @@ class Transaction:
 
     def put(self, table: str, key: str, value: Any, partition: int) -> None:
         """Set `table[key] = value` (None deletes, leaving a tombstone) in `partition`."""
-        encoded = None if value is None else orjson.dumps(value)
+        self.put_encoded(table, key, None if value is None else orjson.dumps(value), partition)
+
+    def put_encoded(self, table: str, key: str, encoded: bytes | None, partition: int) -> None:
+        """`put` of a value already encoded as JSON bytes (None deletes)."""
         self.writes.setdefault(table, {}).setdefault(partition, {})[key.encode()] = encoded
 
     def delete(self, table: str, key: str, partition: int) -> None:
@@ -104,13 +112,18 @@ class Transaction:
         """Send a record once the table changes are written."""
         self.emitted.append(Emitted(topic, None if key is None else key.encode(), value, partition))
 
+    def log(self, topic: str, partition: int, key: str, value: bytes | None) -> None:
+        """Queue a record for a topic partition with the changelog (step 3), the last one per
+        key: for compacted topics that back no table here."""
+        self.logged.setdefault((topic, partition), {})[key.encode()] = value
+
     def __len__(self) -> int:
         return sum(len(records) for parts in self.writes.values() for records in parts.values())
 
     async def commit(self) -> int:
         """Write, log and send what the batch did (see the module's steps); the keys written."""
-        writes, emitted = self.writes, self.emitted  # 1. the folds are done
-        self.writes, self.emitted = {}, []
+        writes, emitted, logged = self.writes, self.emitted, self.logged  # 1. folds done
+        self.writes, self.emitted, self.logged = {}, [], {}
         written = sum(len(r) for parts in writes.values() for r in parts.values())
         for table, parts in writes.items():  # 2. RocksDB, one write batch per partition
             store = self.runtime.stores[table]
@@ -121,6 +134,8 @@ class Transaction:
             for partition, records in parts.items():
                 store.log(partition, records)
         outlet = self.runtime.outlet
+        for (topic, partition), records in logged.items():
+            outlet.log(topic, partition, records)
         for record in emitted:  # 4. forwarded records
             await outlet.send(record.topic, record.key, record.value, record.partition)
         return written

@@ -15,13 +15,17 @@ import httpx
 import pytest
 
 from cli.embedded_broker import EmbeddedBroker
-from offline.params import TrainParams
-from offline.synthetic import blocks
-from offline.train import train_and_register
 from streamrec.kafka import producer
 from streamrec.settings import Settings
 from tests.integration.events import wait_for
-from tests.integration.workers import Worker, module_settings, post, start_worker
+from tests.integration.workers import (
+    Worker,
+    group_formed,
+    module_settings,
+    post,
+    start_worker,
+    train_blocks,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -34,18 +38,8 @@ def trained(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) ->
     """Settings of one consumer group with a trained version in its registry, and its items."""
     root = tmp_path_factory.mktemp("explog")
     settings = module_settings(broker.url, root, "explog")
-    events, items = blocks(groups=2, users_per_group=20, items_per_group=15, seed=5)
-    events.write_parquet(root / "events.parquet")
-    items.write_parquet(root / "items.parquet")
-    params = TrainParams(factors=8, iterations=5, ranker=False)
-    version, _ = train_and_register(
-        root / "events.parquet",
-        settings.registry,
-        params,
-        items_path=root / "items.parquet",
-        progress=False,
-    )
-    yield settings, root, version, items.to_dicts()
+    version, items = train_blocks(root, settings.registry, seed=5)
+    yield settings, root, version, items
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +53,7 @@ def workers(trained: Any) -> Iterator[tuple[Worker, Worker, Worker]]:
         for worker in started:
             worker.wait_ready()
         a, b, c = started
-        assert wait_for(lambda: all(_owns_some(w) for w in started), 120), a.tail()
+        assert wait_for(lambda: group_formed(started), 120), a.tail()
         post(a, "/v1/items", {"items": items})
         assert httpx.post(f"{a.url}/v1/models/{version}/activate", timeout=10).status_code == 202
         assert wait_for(lambda: all(_model(w) == version for w in started), 60), b.tail()
@@ -67,11 +61,6 @@ def workers(trained: Any) -> Iterator[tuple[Worker, Worker, Worker]]:
     finally:
         for worker in started:
             worker.stop()
-
-
-def _owns_some(worker: Worker) -> bool:
-    listed = worker.get("/stats").json().get("workers", [])
-    return len(listed) == 3 and all(w["partitions"] for w in listed)
 
 
 def _model(worker: Worker) -> str:

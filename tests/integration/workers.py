@@ -110,3 +110,32 @@ def module_worker(broker_url: str, root: Path, prefix: str) -> Worker:
 def post(worker: Worker, path: str, body: Any) -> httpx.Response:
     """POST JSON to the worker."""
     return httpx.post(worker.url + path, json=body, timeout=10)
+
+
+def group_formed(workers: list[Worker]) -> bool:
+    """Whether every worker's last assignment lists all of them, each holding partitions."""
+    for worker in workers:
+        listed = worker.get("/stats").json().get("workers", [])
+        if len(listed) != len(workers) or not all(w["partitions"] for w in listed):
+            return False
+    return True
+
+
+def train_blocks(root: Path, registry: Path, seed: int) -> tuple[str, list[dict[str, Any]]]:
+    """A version trained on two blocks of 20 users and 15 items (no ranker), registered in
+    `registry`; returns it with the catalog it was trained on."""
+    from offline.params import TrainParams
+    from offline.synthetic import blocks
+    from offline.train import train_and_register
+
+    events, items = blocks(groups=2, users_per_group=20, items_per_group=15, seed=seed)
+    events.write_parquet(root / "events.parquet")
+    items.write_parquet(root / "items.parquet")
+    version, _ = train_and_register(
+        root / "events.parquet",
+        registry,
+        TrainParams(factors=8, iterations=5, ranker=False),
+        items_path=root / "items.parquet",
+        progress=False,
+    )
+    return version, items.to_dicts()

@@ -67,7 +67,10 @@ class World:
         self.tallies = Tallies(
             self.runtime, PARTITIONS, memory_log(), lambda: list(range(PARTITIONS))
         )
-        self.users = UserActors(self.settings, self.runtime, self.tallies, Invalidator(None, 1.0))
+        self.catalog: dict[str, dict[str, Any]] = {}
+        self.users = UserActors(
+            self.settings, self.runtime, self.tallies, Invalidator(None, 1.0), self.catalog.get
+        )
         self.items = ItemActors(self.runtime, PARTITIONS, 100)
 
     def apply(self, *batch: Delivered) -> int:
@@ -197,3 +200,12 @@ def test_commit_writes_tables_before_it_sends_anything() -> None:
     assert asyncio.run(transaction.commit()) == 1
     assert order == ["write", "log", "send"]
     assert runtime.read("t", "k", 0) == {"a": 1}
+
+
+def test_the_item_owner_logs_one_summary_per_changed_item_per_batch() -> None:
+    world = World()
+    world.items = ItemActors(world.runtime, PARTITIONS, 100, summaries="item-summaries")
+    world.apply(*(event(f"u{n}", "i1", event_id=f"e{n}") for n in range(5)))
+    assert world.forward_signals() == 5
+    summaries = [r for r in world.outlet.sent if r.topic == "item-summaries"]
+    assert [(r.key, r.partition) for r in summaries] == [(b"i1", partition_for("i1", PARTITIONS))]
