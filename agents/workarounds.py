@@ -4,7 +4,10 @@ Each fix is applied once by `apply(settings)`; the first two have tests that fai
 - true_highwaters: Tansu answers ListOffsets(LATEST) with the base offset of the last record
   batch + 1, so Faust's changelog recovery stops short; a Fetch carries the true high watermark.
 - fast_fetch: Faust hard-codes fetch_max_wait_ms=1500 for its worker consumer, and Tansu holds
-  every fetch for half of it; the wait comes from STREAMREC_FETCH_WAIT_MS instead.
+  every fetch for half of it; the wait comes from STREAMREC_FETCH_WAIT_MS instead, and grows to
+  STREAMREC_IDLE_FETCH_WAIT_MS once no record came for STREAMREC_IDLE_AFTER_S (each fetch of
+  every partition costs the broker and the worker CPU: an idle worker fetched 30 times a
+  second). aiokafka's Fetcher reads its wait per request (`_fetch_max_wait_ms`).
 - commit_before_revoke: faust-streaming drops its acked offsets before the commit on revoke
   (faust-streaming issue #502); commit them first so a rebalance replays few processed events.
   Replays are harmless either way (the user gate drops a seen event_id); the rebalance test
@@ -21,11 +24,13 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import aiokafka
+from aiokafka.consumer import fetcher as aiokafka_fetcher
 from faust.transport import consumer as faust_consumer
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 
 from agents.delivery import patch_direct_delivery
+from agents.fetch_pace import FetchPace
 from streamrec.kafka import true_highwaters
 from streamrec.settings import Settings
 
@@ -58,9 +63,38 @@ def _patch_fetch_wait(settings: Settings) -> None:
     def _create_worker_consumer(self: Any, transport: Any) -> aiokafka.AIOKafkaConsumer:
         consumer = original(self, transport)
         consumer._fetch_max_wait_ms = settings.fetch_wait_ms
+        started = consumer.start
+
+        async def start() -> None:
+            await started()
+            pace = FetchPace(
+                settings.fetch_wait_ms, settings.idle_fetch_wait_ms, settings.idle_after_s
+            )
+            setattr(consumer._fetcher, PACE, pace)
+
+        consumer.start = start
         return consumer
 
     thread_cls._create_worker_consumer = _create_worker_consumer  # type: ignore[method-assign]
+    _pace_fetches()
+
+
+PACE = "_streamrec_pace"
+
+
+def _pace_fetches() -> None:
+    """Fetchers given a FetchPace set their next wait from each fetch's outcome."""
+    fetcher_cls = aiokafka_fetcher.Fetcher
+    original = fetcher_cls._proc_fetch_request
+
+    async def _proc_fetch_request(self: Any, assignment: Any, node_id: Any, request: Any) -> bool:
+        got: bool = await original(self, assignment, node_id, request)
+        pace: FetchPace | None = getattr(self, PACE, None)
+        if pace is not None:
+            self._fetch_max_wait_ms = pace.next_wait_ms(got)
+        return got
+
+    fetcher_cls._proc_fetch_request = _proc_fetch_request  # type: ignore[method-assign]
 
 
 def revoke_budget_s(settings: Settings) -> float:

@@ -55,12 +55,19 @@ def producer(
     return _started(client, settings)
 
 
-def consumer(settings: Settings) -> AbstractAsyncContextManager[AIOKafkaConsumer]:
-    """A started group-less consumer for reading topic ranges."""
+FOLLOW_WAIT_MS = 1000
+"""Fetch wait of `follow`: a model activation may take this long to reach a worker."""
+
+
+def consumer(
+    settings: Settings, fetch_wait_ms: int = 50
+) -> AbstractAsyncContextManager[AIOKafkaConsumer]:
+    """A started group-less consumer for reading topic ranges (the broker may hold each fetch
+    up to `fetch_wait_ms` when there is nothing to read)."""
     client = AIOKafkaConsumer(
         bootstrap_servers=settings.bootstrap_servers,
         enable_auto_commit=False,
-        fetch_max_wait_ms=50,
+        fetch_max_wait_ms=fetch_wait_ms,
         max_poll_records=5000,
     )
     return _started(client, settings)
@@ -201,8 +208,9 @@ async def _read_highwaters(
 
 
 async def follow(settings: Settings, topic: str) -> AsyncIterator[bytes | None]:
-    """The newest record of each partition of `topic`, then every record appended after it."""
-    async with consumer(settings) as client:
+    """The newest record of each partition of `topic`, then every record appended after it
+    (within about FOLLOW_WAIT_MS: the topic is rarely written, so fetches wait long)."""
+    async with consumer(settings, FOLLOW_WAIT_MS) as client:
         tps = await partitions_for(client, topic)
         ends = await end_offsets(settings, client, tps)
         client.assign(tps)

@@ -33,6 +33,8 @@ class Settings:
     jwt_secret: str = ""
     app_id: str = "streamrec"
     fetch_wait_ms: int = 30
+    idle_fetch_wait_ms: int = 1000
+    idle_after_s: float = 5.0
     producer_linger_ms: int = 5
     session_timeout_s: float = 10.0
     history_size: int = HISTORY_SIZE
