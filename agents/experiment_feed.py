@@ -13,6 +13,7 @@ from typing import Any
 
 from aiokafka.structs import TopicPartition
 
+from agents import workarounds
 from agents.app import Worker
 from api.experiment_log import ExperimentLog, ExperimentView, decode
 from api.model_holder import ModelHolder
@@ -55,7 +56,8 @@ class ExperimentFeed:
 
     async def _follow(self, models: ModelHolder) -> None:
         settings, view = self.worker.settings, self.view
-        async with consumer(settings) as client:
+        async with consumer(settings, settings.fetch_wait_ms) as client:
+            workarounds.paced(client)
             tps = await partitions_for(client, self.topic)
             ends = await end_offsets(settings, client, tps)
             client.assign(tps)

@@ -9,6 +9,7 @@ from typing import Any, cast
 
 from prometheus_client import REGISTRY, Gauge
 
+from agents import workarounds
 from agents.app import Worker
 from agents.experiment_feed import ExperimentFeed
 from agents.tallies import Tallies
@@ -200,7 +201,7 @@ def install(worker: Worker, feed: ExperimentFeed, tallies: Tallies) -> Serving:
         topic = worker.topics.model_updates.get_topic_name()
         while True:
             try:
-                async for value in follow(settings, topic):
+                async for value in follow(settings, topic, workarounds.paced):
                     await serving.apply_activation(value)
             except Exception as error:  # the broker may be away for a while: try again
                 log.warning("following model-updates failed, retrying: %r", error)

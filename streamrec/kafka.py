@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TypeVar
 
@@ -53,10 +53,6 @@ def producer(
         acks=1,
     )
     return _started(client, settings)
-
-
-FOLLOW_WAIT_MS = 1000
-"""Fetch wait of `follow`: a model activation may take this long to reach a worker."""
 
 
 def consumer(
@@ -207,10 +203,15 @@ async def _read_highwaters(
     return found
 
 
-async def follow(settings: Settings, topic: str) -> AsyncIterator[bytes | None]:
+async def follow(
+    settings: Settings,
+    topic: str,
+    started: Callable[[AIOKafkaConsumer], object] = lambda client: client,
+) -> AsyncIterator[bytes | None]:
     """The newest record of each partition of `topic`, then every record appended after it
-    (within about FOLLOW_WAIT_MS: the topic is rarely written, so fetches wait long)."""
-    async with consumer(settings, FOLLOW_WAIT_MS) as client:
+    (fetches wait STREAMREC_FETCH_WAIT_MS; `started` sees the consumer first)."""
+    async with consumer(settings, settings.fetch_wait_ms) as client:
+        started(client)
         tps = await partitions_for(client, topic)
         ends = await end_offsets(settings, client, tps)
         client.assign(tps)

@@ -125,7 +125,7 @@ POSITIVE_INTS = frozenset(
     }
 )
 NATURAL_INTS = frozenset(
-    {"fetch_wait_ms", "idle_fetch_wait_ms", "exploration_slots", "state_cache_size"}
+    {"fetch_wait_ms", "idle_fetch_interval_ms", "exploration_slots", "state_cache_size"}
 )
 POSITIVE_FLOATS = frozenset(
     {
