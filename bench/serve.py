@@ -10,7 +10,10 @@ cache off (no Redis) every page is computed; with it on (Redis at --redis) the p
 --cached-users users are asked for once beforehand, so the saturated run reads cached pages.
 The stage histograms of /metrics, scraped around the saturated run, give the time of each
 pipeline stage of a computed page. Catalogs: `ml-1m` (trained once into DATA_DIR/bench) and
-`synthetic` (1M items); see bench/serve_world.py.
+`synthetic` (1M items); see bench/serve_world.py. With --flame DIR, a further saturated run
+(after the measured ones, so they carry no profiler) is sampled by py-spy into
+DIR/CATALOG-cache-MODE.svg (py-spy is pip-installed into this interpreter's environment when
+missing).
 """
 
 from __future__ import annotations
@@ -20,10 +23,11 @@ import asyncio
 import json
 import os
 import random
+import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +66,7 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     )
     parser.add_argument("--registry", type=Path, default=None, help="ML-1M registry")
     parser.add_argument("--items", type=int, default=1_000_000, help="synthetic items (1000000)")
+    parser.add_argument("--flame", type=Path, default=None, help="py-spy SVGs into this folder")
     parser.add_argument("--serve", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--model", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--redis-url", default="", help=argparse.SUPPRESS)
@@ -146,11 +151,38 @@ def bench_server(args: argparse.Namespace, catalog: str, model: Path, cache: str
             recs = recs[: args.cached_users]
             asyncio.run(warm_up(ready["port"], recs))
         result = measure(args, ready["port"], recs)
+        if args.flame is not None:
+            flame = args.flame / f"{catalog}-cache-{cache}.svg"
+            profile(
+                server.pid, flame, lambda: wrk(ready["port"], recs, args.seconds, args.connections)
+            )
     finally:
         server.terminate()
         server.wait()
     ready = {k: v for k, v in ready.items() if k not in ("users", "port")}
     return {"catalog": catalog, "cache": cache, "ready": ready, **result}
+
+
+def ensure_py_spy() -> str:
+    """The path of py-spy beside this interpreter, pip-installed when missing."""
+    found = Path(sys.executable).parent / "py-spy"
+    if not found.is_file():
+        print("py-spy is missing: pip install py-spy", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "py-spy"], check=True)
+    return str(found)
+
+
+def profile(pid: int, svg: Path, load: Callable[[], object]) -> None:
+    """Sample process `pid` with py-spy into `svg` while `load()` runs."""
+    svg.parent.mkdir(parents=True, exist_ok=True)
+    command = [ensure_py_spy(), "record", "-p", str(pid), "-o", str(svg), "-r", "200"]
+    spy = subprocess.Popen([*command, "--nonblocking"], stderr=subprocess.DEVNULL)
+    try:
+        load()
+    finally:
+        spy.send_signal(signal.SIGINT)  # py-spy writes the graph on SIGINT
+        spy.wait(60)
+    print(f"flame graph: {svg}", file=sys.stderr)
 
 
 def report(result: dict[str, Any], loads: list[tuple[float, ...]]) -> str:
