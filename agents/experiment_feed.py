@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 from agents.app import Worker
+from agents.runtime.consumers import paced
 from api.experiment_log import ExperimentLog, ExperimentView, decode
 from api.model_holder import ModelHolder
 from streamrec.kafka import keep_reading, read_whole
@@ -57,6 +58,7 @@ class ExperimentFeed:
             lambda partition: view.positions.get(partition, 0),
             apply,
             self._loaded,
+            paced,
         )
 
     def _loaded(self) -> None:

@@ -19,6 +19,7 @@ import orjson
 
 from agents.app import Worker
 from agents.invalidation import Invalidator
+from agents.runtime.consumers import paced
 from agents.runtime.metrics import ITEM_SUMMARIES_HELD, ITEM_SUMMARIES_READ
 from agents.views import item_meta, signals_of
 from models.types import ItemMeta, ItemSignals
@@ -55,6 +56,7 @@ class TopicFeed:
             lambda partition: self.positions.get(partition, 0),
             self._apply,
             self._loaded,
+            paced,
         )
 
     async def _apply(self, partition: int, records: list[Any]) -> None:

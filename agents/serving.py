@@ -12,6 +12,7 @@ from prometheus_client import REGISTRY, Gauge
 from agents.app import Worker
 from agents.experiment_feed import ExperimentFeed
 from agents.feeds import CatalogFeed, ItemFeed
+from agents.runtime.consumers import paced
 from agents.tallies import Tallies
 from agents.views import TableReaders
 from api.app import create_app
@@ -220,7 +221,7 @@ def install(
         topic = worker.topics.model_updates.get_topic_name()
         while True:
             try:
-                async for value in follow(settings, topic):
+                async for value in follow(settings, topic, paced):
                     await serving.apply_activation(value)
             except Exception as error:  # the broker may be away for a while: try again
                 log.warning("following model-updates failed, retrying: %r", error)

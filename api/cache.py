@@ -4,9 +4,10 @@ each invalidate it (`api.truth`)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection
 from typing import Any
+
+import orjson
 
 from api.metrics import ApiMetrics
 from api.redis_guard import RedisGuard
@@ -50,7 +51,7 @@ class RecCache:
         self._metrics.cache.labels(result="hit" if raw is not None else "miss").inc()
         if raw is None:
             return None
-        page: CachedPage = json.loads(raw)
+        page: CachedPage = orjson.loads(raw)
         return page
 
     def unavailable(self) -> None:
@@ -62,7 +63,7 @@ class RecCache:
         """Store a page under `key` for the TTL (failures are counted and ignored)."""
         if not self._guard.configured:
             return
-        value = json.dumps(page, separators=(",", ":"))
+        value = orjson.dumps(page)
         try:
             await self._guard.run("cache", lambda redis: redis.set(key, value, px=self._ttl_ms))
         except RedisUnavailable:

@@ -8,11 +8,10 @@ from typing import Any
 import uvicorn
 from starlette.types import ASGIApp
 
-from api.timeouts import header_deadline_protocol
+from api.protocols import MAX_HEADER_BYTES, header_deadline_protocol
 from streamrec.settings import Settings
 
 KEEP_ALIVE_S = 5
-MAX_HEADER_BYTES = 64 * 1024
 
 
 def server_config(app: ASGIApp, settings: Settings, **overrides: Any) -> uvicorn.Config:

@@ -1,4 +1,4 @@
-"""HTTP load for bench/serve.py: keep-alive connections, a fixed-rate open loop, wrk."""
+"""HTTP load for bench/serve.py: wrk at saturation, a fixed-rate open loop, /metrics scrapes."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -97,43 +98,89 @@ async def warm_up(port: int, paths: list[str]) -> None:
             raise RuntimeError(f"{path}: {status} {body[:200]!r}")
 
 
-async def closed_loop(port: int, paths: list[str], seconds: float, connections: int) -> float:
-    """Requests per second with every connection sending back to back."""
-    idle = await _connections(port, connections)
-    done = 0
-    stop = time.perf_counter() + seconds
-
-    async def worker(offset: int) -> None:
-        nonlocal done
-        connection = await idle.get()
-        while time.perf_counter() < stop:
-            await connection.get(paths[(offset + done) % len(paths)])
-            done += 1
-
-    started = time.perf_counter()
-    await asyncio.gather(*(worker(n * 97) for n in range(connections)))
-    return done / (time.perf_counter() - started)
+def ensure_wrk() -> str:
+    """The path of `wrk`, installed with apt-get when missing and running as root."""
+    found = shutil.which("wrk")
+    if found is not None:
+        return found
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        raise SystemExit("bench/serve.py needs wrk: install it with 'sudo apt-get install wrk'")
+    print("wrk is missing: apt-get install -y wrk", file=sys.stderr)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, env=env)
+    found = shutil.which("wrk")
+    if found is None:
+        raise SystemExit("apt-get installed wrk, yet it is not on PATH")
+    return found
 
 
-def max_throughput(
-    port: int, paths: list[str], seconds: float, connections: int
-) -> tuple[float, str]:
-    """Requests per second at saturation: wrk with a path-rotating script, else a closed loop."""
-    if shutil.which("wrk") is None:
-        return asyncio.run(closed_loop(port, paths, seconds, connections)), "python closed loop"
+def _rotating_script(paths: list[str]) -> str:
+    """A wrk Lua script sending `paths` in turn; returns its file name."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write("paths = {" + ",".join(json.dumps(p) for p in paths) + "}\ncounter = 0\n")
         script.write("request = function()\n  counter = counter + 1\n")
         script.write('  return wrk.format("GET", paths[(counter % #paths) + 1])\nend\n')
-    command = ["wrk", "-t1", f"-c{connections}", f"-d{int(seconds)}s", "-s", script.name]
-    output = subprocess.run(
-        [*command, f"http://{HOST}:{port}/"], capture_output=True, text=True, check=True
-    ).stdout
-    os.unlink(script.name)
-    match = re.search(r"Requests/sec:\s+([\d.]+)", output)
-    if match is None or re.search(r"Non-2xx", output):
+    return script.name
+
+
+def _milliseconds(value: str, unit: str) -> float:
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def wrk(port: int, paths: list[str], seconds: float, connections: int) -> dict[str, float]:
+    """Saturation with `wrk -t1`: requests/s, p50 and p99 in ms (wrk's latency distribution)."""
+    script = _rotating_script(paths)
+    command = [ensure_wrk(), "-t1", f"-c{connections}", f"-d{int(seconds)}s", "--latency"]
+    try:
+        output = subprocess.run(
+            [*command, "-s", script, f"http://{HOST}:{port}/"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    finally:
+        os.unlink(script)
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    if rate is None or re.search(r"Non-2xx", output):
         raise RuntimeError(f"wrk failed or saw errors:\n{output}")
-    return float(match.group(1)), "wrk -t1"
+    latency = {
+        int(q): _milliseconds(v, u)
+        for q, v, u in re.findall(r"^\s+(\d+)%\s+([\d.]+)(us|ms|s)\s*$", output, re.M)
+    }
+    timeouts = re.search(r"timeout (\d+)", output)
+    return {
+        "rps": float(rate.group(1)),
+        "p50_ms": latency[50],
+        "p99_ms": latency[99],
+        "timeouts": float(timeouts.group(1)) if timeouts else 0.0,
+    }
+
+
+async def scrape(port: int) -> str:
+    """The server's /metrics text."""
+    connection = (await _connections(port, 1)).get_nowait()
+    try:
+        status, body = await connection.get("/metrics")
+    finally:
+        connection.writer.close()
+    if status != 200:
+        raise RuntimeError(f"/metrics answered {status}")
+    return body.decode()
+
+
+def histogram_totals(text: str, name: str, label: str) -> dict[str, tuple[float, float]]:
+    """(count, sum) of each `label` value of histogram `name` in a Prometheus text."""
+    found: dict[str, list[float]] = {}
+    pattern = rf'^{name}_(count|sum){{{label}="([^"]+)"}} ([\d.e+-]+)$'
+    for kind, value, number in re.findall(pattern, text, re.M):
+        found.setdefault(value, [0.0, 0.0])[kind == "sum"] = float(number)
+    return {value: (pair[0], pair[1]) for value, pair in found.items()}
+
+
+def counter_values(text: str, name: str, label: str) -> dict[str, float]:
+    """Each `label` value of counter `name` in a Prometheus text."""
+    pattern = rf'^{name}_total{{{label}="([^"]+)"}} ([\d.e+-]+)$'
+    return {value: float(number) for value, number in re.findall(pattern, text, re.M)}
 
 
 async def drain(port: int) -> float:

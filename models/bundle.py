@@ -65,7 +65,9 @@ class ModelBundle:
     content_index: dict[str, int] = field(init=False)
     gram: np.ndarray = field(init=False)
     item_names: list[str] = field(init=False)
+    item_name_array: np.ndarray = field(init=False)
     content_names: list[str] = field(init=False)
+    content_name_array: np.ndarray = field(init=False)
     item_row_of_content: np.ndarray = field(init=False)
     content_row_of_item: np.ndarray = field(init=False)
     log_popularity: np.ndarray = field(init=False)
@@ -75,7 +77,9 @@ class ModelBundle:
 
     def __post_init__(self) -> None:
         self.item_names = [str(item) for item in self.item_ids.tolist()]
+        self.item_name_array = np.array(self.item_names, dtype=object)
         self.content_names = [str(item) for item in self.content_ids.tolist()]
+        self.content_name_array = np.array(self.content_names, dtype=object)
         self.item_index = {item: row for row, item in enumerate(self.item_names)}
         self.user_index = {str(user): row for row, user in enumerate(self.user_ids.tolist())}
         self.content_index = {item: row for row, item in enumerate(self.content_names)}
@@ -88,6 +92,11 @@ class ModelBundle:
         self.by_popularity = np.argsort(-self.popularity, kind="stable")
         self.by_rarity = np.argsort(self.popularity, kind="stable")
         self.ease = ease_matrix(self.similar_items, self.similar_scores, len(self.item_names))
+
+    def names_at(self, rows: np.ndarray) -> list[str]:
+        """The item id of each bundle row."""
+        names: list[str] = self.item_name_array[rows].tolist()
+        return names
 
     def item_rows(self, item_ids: Iterable[str]) -> np.ndarray:
         """Row indexes of the known items among `item_ids` (unknown ones are skipped)."""
@@ -141,10 +150,13 @@ def ease_matrix(
 
 def summed_rows(matrix: EaseWeights, rows: np.ndarray) -> np.ndarray:
     """The sum of `rows` of the matrix as a dense float64 vector. Both forms add the rows in
-    order in the matrix's own precision, so they give the same values bit for bit."""
+    order in the matrix's own precision, so they give the same values bit for bit (a dense
+    matrix's rows are added one at a time into one vector: no copy of the rows)."""
     if isinstance(matrix, np.ndarray):
-        summed: np.ndarray = matrix[rows].sum(axis=0).astype(np.float64)
-        return summed
+        total = np.zeros(matrix.shape[1], dtype=matrix.dtype)
+        for row in rows.tolist():
+            np.add(total, matrix[row], out=total)
+        return total.astype(np.float64)
     return np.asarray(matrix[rows].sum(axis=0), dtype=np.float64).ravel()
 
 

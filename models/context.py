@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
@@ -19,6 +20,8 @@ from models.weights import EventWeighting
 from streamrec.interactions import DISLIKED, PURCHASE, TYPE_BITS
 
 StageObserver = Callable[[str, float], None]
+CONTEXT_STAGE = "context"
+"""The stage label of `hydrate` (the user's fold and consumption), timed before the steps."""
 RECENT_ANCHORS = 5
 CANDIDATE_LIMIT = 350
 """Candidates ranked per request: at least 300 remain after the filters. On ML-1M
@@ -147,12 +150,13 @@ def hydrate(
     """The request's context, each value computed once. An opted-out user is served as a
     stranger. Without `pools`, `catalog` is swept for this request alone; `live_content` holds
     the content vectors of items added since training."""
+    started = time.perf_counter()
     personalised = not user.opted_out
     view = user if personalised else UserView(user_id=user.user_id, version=user.version)
     live = pools or build_pools(catalog(), signals, config.candidate_limit)
     weighting = bundle.weighting if bundle is not None else EventWeighting()
     policy = config.policy(bundle)
-    return RequestContext(
+    ctx = RequestContext(
         bundle=bundle,
         user=view,
         personalised=personalised,
@@ -170,6 +174,9 @@ def hydrate(
         observe=observe,
         live_content=live_content,
     )
+    if observe is not None:
+        observe(CONTEXT_STAGE, time.perf_counter() - started)
+    return ctx
 
 
 def consumption(

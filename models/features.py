@@ -247,8 +247,9 @@ def _item_columns(
 
 
 def empty_rows(count: int) -> np.ndarray:
-    """Feature rows before any value is known: scores 0, the rest MISSING where it means so."""
-    rows = np.zeros((count, len(FEATURE_NAMES)), dtype=np.float64)
+    """Feature rows before any value is known: scores 0, the rest MISSING where it means so
+    (stored column by column: every step fills whole columns, and the ranker reads them so)."""
+    rows = np.zeros((count, len(FEATURE_NAMES)), dtype=np.float64, order="F")
     for name in MISSING_FIRST:
         rows[:, COLUMN[name]] = MISSING
     rows[:, COLUMN["ctr_estimate"]] = 0.5

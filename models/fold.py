@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from models.bundle import EaseScores, ModelBundle, ease_scores, rows_of, user_vector
-from models.sequence import SequenceModel, contributions, sequence_scores
+from models.sequence import SequenceModel, contributions_to, sequence_scores
 from models.types import UserView
 
 SEQUENCE_WINDOW = 50
@@ -70,16 +70,30 @@ def sequence_anchor(
 ) -> str | None:
     """The recent item that adds most to `item_row`'s sequence score; None when none adds or
     when that item is `barred` (a reason must not name it, nor hide behind a lesser one)."""
+    return sequence_anchors(bundle, found, np.array([item_row]), barred)[0]
+
+
+def sequence_anchors(
+    bundle: ModelBundle, found: SequenceScores, item_rows: np.ndarray, barred: frozenset[str]
+) -> list[str | None]:
+    """`sequence_anchor` of each of `item_rows`, from one product over the recent items."""
     model: SequenceModel | None = bundle.sequence
-    if model is None:
-        return None
-    added = contributions(model, found.recent, item_row)
-    summed: dict[int, float] = {}
-    for row, value in zip(found.recent.tolist(), added.tolist(), strict=True):
-        if row >= 0:
-            summed[row] = summed.get(row, 0.0) + value
-    if not summed:
-        return None
-    row, value = max(summed.items(), key=lambda pair: pair[1])
-    name = bundle.item_names[row]
-    return name if value > 0 and name not in barred else None
+    anchors: list[str | None] = [None] * len(item_rows)
+    known = np.flatnonzero(found.recent >= 0)
+    if model is None or not len(known):
+        return anchors
+    added = contributions_to(model, found.recent, item_rows)[known]
+    distinct, group = np.unique(found.recent[known], return_inverse=True)
+    met = np.argsort(np.unique(group, return_index=True)[1], kind="stable")
+    first_met = np.empty(len(distinct), dtype=np.int64)
+    first_met[met] = np.arange(len(distinct))  # groups numbered in the order they are met
+    summed = np.zeros((len(distinct), len(item_rows)))
+    np.add.at(summed, first_met[group], added)
+    best = np.argmax(summed, axis=0)
+    order = distinct[met]
+    for column, (position, value) in enumerate(
+        zip(best.tolist(), summed[best, np.arange(len(item_rows))].tolist(), strict=True)
+    ):
+        name = bundle.item_names[int(order[position])]
+        anchors[column] = name if value > 0 and name not in barred else None
+    return anchors

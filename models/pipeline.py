@@ -14,13 +14,13 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from models.bundle import ModelBundle
+from models.bundle import ModelBundle, rows_of
 from models.candidates import CandidateConfig, CandidateSet, generate_set, merge
 from models.context import PipelineStats, RequestContext, excluded
 from models.explain import explain
 from models.exploration import thompson_pick
 from models.features import build_features
-from models.fold import sequence_anchor
+from models.fold import sequence_anchors
 from models.oblivious import scorer_of
 from models.page import LiveCheck, adaptive_slots, allowed, allowed_explorers, arrange_page
 from models.pools import ItemFacts
@@ -192,30 +192,22 @@ def _with_history_anchors(ctx: RequestContext, page: list[Candidate]) -> list[Ca
     ]
     if not unanchored or ctx.bundle is None:
         return page
-    disliked = ctx.consumed.disliked
+    disliked, bundle = ctx.consumed.disliked, ctx.bundle
     anchored = list(page)
-    rest = []
-    for n in unanchored:
-        if page[n].source != "sequence":
-            rest.append(n)
-        elif (anchor := _sequence_anchor(ctx, page[n], disliked)) is not None:
-            anchored[n] = replace(page[n], anchor_item_id=anchor)
+    by_sequence = [n for n in unanchored if page[n].source == "sequence"]
+    rest = [n for n in unanchored if page[n].source != "sequence"]
+    if by_sequence and ctx.fold.sequence is not None:
+        rows = rows_of(bundle.item_index, [page[n].item_id for n in by_sequence])
+        found = sequence_anchors(bundle, ctx.fold.sequence, rows, disliked)
+        for n, anchor in zip(by_sequence, found, strict=True):
+            if anchor is not None:
+                anchored[n] = replace(page[n], anchor_item_id=anchor)
     ids = [page[n].item_id for n in rest]
-    anchors = history_anchors(ctx.bundle, ctx.user, ids, ctx.fold.ease, disliked)
+    anchors = history_anchors(bundle, ctx.user, ids, ctx.fold.ease, disliked)
     for n, anchor in zip(rest, anchors, strict=True):
         if anchor is not None:
             anchored[n] = replace(page[n], anchor_item_id=anchor)
     return anchored
-
-
-def _sequence_anchor(
-    ctx: RequestContext, candidate: Candidate, disliked: frozenset[str]
-) -> str | None:
-    found, bundle = ctx.fold.sequence, ctx.bundle
-    if found is None or bundle is None:
-        return None
-    row = bundle.item_index.get(candidate.item_id)
-    return None if row is None else sequence_anchor(bundle, found, row, disliked)
 
 
 STEPS: tuple[Step, ...] = (

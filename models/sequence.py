@@ -83,23 +83,36 @@ def sequence_scores(model: SequenceModel, recent_rows: np.ndarray) -> np.ndarray
     return scores
 
 
-def _cells(matrix: Matrix, rows: np.ndarray, column: int) -> np.ndarray:
-    """matrix[rows, column] as float64."""
+def _cells(matrix: Matrix, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """matrix[rows][:, columns] as float64 (one row per entry of `rows`)."""
     if isinstance(matrix, np.ndarray):
-        return np.asarray(matrix[rows, column], dtype=np.float64)
-    return np.asarray(matrix[rows][:, [column]].toarray(), dtype=np.float64).ravel()
+        return np.asarray(matrix[np.ix_(rows, columns)], dtype=np.float64)
+    return np.asarray(matrix[rows][:, columns].toarray(), dtype=np.float64)
 
 
 def contributions(model: SequenceModel, recent_rows: np.ndarray, item_row: int) -> np.ndarray:
     """What each entry of `recent_rows` adds to `item_row`'s score (they sum to the score)."""
+    return contributions_to(model, recent_rows, np.array([item_row]))[:, 0]
+
+
+def contributions_to(
+    model: SequenceModel, recent_rows: np.ndarray, item_rows: np.ndarray
+) -> np.ndarray:
+    """What each entry of `recent_rows` (rows) adds to each of `item_rows`' scores (columns);
+    a column outside the model is all zeros."""
     rows = np.asarray(recent_rows, dtype=np.int64).ravel()
-    result = np.zeros(len(rows))
-    if not 0 <= item_row < model.n_items:
+    items = np.asarray(item_rows, dtype=np.int64).ravel()
+    result = np.zeros((len(rows), len(items)))
+    inside = np.flatnonzero((items >= 0) & (items < model.n_items))
+    if not len(inside):
         return result
+    columns = items[inside]
     (moving, at), (lasting, later) = _terms(model, rows)
-    result[at] += model.position_weights[at] * _cells(model.transition, moving, item_row)
+    added = np.zeros((len(rows), len(columns)))
+    added[at] += model.position_weights[at][:, None] * _cells(model.transition, moving, columns)
     if model.item_item is not None:
-        result[later] += model.item_weight * _cells(model.item_item, lasting, item_row)
+        added[later] += model.item_weight * _cells(model.item_item, lasting, columns)
+    result[:, inside] = added
     return result
 
 

@@ -22,13 +22,15 @@ def pick(values: list[T], rows: np.ndarray) -> list[T]:
 @dataclass(frozen=True, slots=True)
 class SourceList:
     """One list to merge as columns: item ids, raw scores, source labels and anchors, and the
-    items' bundle rows (-1: not in the bundle) when the source found them by row."""
+    items' bundle rows (-1: not in the bundle) when the source found them by row; `source` is
+    the label of every entry when they all share one (None: mixed)."""
 
     ids: list[str]
     scores: np.ndarray
     sources: list[str]
     anchors: list[str | None]
     rows: np.ndarray | None = None
+    source: str | None = None
 
     @classmethod
     def of_source(
@@ -42,14 +44,14 @@ class SourceList:
         """Every entry from `source`; no anchors unless given."""
         held: list[str | None] = [None] * len(ids) if anchors is None else anchors
         values = np.asarray(scores, dtype=np.float64)
-        return cls(ids, values, [source] * len(ids), held, rows)
+        return cls(ids, values, [source] * len(ids), held, rows, source)
 
     def with_rows(self, bundle: ModelBundle) -> SourceList:
         """This list with its bundle rows, looked up by id where the source gave none."""
         if self.rows is not None:
             return self
         rows = rows_of(bundle.item_index, self.ids)
-        return SourceList(self.ids, self.scores, self.sources, self.anchors, rows)
+        return SourceList(self.ids, self.scores, self.sources, self.anchors, rows, self.source)
 
     @classmethod
     def empty(cls, source: str) -> SourceList:

@@ -14,7 +14,7 @@ import numpy as np
 from models.bundle import ModelBundle
 from models.content_live import LiveContent, content_neighbour_rows
 from models.fold import UserFold
-from models.source_list import SourceList, pick
+from models.source_list import SourceList
 from models.types import SignalsLookup, UserView
 from models.weights import EventWeighting
 
@@ -117,7 +117,7 @@ def _from_als(ctx: SourceContext, quota: int) -> SourceList:
     if vector is None:
         return SourceList.empty("als")
     rows, scores = ctx.bundle.als_retriever.by_vector(vector, quota + _spare(ctx, quota))
-    return SourceList.of_source("als", pick(ctx.bundle.item_names, rows), scores, rows=rows)
+    return SourceList.of_source("als", ctx.bundle.names_at(rows), scores, rows=rows)
 
 
 def _from_ease(ctx: SourceContext, quota: int) -> SourceList:
@@ -125,7 +125,7 @@ def _from_ease(ctx: SourceContext, quota: int) -> SourceList:
     if ctx.bundle is None or found is None:
         return SourceList.empty("ease")
     top = _top_rows(found.scores, found.history, quota + _spare(ctx, quota))
-    names = pick(ctx.bundle.item_names, top)
+    names = ctx.bundle.names_at(top)
     return SourceList.of_source("ease", names, found.scores[top], rows=top)
 
 
@@ -146,7 +146,7 @@ def _from_sequence(ctx: SourceContext, quota: int) -> SourceList:
     if ctx.bundle is None or found is None:
         return SourceList.empty("sequence")
     top = _top_rows(found.scores, found.recent[found.recent >= 0], quota + _spare(ctx, quota))
-    names = pick(ctx.bundle.item_names, top)
+    names = ctx.bundle.names_at(top)
     return SourceList.of_source("sequence", names, found.scores[top], rows=top)
 
 
@@ -171,7 +171,7 @@ def _per_anchor(ctx: SourceContext, quota: int, neighbours: Neighbours, source: 
 
 def _row_neighbours(
     index: dict[str, int],
-    names: list[str],
+    names: np.ndarray,
     search: Callable[[int, int], tuple[np.ndarray, ...]],
     item_rows: np.ndarray | None = None,
 ) -> Neighbours:
@@ -183,7 +183,7 @@ def _row_neighbours(
         if row is None:
             return [], np.empty(0), np.empty(0, dtype=np.int64)
         rows, scores = search(row, k)
-        return pick(names, rows), scores, rows if item_rows is None else item_rows[rows]
+        return names[rows].tolist(), scores, rows if item_rows is None else item_rows[rows]
 
     return neighbours
 
@@ -193,7 +193,7 @@ def _from_item2item(ctx: SourceContext, quota: int) -> SourceList:
     if bundle is None:
         return SourceList.empty("item2item")
     search = bundle.als_retriever.by_item
-    neighbours = _row_neighbours(bundle.item_index, bundle.item_names, search)
+    neighbours = _row_neighbours(bundle.item_index, bundle.item_name_array, search)
     return _per_anchor(ctx, quota, neighbours, "item2item")
 
 
@@ -207,7 +207,7 @@ def _from_next(ctx: SourceContext, quota: int) -> SourceList:
         known = rows >= 0
         return rows[known], scores[known]
 
-    neighbours = _row_neighbours(bundle.item_index, bundle.item_names, followers)
+    neighbours = _row_neighbours(bundle.item_index, bundle.item_name_array, followers)
     return _per_anchor(ctx, quota, neighbours, "next")
 
 
@@ -222,7 +222,7 @@ def _from_content(ctx: SourceContext, quota: int) -> SourceList:
         return SourceList.empty("content")
     search = bundle.content_retriever.by_item
     neighbours = _row_neighbours(
-        bundle.content_index, bundle.content_names, search, bundle.item_row_of_content
+        bundle.content_index, bundle.content_name_array, search, bundle.item_row_of_content
     )
     return _per_anchor(ctx, quota, neighbours, "content")
 
@@ -248,14 +248,14 @@ def _from_trending(ctx: SourceContext, quota: int) -> SourceList:
         return SourceList.of_source("trending", ids, scores)
     rows = ctx.bundle.by_popularity[: quota + _spare(ctx, quota)]
     popularity = ctx.bundle.popularity[rows].astype(np.float64)
-    names = pick(ctx.bundle.item_names, rows)
+    names = ctx.bundle.names_at(rows)
     return SourceList.of_source("trending", names, popularity, rows=rows)
 
 
 def _from_explore(ctx: SourceContext, quota: int) -> SourceList:
     pool: Sequence[str] = ctx.config.explore_pool
     if not pool and ctx.bundle is not None:
-        pool = pick(ctx.bundle.item_names, ctx.bundle.by_rarity[: 4 * quota])
+        pool = ctx.bundle.names_at(ctx.bundle.by_rarity[: 4 * quota])
     ids: list[str] = []
     scores: list[float] = []
     for item_id in pool:

@@ -63,12 +63,15 @@ def producer(
     return _started(client, settings)
 
 
-def consumer(settings: Settings) -> AbstractAsyncContextManager[AIOKafkaConsumer]:
-    """A started group-less consumer for reading topic ranges."""
+def consumer(
+    settings: Settings, fetch_wait_ms: int = 50
+) -> AbstractAsyncContextManager[AIOKafkaConsumer]:
+    """A started group-less consumer for reading topic ranges (the broker may hold each fetch
+    up to `fetch_wait_ms` when there is nothing to read)."""
     client = AIOKafkaConsumer(
         bootstrap_servers=settings.bootstrap_servers,
         enable_auto_commit=False,
-        fetch_max_wait_ms=50,
+        fetch_max_wait_ms=fetch_wait_ms,
         max_poll_records=5000,
     )
     return _started(client, settings)
@@ -208,9 +211,15 @@ async def _read_highwaters(
     return found
 
 
-async def follow(settings: Settings, topic: str) -> AsyncIterator[bytes | None]:
-    """The newest record of each partition of `topic`, then every record appended after it."""
-    async with consumer(settings) as client:
+async def follow(
+    settings: Settings,
+    topic: str,
+    started: Callable[[AIOKafkaConsumer], object] = lambda client: client,
+) -> AsyncIterator[bytes | None]:
+    """The newest record of each partition of `topic`, then every record appended after it
+    (fetches wait STREAMREC_FETCH_WAIT_MS; `started` sees the consumer first)."""
+    async with consumer(settings, settings.fetch_wait_ms) as client:
+        started(client)
         tps = await partitions_for(client, topic)
         ends = await end_offsets(settings, client, tps)
         client.assign(tps)
@@ -229,11 +238,14 @@ async def read_whole(
     start: Callable[[int], int],
     apply: Callable[[int, list[Any]], Awaitable[None]],
     loaded: Callable[[], None],
+    started: Callable[[AIOKafkaConsumer], object] = lambda client: client,
 ) -> None:
     """Read every partition of `topic` from offset `start(partition)` for ever, handing each
     fetched batch of records to `apply(partition, records)`; call `loaded` once the end
-    offsets found at the start are applied. No group: partitions never move."""
-    async with consumer(settings) as client:
+    offsets found at the start are applied. No group: partitions never move. Fetches wait
+    STREAMREC_FETCH_WAIT_MS; `started` sees the consumer first."""
+    async with consumer(settings, settings.fetch_wait_ms) as client:
+        started(client)
         tps = await partitions_for(client, topic)
         ends = await end_offsets(settings, client, tps)
         client.assign(tps)

@@ -33,6 +33,13 @@ class Settings:
     jwt_secret: str = ""
     app_id: str = "streamrec"
     fetch_wait_ms: int = 30
+    """How long the broker may hold a worker's fetch (the embedded broker holds half of it)."""
+    idle_fetch_interval_ms: int = 1000
+    """Longest rest between an idle worker's fetches: records published by other processes
+    (other workers, external producers) may take this much longer to reach an idle worker;
+    anything this worker publishes ends the rest at once."""
+    idle_after_s: float = 5.0
+    """Seconds without records fetched or published before a worker's fetches rest."""
     producer_linger_ms: int = 5
     session_timeout_s: float = 10.0
     history_size: int = HISTORY_SIZE

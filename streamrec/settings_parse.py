@@ -124,7 +124,9 @@ POSITIVE_INTS = frozenset(
         "consumed_cap",
     }
 )
-NATURAL_INTS = frozenset({"fetch_wait_ms", "exploration_slots", "state_cache_size"})
+NATURAL_INTS = frozenset(
+    {"fetch_wait_ms", "idle_fetch_interval_ms", "exploration_slots", "state_cache_size"}
+)
 POSITIVE_FLOATS = frozenset(
     {
         "cache_ttl_s",
@@ -141,6 +143,8 @@ POSITIVE_FLOATS = frozenset(
         "redis_connect_timeout_s",
         "redis_timeout_s",
         "redis_backoff_s",
+        "idle_after_s",
+        "max_category_share",
     }
 )
 PARSERS: dict[str, Callable[[str, str], object]] = {

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from api.openapi import build_spec
+from api.responses import FastJSONResponse
 from api.state import ApiState, state_of
 from streamrec.errors import NotReady, RedisUnavailable
 
@@ -15,7 +16,7 @@ NOT_READY_RETRY_S = 5
 
 async def health(request: Request) -> Response:
     """The process is alive."""
-    return JSONResponse({"status": "ok"})
+    return FastJSONResponse({"status": "ok"})
 
 
 async def ready(request: Request) -> Response:
@@ -33,8 +34,8 @@ async def ready(request: Request) -> Response:
         )
     problems = [p for p in (await redis_problem(api), api.deps.models.fallback) if p is not None]
     if problems:
-        return JSONResponse({"status": "degraded", "reasons": problems})
-    return JSONResponse({"status": "ready", "reasons": []})
+        return FastJSONResponse({"status": "degraded", "reasons": problems})
+    return FastJSONResponse({"status": "ready", "reasons": []})
 
 
 async def redis_problem(api: ApiState) -> str | None:
@@ -58,14 +59,14 @@ async def metrics(request: Request) -> Response:
 
 async def openapi(request: Request) -> Response:
     """The OpenAPI document."""
-    return JSONResponse(build_spec(state_of(request).limits))
+    return FastJSONResponse(build_spec(state_of(request).limits))
 
 
 async def stats(request: Request) -> Response:
     """This worker's live figures, the active model and the group's workers, as JSON."""
     api = state_of(request)
     models = api.deps.models
-    return JSONResponse(
+    return FastJSONResponse(
         {
             **api.stats.figures(),
             "active_model": models.current().version,

@@ -10,7 +10,7 @@ from typing import Any
 
 from starlette.background import BackgroundTask
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from api.cache import CachedPage, cache_key
 from api.experiment_serving import (
@@ -24,6 +24,7 @@ from api.experiment_serving import (
 from api.forward import forward_if_remote
 from api.model_holder import ActiveModel
 from api.params import only_query, query_count, query_id, query_list, query_text
+from api.responses import FastJSONResponse
 from api.state import ApiState, state_of
 from models.serving import LivePools, PageQuery, ServingConfig, hydrate, recommend
 from models.types import UserView
@@ -85,7 +86,7 @@ async def recommendations(request: Request) -> Response:
     request_id = str(uuid.uuid4())
     body = _body(request_id, user.user_id, chosen, page)
     served = Served(request_id, user, wanted, api.pools.current, chosen, page)
-    return JSONResponse(body, background=BackgroundTask(_log_impression, api, served))
+    return FastJSONResponse(body, background=BackgroundTask(_log_impression, api, served))
 
 
 def _serve(

@@ -54,6 +54,9 @@ def test_worker_consumer_waits_the_configured_fetch_time_not_faust_s_1500_ms(
         client = thread._create_worker_consumer(app.transport)
         wait = int(client._fetch_max_wait_ms)
         await client.stop()
+        # The consumer thread was never started: close the loop it made for itself, or a later
+        # garbage collection finalises it after its sockets and raises in an unrelated test.
+        thread.thread_loop.close()
         return wait
 
     assert asyncio.run(build()) == settings.fetch_wait_ms != 1500

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -149,3 +150,23 @@ def test_hardening_settings_have_safe_defaults() -> None:
     assert (settings.rating_min, settings.rating_max, settings.max_future_s) == (0.5, 5.0, 86_400)
     assert (settings.redis_connect_timeout_s, settings.redis_timeout_s) == (0.25, 0.25)
     assert settings.body_timeout_s == 10 and not settings.tls
+
+
+def test_every_setting_that_is_not_text_is_parsed_to_its_type() -> None:
+    settings = Settings()
+    for field in fields(Settings):
+        default = getattr(settings, field.name)
+        if isinstance(default, str) or default is None:
+            continue
+        name = "STREAMREC_" + field.name.upper()
+        parsed = Settings.from_env({name: render(default)})
+        assert type(getattr(parsed, field.name)) is type(default), name
+
+
+def render(value: object) -> str:
+    """A setting's value as it would be written in the environment."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, tuple):
+        return ",".join(str(part) for part in value)
+    return str(value)

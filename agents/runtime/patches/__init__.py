@@ -1,5 +1,6 @@
-"""Every touch of faust-streaming's, aiokafka's and prometheus-client's private attributes, and
-nothing else: `access` reads and writes them, `fixes` and `delivery` replace private methods.
+"""Every touch of faust-streaming's, mode's, aiokafka's and prometheus-client's private
+attributes, and nothing else: `access` reads and writes them, `fixes` and `delivery` replace
+private methods (`fetch_pace` is the pure pacing logic `fixes` installs).
 
 They were written for the versions in PINNED. Importing this package checks the installed
 ones and refuses to start on any other, naming the package and both versions: a private
@@ -12,7 +13,12 @@ from importlib.metadata import PackageNotFoundError, version
 
 from streamrec.errors import ConfigError
 
-PINNED = {"faust-streaming": "0.15.3", "aiokafka": "0.14.0", "prometheus-client": "0.26.0"}
+PINNED = {
+    "faust-streaming": "0.15.3",
+    "mode-streaming": "0.7.1",
+    "aiokafka": "0.14.0",
+    "prometheus-client": "0.26.0",
+}
 """The versions whose private attributes this package was written against."""
 
 

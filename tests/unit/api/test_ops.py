@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from api.app import ROUTES
 from api.model_holder import ModelHolder
+from models.context import CONTEXT_STAGE
 from models.pipeline import STEPS
 from tests.unit.api.conftest import World, serve
 
@@ -42,7 +43,7 @@ async def test_metrics_expose_route_and_stage_latency_and_the_active_model(world
         text = (await client.get("/metrics")).text
     route = 'method="GET",route="/v1/recommendations",status="200"'
     assert f"streamrec_http_request_seconds_count{{{route}}} 1.0" in text
-    for stage, _ in STEPS:  # each step once per computed page, under its own name
+    for stage in [CONTEXT_STAGE, *(name for name, _ in STEPS)]:  # once per page, by name
         assert f'streamrec_stage_seconds_count{{stage="{stage}"}} 1.0' in text
     assert 'streamrec_active_model{version="v1"} 1.0' in text
     assert 'streamrec_cache_requests_total{result="disabled"} 1.0' in text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import socket
 import subprocess
 import time
 from collections.abc import AsyncIterator
@@ -16,6 +17,7 @@ import pytest
 from api.app import create_app
 from api.deps import ServingDeps
 from api.forward import client_tls
+from api.protocols import MAX_HEADER_BYTES, HttpToolsProtocol
 from api.server import EmbeddedServer, server_config
 from cli.embedded_broker import free_port
 from models.types import HistoryItem, UserView
@@ -142,3 +144,45 @@ async def test_a_request_whose_headers_never_end_is_disconnected(world: World) -
         idle_writer.close()
     assert closed == b"" and idle_closed == b""
     assert elapsed < LIMIT_S + 3, elapsed
+
+
+async def test_request_headers_over_the_size_limit_are_refused(world: World) -> None:
+    settings = Settings(redis_url="", api_port=free_port())
+    async with running(world.deps(settings=settings)) as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET /health HTTP/1.1\r\nhost: x\r\nx-big: " + b"a" * MAX_HEADER_BYTES)
+        await writer.drain()
+        answer = await asyncio.wait_for(reader.read(65536), 10)
+        writer.close()
+    assert answer.startswith(b"HTTP/1.1 431 "), answer
+
+
+async def test_the_worker_parses_http_with_httptools() -> None:
+    config = server_config(create_app(World().deps()), Settings(redis_url=""))
+    assert issubclass(config.http, HttpToolsProtocol)  # type: ignore[arg-type]
+
+
+async def test_keep_alive_answers_do_not_wait_for_the_clients_acknowledgement(
+    world: World,
+) -> None:
+    listener = socket.create_server(("127.0.0.1", 0))  # protocol 0: asyncio sets no TCP_NODELAY
+    server = EmbeddedServer(server_config(create_app(world.deps()), Settings(redis_url="")))
+    task = asyncio.create_task(server.serve(sockets=[listener]))
+    while not server.started:
+        await asyncio.sleep(0.01)
+    try:
+        reader, writer = await asyncio.open_connection(*listener.getsockname())
+        took = []
+        for _ in range(7):
+            started = time.perf_counter()
+            writer.write(b"GET /health HTTP/1.1\r\nhost: x\r\n\r\n")
+            head = await reader.readuntil(b"\r\n\r\n")
+            await reader.readexactly(
+                int(head.lower().split(b"content-length: ")[1].split(b"\r")[0])
+            )
+            took.append(time.perf_counter() - started)
+        writer.close()
+    finally:
+        server.should_exit = True
+        await task
+    assert sorted(took)[3] < 0.02, took  # Nagle's delay behind a delayed ACK took 40 ms and more

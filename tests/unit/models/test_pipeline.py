@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from models.context import StageObserver
+from models.context import CONTEXT_STAGE, StageObserver
 from models.serving import STEPS, PageQuery, ServingConfig, hydrate, recommend
 from models.types import HistoryItem, ItemMeta, ItemSignals, Recommendation, UserView
 
@@ -52,9 +52,10 @@ def _serve(
     return recommend(ctx)
 
 
-def test_every_step_is_observed_once_per_request_in_order() -> None:
-    names = [name for name, _ in STEPS]
-    assert names == ["candidates", "filters", "features", "rank", "explore", "rules", "reasons"]
+def test_the_context_and_every_step_are_observed_once_per_request_in_order() -> None:
+    steps = [name for name, _ in STEPS]
+    assert steps == ["candidates", "filters", "features", "rank", "explore", "rules", "reasons"]
+    names = [CONTEXT_STAGE, *steps]
     seen: list[str] = []
     seconds: list[float] = []
 
