@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import faust
+
 from agents.runtime.batching import BatchWindow, take_batches
 
 
