@@ -74,7 +74,7 @@ class ExperimentFeed:
         return all(self.view.positions.get(tp.partition, 0) >= ends[tp] for tp in tps)
 
     async def _apply(self, models: ModelHolder, partition: int, record: Any) -> None:
-        key = record.key.decode() if record.key is not None else ""
+        key = record.key.decode("utf-8", "replace") if record.key is not None else ""
         if record.value is not None:
             await _load_models(models, record.value)
         await self.view.apply(partition, record.offset, key, record.value)

@@ -11,11 +11,13 @@ from agents.app import Worker
 from agents.batching import BatchWindow, take_batches
 from agents.context import SignalBatch
 from agents.dead_letters import decode_json, send_dead_letter
+from agents.keys import check_key
 from agents.metrics import EVENTS_PROCESSED
 from agents.table_batch import kafka_producer
 from agents.tallies import Tallies
-from schemas.records import Impression
+from schemas.validate_impression import parse_impression
 from streamrec import topics
+from streamrec.errors import InvalidRecord
 
 BATCH_SIZE = 1000
 
@@ -30,9 +32,12 @@ async def apply_impressions(worker: Worker, tallies: Tallies, batch: list[EventT
     impressions, rejected = [], []
     for event in batch:
         try:
-            impressions.append(Impression.from_data(decode_json(event.value)))
-        except (ValueError, KeyError, TypeError) as error:
-            rejected.append((event, f"impression: {error!r}"))
+            impression = parse_impression(decode_json(event.value))
+            check_key(event.key, impression.user_id, "user_id")
+        except (ValueError, InvalidRecord) as error:
+            rejected.append((event, str(error)))
+            continue
+        impressions.append(impression)
     tallies.impressions(impressions)
     signals = SignalBatch(worker.settings.partitions)
     for impression in impressions:

@@ -8,7 +8,6 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-import orjson
 from faust.types import EventT
 
 from agents.app import Worker
@@ -16,6 +15,7 @@ from agents.batching import BatchWindow, take_batches
 from agents.context import SignalBatch, partition_for
 from agents.dead_letters import decode_json, send_dead_letter
 from agents.invalidation import Invalidator
+from agents.keys import check_key
 from agents.metrics import APPLY_LAG, DUPLICATES_DROPPED, EVENTS_PROCESSED, observe_all
 from agents.state_cache import StateCache, apply_batch, clear_on_rebalance
 from agents.table_batch import TableBatch, kafka_producer
@@ -37,12 +37,6 @@ BATCH_SIZE = 1000
 def event_signal(event: Event) -> list[Any]:
     """The item-keyed signal row of an applied event: [item_id, event_id, type, timestamp, 1]."""
     return [event.item_id, event.event_id, event.type, event.timestamp, 1]
-
-
-def _loads(raw: Any) -> Any:
-    if raw is None:
-        raise ValueError("record: empty value")
-    return orjson.loads(raw)
 
 
 class UserActors:
@@ -146,7 +140,7 @@ class Outbox:
     def decode(self, event: EventT[Any]) -> Event | None:
         """The event's interaction; None (and queued to go elsewhere) when invalid or misrouted."""
         try:
-            interaction = parse_event(_loads(event.value), self.actors.limits)
+            interaction = parse_event(decode_json(event.value), self.actors.limits)
         except (ValueError, InvalidRecord) as error:
             self.rejected.append((event, str(error)))
             return None
@@ -248,6 +242,7 @@ def install(worker: Worker, tallies: Tallies, invalidator: Invalidator) -> UserA
         async for event in stream.events():
             try:
                 command = parse_user_command(decode_json(event.value))
+                check_key(event.key, command.user_id, "user_id")
             except (ValueError, InvalidRecord) as error:
                 await send_dead_letter(worker.topics.dead_letters, event, str(error))
                 continue
