@@ -81,6 +81,7 @@ def with_env(settings: Settings) -> dict[str, str]:
         ("STREAMREC_FORWARD_SECRET", settings.forward_secret),
         ("STREAMREC_AUTH", "on" if settings.auth else "off"),
         ("STREAMREC_JWT_SECRET", settings.jwt_secret),
+        ("STREAMREC_REDIS_BACKOFF_S", str(settings.redis_backoff_s)),
     ):
         env[name] = value
     return env
