@@ -159,3 +159,20 @@ def rerouted_events(run: str, rng: random.Random) -> list[Poison]:
         Poison("events", key, _dumps(valid_record("events", run, 10 + n)[1]), f"wrong key {n}")
         for n, key in enumerate(keys)
     ]
+
+
+FOLLOWED_TOPICS = ("experiments", "model-updates")
+"""Read whole by every worker (no group), so poison there is logged and skipped, not
+dead-lettered once per worker."""
+
+
+def followed_poison(topic: str, run: str, rng: random.Random) -> list[Poison]:
+    """Random bytes, wrong schemas, a 1 MB record and undecodable keys for a followed topic."""
+    key = f"{run}-x".encode()
+    values = [None, 7, "text", {"marker": run}, valid_record("events", run, 0)[1]]
+    records = [Poison(topic, key, rng.randbytes(size), "random bytes") for size in (1, 64, 5000)]
+    records += [Poison(topic, key, _dumps(value), "wrong schema") for value in values]
+    records.append(Poison(topic, key, rng.randbytes(MEGABYTE), "1 MB random bytes"))
+    undecodable = b"\xff\xfe" + rng.randbytes(6)
+    records += [Poison(topic, k, _dumps({"marker": run}), "wrong key") for k in (None, undecodable)]
+    return records

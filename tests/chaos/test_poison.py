@@ -12,10 +12,18 @@ from typing import Any
 import pytest
 
 from cli.embedded_broker import EmbeddedBroker
-from tests.chaos.poison import INPUT_TOPICS, Poison, poison_for, rerouted_events, valid_record
+from tests.chaos.poison import (
+    FOLLOWED_TOPICS,
+    INPUT_TOPICS,
+    Poison,
+    followed_poison,
+    poison_for,
+    rerouted_events,
+    valid_record,
+)
 from tests.chaos.topics import dead_letters, produce
 from tests.integration.events import wait_for
-from tests.integration.workers import Worker, module_worker
+from tests.integration.workers import Worker, module_worker, post
 
 pytestmark = [pytest.mark.integration, pytest.mark.chaos]
 SEED = 18
@@ -102,3 +110,17 @@ def test_valid_events_keyed_wrongly_are_applied_once_to_their_user(
         return all(body(worker, f"/v1/users/{user}/history").get("version") == 1 for user in users)
 
     assert wait_for(applied_once, 60), worker.tail()
+
+
+def test_poison_on_the_followed_topics_is_skipped_and_both_feeds_go_on(
+    worker: Worker, broker: EmbeddedBroker
+) -> None:
+    run, rng = uuid.uuid4().hex[:8], random.Random(SEED)
+    produce(broker.url, [r for topic in FOLLOWED_TOPICS for r in followed_poison(topic, run, rng)])
+    experiment = {"id": f"{run}-after", "variants": [{"name": "a"}, {"name": "b"}]}
+    # The write returns once this worker's experiments feed applied it: the feed got past.
+    created = post(worker, "/v1/experiments", experiment)
+    assert created.status_code == 201, created.text
+    assert worker.get("/v1/recommendations", user_id=f"{run}-u").status_code == 200
+    assert worker.get("/ready").status_code == 200, worker.tail()
+    assert "Crashed" not in worker.log.read_text(errors="replace"), worker.tail()
