@@ -82,6 +82,7 @@ def with_env(settings: Settings) -> dict[str, str]:
         ("STREAMREC_AUTH", "on" if settings.auth else "off"),
         ("STREAMREC_JWT_SECRET", settings.jwt_secret),
         ("STREAMREC_REDIS_BACKOFF_S", str(settings.redis_backoff_s)),
+        ("STREAMREC_MAX_FUTURE_S", str(settings.max_future_s)),
     ):
         env[name] = value
     return env
