@@ -9,9 +9,11 @@ from typing import Any
 import faust
 
 from agents.keys import KEY_SERIALIZER
+from agents.runtime.stores import faust_runtime
+from agents.runtime.tables import Tables, declare, store_options
+from agents.runtime.transaction import Runtime
 from streamrec import topics as names
 from streamrec.settings import Settings
-from tables.declare import Tables, declare, store_options
 
 PRODUCER_MAX_BATCH_BYTES = 1024 * 1024
 
@@ -90,21 +92,25 @@ def declare_topics(app: faust.App, settings: Settings) -> Topics:
 
 @dataclass(frozen=True)
 class Worker:
-    """One worker's settings, app, topics and tables: what the actor modules install on."""
+    """One worker's settings, app, topics and tables, and the runtime its actors read and write
+    the tables through: what the actor modules install on."""
 
     settings: Settings
     app: faust.App
     topics: Topics
     tables: Tables
+    runtime: Runtime
 
 
 def new_worker(settings: Settings) -> Worker:
     """The app of these settings with its topics and tables, no actor on it yet."""
     app = create_app(settings)
     options = store_options(settings.rocksdb_write_buffer_mb, settings.rocksdb_block_cache_mb)
+    tables = declare(app, settings.partitions, options)
     return Worker(
         settings=settings,
         app=app,
         topics=declare_topics(app, settings),
-        tables=declare(app, settings.partitions, options),
+        tables=tables,
+        runtime=faust_runtime(app, tables.all()),
     )

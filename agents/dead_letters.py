@@ -9,8 +9,10 @@ from typing import Any
 import orjson
 from faust.types import EventT
 
-from agents.metrics import DEAD_LETTERS
+from agents.runtime.metrics import DEAD_LETTERS
+from agents.runtime.transaction import Runtime, Transaction
 from schemas.records import DeadLetter
+from streamrec import topics
 
 log = logging.getLogger(__name__)
 MAX_RECORD_BYTES = 256 * 1024
@@ -32,12 +34,16 @@ def decode_json(raw: Any) -> Any:
         raise ValueError(f"record: not JSON ({error})") from None
 
 
-async def send_dead_letter(topic: Any, event: EventT[Any], reason: str) -> None:
-    """Publish the event's payload to `topic` (`dead-letters`) with the reason, and count it."""
+def dead_letter(event: EventT[Any], reason: str) -> DeadLetter:
+    """The dead letter of an event, counted and logged."""
     message = event.message
     value = event.value
     payload = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
-    letter = DeadLetter(
+    DEAD_LETTERS.labels(message.topic).inc()
+    log.warning(
+        "dead letter from %s[%s]@%s: %s", message.topic, message.partition, message.offset, reason
+    )
+    return DeadLetter(
         source_topic=message.topic,
         partition=message.partition,
         offset=message.offset,
@@ -45,8 +51,16 @@ async def send_dead_letter(topic: Any, event: EventT[Any], reason: str) -> None:
         payload=payload[:MAX_PAYLOAD_CHARS],
         timestamp=time.time(),
     )
-    DEAD_LETTERS.labels(message.topic).inc()
-    log.warning(
-        "dead letter from %s[%s]@%s: %s", message.topic, message.partition, message.offset, reason
-    )
-    await topic.send(key=message.topic, value=letter.dumps())
+
+
+def emit_dead_letter(transaction: Transaction, event: EventT[Any], reason: str) -> None:
+    """Send the event's payload to `dead-letters` with the reason when `transaction` commits."""
+    letter = dead_letter(event, reason)
+    transaction.emit(topics.DEAD_LETTERS, letter.source_topic, letter.dumps())
+
+
+async def send_dead_letter(runtime: Runtime, event: EventT[Any], reason: str) -> None:
+    """Send the event's payload to `dead-letters` with the reason now."""
+    transaction = runtime.transaction()
+    emit_dead_letter(transaction, event, reason)
+    await transaction.commit()

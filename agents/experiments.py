@@ -8,12 +8,12 @@ from typing import Any
 from faust.types import EventT
 
 from agents.app import Worker
-from agents.batching import BatchWindow, take_batches
-from agents.context import SignalBatch
-from agents.dead_letters import decode_json, send_dead_letter
+from agents.dead_letters import decode_json, emit_dead_letter
 from agents.keys import check_key
-from agents.metrics import EVENTS_PROCESSED
-from agents.table_batch import kafka_producer
+from agents.runtime.batching import BatchWindow, take_batches
+from agents.runtime.context import SignalBatch
+from agents.runtime.metrics import EVENTS_PROCESSED
+from agents.runtime.transaction import Runtime
 from agents.tallies import Tallies
 from schemas.validate_impression import parse_impression
 from streamrec import topics
@@ -27,35 +27,38 @@ def impression_signal_id(request_id: str, item_id: str) -> str:
     return f"imp:{request_id}:{item_id}"
 
 
-async def apply_impressions(worker: Worker, tallies: Tallies, batch: list[EventT[Any]]) -> int:
+async def apply_impressions(
+    runtime: Runtime, partitions: int, tallies: Tallies, batch: list[EventT[Any]]
+) -> int:
     """Item signals and experiment tallies of a batch of impressions."""
-    impressions, rejected = [], []
+    transaction = runtime.transaction()
+    impressions = []
     for event in batch:
         try:
             impression = parse_impression(decode_json(event.value))
             check_key(event.key, impression.user_id, "user_id")
         except (ValueError, InvalidRecord) as error:
-            rejected.append((event, str(error)))
+            emit_dead_letter(transaction, event, str(error))
             continue
         impressions.append(impression)
-    tallies.impressions(impressions)
-    signals = SignalBatch(worker.settings.partitions)
+    tallies.impressions(transaction, impressions)
+    signals = SignalBatch(partitions)
     for impression in impressions:
         for item in impression.items:
             signal_id = impression_signal_id(impression.request_id, item.item_id)
             signals.add([item.item_id, signal_id, "impression", impression.timestamp, 1])
-    await signals.send(kafka_producer(worker.app), worker.topics.item_signals.get_topic_name())
-    for event, reason in rejected:
-        await send_dead_letter(worker.topics.dead_letters, event, reason)
+    signals.emit(transaction, topics.ITEM_SIGNALS)
+    await transaction.commit()
     EVENTS_PROCESSED.labels(topics.IMPRESSIONS, "impression").inc(len(impressions))
     return len(impressions)
 
 
 def install(worker: Worker, tallies: Tallies) -> None:
     """Register `tally_experiments` on the worker's app."""
+    partitions = worker.settings.partitions
 
     @worker.app.agent(worker.topics.impressions)
     async def tally_experiments(stream: Any) -> None:
         """Each served page: impressions for item arms, exposure for its experiments' variants."""
         async for batch in take_batches(stream, BATCH_SIZE, BatchWindow()):
-            await apply_impressions(worker, tallies, list(batch))
+            await apply_impressions(worker.runtime, partitions, tallies, list(batch))

@@ -10,13 +10,14 @@ import orjson
 from faust.types import EventT
 
 from agents.app import Worker
-from agents.context import partition_for, write
-from agents.dead_letters import decode_json, send_dead_letter
+from agents.dead_letters import decode_json, emit_dead_letter, send_dead_letter
 from agents.invalidation import Invalidator, watch_catalog
 from agents.keys import check_key
-from agents.metrics import EVENTS_PROCESSED
-from agents.state_cache import StateCache, apply_batch, clear_on_rebalance
-from agents.table_batch import TableBatch, kafka_producer
+from agents.runtime.context import partition_for, write
+from agents.runtime.metrics import EVENTS_PROCESSED
+from agents.runtime.state_cache import StateCache, apply_batch, clear_on_rebalance
+from agents.runtime.tables import ITEM_STATE
+from agents.runtime.transaction import Runtime, Transaction
 from schemas.validate import parse_catalog_record
 from streamrec import topics
 from streamrec.errors import InvalidRecord
@@ -68,50 +69,44 @@ def fold_signal(state: ItemState | None, signal: Signal) -> ItemState:
 class ItemActors:
     """What the item actors share on one worker: its tables and decoded item states."""
 
-    def __init__(self, worker: Worker) -> None:
-        self.worker, self.tables = worker, worker.tables
-        self.partitions = worker.settings.partitions
-        self.states = StateCache[ItemState](worker.settings.state_cache_size)
-        clear_on_rebalance(worker.app, self.states)
+    def __init__(self, runtime: Runtime, partitions: int, state_cache_size: int) -> None:
+        self.runtime, self.partitions = runtime, partitions
+        self.states = StateCache[ItemState](state_cache_size)
 
-    def _load(self, writes: TableBatch, item_id: str) -> ItemState | None:
+    def _load(self, transaction: Transaction, item_id: str) -> ItemState | None:
         state = self.states.get(item_id)
         if state is None:
-            data = writes.get(item_id, partition_for(item_id, self.partitions))
+            data = transaction.get(ITEM_STATE, item_id, partition_for(item_id, self.partitions))
             state = ItemState.from_json(data) if data else None
         return state
 
     async def apply_item_batch(self, batch: list[EventT[Any]]) -> int:
         """Fold a batch of item-signal messages, writing each item once; return signals folded.
-        Undecodable messages go to dead-letters after the fold, so the fold never yields."""
+        Undecodable messages go to dead-letters."""
+        transaction = self.runtime.transaction()
         signals: list[Signal] = []
-        failed: list[tuple[EventT[Any], Exception]] = []
         for event in batch:
             try:
                 signals += signal_rows(orjson.loads(event.value))
             except (ValueError, KeyError, TypeError, InvalidRecord) as error:
-                failed.append((event, error))
-        folded = self.fold_signals(signals)
-        for event, problem in failed:
-            await send_dead_letter(
-                self.worker.topics.dead_letters, event, f"item signal: {problem!r}"
-            )
-        return folded
+                emit_dead_letter(transaction, event, f"item signal: {error!r}")
+        return await self.fold_signals(signals, transaction)
 
-    def fold_signals(self, signals: list[Signal]) -> int:
+    async def fold_signals(self, signals: list[Signal], transaction: Transaction) -> int:
         """Fold signals into the item states of this worker's partitions, writing each item once,
-        without yielding to the event loop; return signals folded."""
+        and commit; return signals folded."""
         pending: dict[str, ItemState] = {}
-        writes, folded = TableBatch(self.tables.item_state), Counter[str]()
+        folded = Counter[str]()
         generation = self.states.generation
         for signal in signals:
             item_id = signal.item_id
-            state = pending[item_id] if item_id in pending else self._load(writes, item_id)
+            state = pending[item_id] if item_id in pending else self._load(transaction, item_id)
             pending[item_id] = fold_signal(state, signal)
             folded["event" if signal.type != IMPRESSION else IMPRESSION] += 1
         for item_id, state in pending.items():
-            writes.put(item_id, state.to_json(), partition_for(item_id, self.partitions))
-        writes.flush(kafka_producer(self.worker.app))
+            partition = partition_for(item_id, self.partitions)
+            transaction.put(ITEM_STATE, item_id, state.to_json(), partition)
+        await transaction.commit()
         for item_id, state in pending.items():
             self.states.keep(item_id, state, generation)
         for kind, count in folded.items():
@@ -121,7 +116,9 @@ class ItemActors:
 
 def install(worker: Worker, invalidator: Invalidator) -> ItemActors:
     """Register `count_item_events` and `maintain_catalog` on the worker's app."""
-    actors = ItemActors(worker)
+    settings = worker.settings
+    actors = ItemActors(worker.runtime, settings.partitions, settings.state_cache_size)
+    clear_on_rebalance(worker.app, actors.states)
     tables = worker.tables
     watch_catalog(tables.catalog, invalidator)
 
@@ -141,7 +138,7 @@ def install(worker: Worker, invalidator: Invalidator) -> ItemActors:
                 )
                 item_id = check_key(event.key, upsert.item_id if upsert else None, "item_id")
             except (ValueError, InvalidRecord) as error:
-                await send_dead_letter(worker.topics.dead_letters, event, str(error))
+                await send_dead_letter(worker.runtime, event, str(error))
                 continue
             current = tables.catalog.get(item_id)
             entry = apply_upsert(

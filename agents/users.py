@@ -11,14 +11,15 @@ from typing import Any
 from faust.types import EventT
 
 from agents.app import Worker
-from agents.batching import BatchWindow, take_batches
-from agents.context import SignalBatch, partition_for
-from agents.dead_letters import decode_json, send_dead_letter
+from agents.dead_letters import decode_json, emit_dead_letter, send_dead_letter
 from agents.invalidation import Invalidator
 from agents.keys import check_key
-from agents.metrics import APPLY_LAG, DUPLICATES_DROPPED, EVENTS_PROCESSED, observe_all
-from agents.state_cache import StateCache, apply_batch, clear_on_rebalance
-from agents.table_batch import TableBatch, kafka_producer
+from agents.runtime.batching import BatchWindow, take_batches
+from agents.runtime.context import SignalBatch, partition_for
+from agents.runtime.metrics import APPLY_LAG, DUPLICATES_DROPPED, EVENTS_PROCESSED, observe_all
+from agents.runtime.state_cache import StateCache, apply_batch, clear_on_rebalance
+from agents.runtime.tables import CATALOG, USER_CONSENT, USER_STATE
+from agents.runtime.transaction import Runtime, Transaction
 from agents.tallies import Tallies
 from schemas.records import UserCommand
 from schemas.times import InputLimits
@@ -27,6 +28,7 @@ from schemas.validate import parse_user_command
 from schemas.validate import validate_interaction as parse_event
 from streamrec import topics
 from streamrec.errors import InvalidRecord
+from streamrec.settings import Settings
 from tables.consent import ConsentState, apply_command, stores_events
 from tables.experiments import CREDITED_TYPES
 from tables.user import UserState, apply_interaction
@@ -42,10 +44,11 @@ def event_signal(event: Event) -> list[Any]:
 class UserActors:
     """What the user actors share on one worker: its tables, decoded states and the lock."""
 
-    def __init__(self, worker: Worker, tallies: Tallies, invalidator: Invalidator) -> None:
-        settings = worker.settings
+    def __init__(
+        self, settings: Settings, runtime: Runtime, tallies: Tallies, invalidator: Invalidator
+    ) -> None:
         self.invalidator = invalidator
-        self.worker, self.settings, self.tables = worker, settings, worker.tables
+        self.settings, self.runtime = settings, runtime
         self.tallies = tallies
         self.limits = InputLimits(settings.rating_min, settings.rating_max, settings.max_future_s)
         """Ratings outside the configured scale are dead-lettered (times are not: the log is
@@ -54,9 +57,6 @@ class UserActors:
         """Held while a batch or a command reads and writes user tables, so an erase is never
         undone."""
         self.states = StateCache[UserState](settings.state_cache_size)
-        self.catalog_reads = TableBatch(worker.tables.catalog)
-        self.consent_reads = TableBatch(worker.tables.user_consent)
-        clear_on_rebalance(worker.app, self.states)
 
     def partition(self, key: str) -> int:
         """The partition of a user or item key."""
@@ -64,18 +64,18 @@ class UserActors:
 
     def consent(self, user_id: str) -> ConsentState | None:
         """The user's stored consent (None when never changed)."""
-        data = self.consent_reads.get(user_id, self.partition(user_id))
+        data = self.runtime.read(USER_CONSENT, user_id, self.partition(user_id))
         return ConsentState.from_json(data) if data else None
 
     async def apply_user_batch(self, batch: list[EventT[Any]]) -> int:
         """Fold a batch into user states (each user written once); return the events applied."""
-        settings = self.settings
+        settings, transaction = self.settings, self.runtime.transaction()
         lookups, signals, applied = (
-            UserBatch(self),
+            UserBatch(self, transaction),
             SignalBatch(settings.partitions),
             Counter[str](),
         )
-        outbox = Outbox(self)
+        outbox = Outbox(self, transaction)
         for event in batch:
             interaction = outbox.decode(event)
             if interaction is None or not lookups.stores(
@@ -98,43 +98,35 @@ class UserActors:
             applied[interaction.type] += 1
             signals.add(event_signal(interaction))
             outbox.tally(interaction)
-        await signals.send(
-            kafka_producer(self.worker.app), self.worker.topics.item_signals.get_topic_name()
-        )
         lookups.write()
-        self.tallies.outcomes(outbox.conversions)
-        await outbox.send()
+        self.tallies.outcomes(transaction, outbox.conversions)
+        signals.emit(transaction, topics.ITEM_SIGNALS)
+        await transaction.commit()
+        lookups.keep()
         for event_type, count in applied.items():
             EVENTS_PROCESSED.labels(topics.EVENTS, event_type).inc(count)
         return applied.total()
 
-    def apply_command(self, command: UserCommand) -> None:
+    async def apply_command(self, command: UserCommand) -> None:
         """Record a consent change; an opt-out or erase deletes the user's state (tombstones)."""
-        app, partition = self.worker.app, self.partition(command.user_id)
-        consent = TableBatch(self.tables.user_consent)
-        consent.put(
-            command.user_id,
-            apply_command(self.consent(command.user_id), command).to_json(),
-            partition,
-        )
-        consent.flush(kafka_producer(app))
+        user_id, partition = command.user_id, self.partition(command.user_id)
+        transaction = self.runtime.transaction()
+        consent = apply_command(self.consent(user_id), command)
+        transaction.put(USER_CONSENT, user_id, consent.to_json(), partition)
         if command.command in {"opt_out", "erase"}:
-            state = TableBatch(self.tables.user_state)
-            state.put(command.user_id, None, partition)
-            state.flush(kafka_producer(app))
-            self.states.forget(command.user_id)
-            self.tallies.forget(command.user_id)
-        self.invalidator.user_changed(command.user_id)
+            transaction.delete(USER_STATE, user_id, partition)
+            self.tallies.forget(transaction, user_id)
+            self.states.forget(user_id)
+        await transaction.commit()
+        self.invalidator.user_changed(user_id)
 
 
 class Outbox:
-    """What a batch does besides its user writes: dead letters and misrouted events to send,
-    clicks and conversions to tally, once the fold is done so the fold never yields."""
+    """What a batch does besides its user writes: dead letters and misrouted events to emit,
+    clicks and conversions to tally."""
 
-    def __init__(self, actors: UserActors) -> None:
-        self.actors = actors
-        self.rejected: list[tuple[EventT[Any], str]] = []
-        self.misrouted: list[tuple[str, Any]] = []
+    def __init__(self, actors: UserActors, transaction: Transaction) -> None:
+        self.actors, self.transaction = actors, transaction
         self.conversions: list[Event] = []
 
     def decode(self, event: EventT[Any]) -> Event | None:
@@ -142,12 +134,12 @@ class Outbox:
         try:
             interaction = parse_event(decode_json(event.value), self.actors.limits)
         except (ValueError, InvalidRecord) as error:
-            self.rejected.append((event, str(error)))
+            emit_dead_letter(self.transaction, event, str(error))
             return None
         owner = self.actors.partition(interaction.user_id)
         if event.key != interaction.user_id or event.message.partition != owner:
             # Keyed or partitioned wrongly by its producer: send it to the partition of the user.
-            self.misrouted.append((interaction.user_id, event.value))
+            self.transaction.emit(topics.EVENTS, interaction.user_id, event.value, owner)
             return None
         return interaction
 
@@ -157,25 +149,16 @@ class Outbox:
         if interaction.type in CREDITED_TYPES and context and context.get("request_id"):
             self.conversions.append(interaction)
 
-    async def send(self) -> None:
-        """Send what the batch queued."""
-        worker_topics = self.actors.worker.topics
-        for event, reason in self.rejected:
-            await send_dead_letter(worker_topics.dead_letters, event, reason)
-        for user_id, value in self.misrouted:
-            await worker_topics.events.send(key=user_id, value=value)
-
 
 class UserBatch:
     """Lookups made once per batch (user states, consents, item categories) and its writes."""
 
-    def __init__(self, actors: UserActors) -> None:
-        self.actors = actors
+    def __init__(self, actors: UserActors, transaction: Transaction) -> None:
+        self.actors, self.transaction = actors, transaction
         self.states: dict[str, UserState | None] = {}
         self.changed: set[str] = set()
         self.consents: dict[str, ConsentState | None] = {}
         self.categories: dict[str, str | None] = {}
-        self.writes = TableBatch(actors.tables.user_state)
         self.generation = actors.states.generation
 
     def state(self, user_id: str) -> UserState | None:
@@ -183,7 +166,7 @@ class UserBatch:
         if user_id not in self.states:
             state = self.actors.states.get(user_id)
             if state is None:
-                data = self.writes.get(user_id, self.actors.partition(user_id))
+                data = self.transaction.get(USER_STATE, user_id, self.actors.partition(user_id))
                 state = UserState.from_json(data) if data else None
             self.states[user_id] = state
         return self.states[user_id]
@@ -202,30 +185,37 @@ class UserBatch:
     def category(self, item_id: str) -> str | None:
         """The item's catalog category (None when unknown)."""
         if item_id not in self.categories:
-            entry: Mapping[str, Any] | None = self.actors.catalog_reads.get(
-                item_id, self.actors.partition(item_id)
+            entry: Mapping[str, Any] | None = self.actors.runtime.read(
+                CATALOG, item_id, self.actors.partition(item_id)
             )
             self.categories[item_id] = (entry.get("category") or None) if entry else None
         return self.categories[item_id]
 
     def write(self) -> None:
-        """Write every changed user state once: RocksDB now, its changelog in the background."""
+        """Put every changed user state once in the transaction."""
+        actors = self.actors
+        for user_id in self.changed:
+            state = self.states[user_id]
+            assert state is not None
+            self.transaction.put(USER_STATE, user_id, state.to_json(), actors.partition(user_id))
+
+    def keep(self) -> None:
+        """Once committed, cache the decoded states and observe how far behind they were."""
         actors = self.actors
         now, lags = time.time(), []
         for user_id in self.changed:
             state = self.states[user_id]
             assert state is not None
-            self.writes.put(user_id, state.to_json(), actors.partition(user_id))
             actors.states.keep(user_id, state, self.generation)
             if state.last_seen is not None:
                 lags.append(max(now - state.last_seen, 0.0))
-        self.writes.flush(kafka_producer(actors.worker.app))
         observe_all(APPLY_LAG, lags)
 
 
 def install(worker: Worker, tallies: Tallies, invalidator: Invalidator) -> UserActors:
     """Register `track_user_activity` and `apply_user_commands` on the worker's app."""
-    actors = UserActors(worker, tallies, invalidator)
+    actors = UserActors(worker.settings, worker.runtime, tallies, invalidator)
+    clear_on_rebalance(worker.app, actors.states)
 
     @worker.app.agent(worker.topics.events)
     async def track_user_activity(stream: Any) -> None:
@@ -244,10 +234,10 @@ def install(worker: Worker, tallies: Tallies, invalidator: Invalidator) -> UserA
                 command = parse_user_command(decode_json(event.value))
                 check_key(event.key, command.user_id, "user_id")
             except (ValueError, InvalidRecord) as error:
-                await send_dead_letter(worker.topics.dead_letters, event, str(error))
+                await send_dead_letter(worker.runtime, event, str(error))
                 continue
             async with actors.lock:
-                actors.apply_command(command)
+                await actors.apply_command(command)
             EVENTS_PROCESSED.labels(topics.USERS, command.command).inc()
 
     return actors

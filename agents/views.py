@@ -6,9 +6,9 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from agents.runtime.tables import Tables
 from models.types import HistoryItem, ItemMeta, ItemSignals, UserView
 from tables.consent import ConsentState
-from tables.declare import Tables
 from tables.item import ItemState, arm_params, trending_score
 from tables.user import UserState
 from tables.windows import type_index, window_spec

@@ -25,7 +25,7 @@ async def experiment_metrics(request: Request) -> Response:
     shards = [local_shard(api, experiment), *await _remote_shards(request, api, experiment)]
     merged = merge_shards(shards)
     _check_coverage(merged, api.deps.settings.partitions)
-    return JSONResponse(report(experiment, merged.variants))
+    return JSONResponse(report(experiment, merged.variants, merged.timelines))
 
 
 async def experiment_tallies(request: Request) -> Response:

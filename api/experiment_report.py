@@ -18,6 +18,7 @@ from tables.experiment_stats import (
     rounded,
     sample_ratio,
 )
+from tables.timeline import Timeline, points
 from tables.variant_sums import VariantSums
 
 METRICS: dict[str, Callable[[VariantSums], RatioSums]] = {
@@ -33,7 +34,11 @@ METHOD = (
 )
 
 
-def report(experiment: Experiment, sums: Mapping[str, VariantSums]) -> dict[str, Any]:
+def report(
+    experiment: Experiment,
+    sums: Mapping[str, VariantSums],
+    timelines: Mapping[str, Timeline] | None = None,
+) -> dict[str, Any]:
     """The JSON body of `GET /v1/experiments/{id}/metrics`."""
     live = experiment.live
     totals = {v.name: sums.get(v.name) or VariantSums() for v in live}
@@ -66,6 +71,7 @@ def report(experiment: Experiment, sums: Mapping[str, VariantSums]) -> dict[str,
             "observed": srm.observed,
         },
         "notices": [{"code": n.code, "message": n.message} for n in notices(users, srm)],
+        "timeline": points({v.name: (timelines or {}).get(v.name) or Timeline() for v in live}),
     }
 
 

@@ -110,6 +110,22 @@ METRICS_REPORT: Schema = {
                 "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
             },
         },
+        "timeline": {
+            "type": "object",
+            "description": "running totals of each variant at the end of each time bucket",
+            "required": ["bucket_seconds", "starts", "cumulative"],
+            "properties": {
+                "bucket_seconds": {"type": "integer"},
+                "starts": {
+                    "type": "array",
+                    "items": {"type": "integer", "description": "bucket start, epoch seconds"},
+                },
+                "cumulative": {
+                    "type": "object",
+                    "additionalProperties": {"type": "array", "items": {"type": "object"}},
+                },
+            },
+        },
     },
 }
 TALLIES: Schema = {
@@ -118,6 +134,7 @@ TALLIES: Schema = {
     "properties": {
         "partitions": {"type": "array", "items": {"type": "integer"}},
         "variants": {"type": "object"},
+        "timelines": {"type": "object"},
     },
 }
 EMPTY: Schema = {"type": "object", "maxProperties": 0}

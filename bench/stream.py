@@ -4,11 +4,11 @@ Run: python bench/stream.py [--events 300000] [--users 100000] [--items 20000] [
      [--phases anbcdr] [--repeat N] [--results FILE]
 Measures (a) a do-nothing Faust agent on `events` with the worker's settings and broker fixes
 but Faust's own per-message delivery, (n) the same agent on the worker's delivery path
-(agents/delivery.py), (b) one `streamrec worker` folding the same backlog into every table:
-(b)/(a) compares the worker with what Faust delivers, (b)/(n) is the cost of the worker's own
-work on the same delivery path; (c) two workers in one group, (d) publish-to-applied freshness
-at a steady rate, (e) RocksDB size and worker RSS, (r) a bare aiokafka consumer's
-publish-to-fetch lag at the same rate: the broker's floor under (d).
+(agents/runtime/patches/delivery.py), (b) one `streamrec worker` folding the same backlog into
+every table: (b)/(a) compares the worker with what Faust delivers, (b)/(n) is the cost of the
+worker's own work on the same delivery path; (c) two workers in one group, (d)
+publish-to-applied freshness at a steady rate, (e) RocksDB size and worker RSS, (r) a bare
+aiokafka consumer's publish-to-fetch lag at the same rate: the broker's floor under (d).
 Each phase gets a fresh embedded broker (internal topics are not namespaced by app id).
 """
 

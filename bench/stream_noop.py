@@ -17,9 +17,9 @@ from typing import Any
 
 import faust
 
-from agents import workarounds
-from agents.batching import BatchWindow, take_batches
-from agents.heap import settle
+from agents.runtime.batching import BatchWindow, take_batches
+from agents.runtime.heap import settle
+from agents.runtime.patches import fixes as workarounds
 from streamrec.settings import Settings
 
 BATCH = 1000

@@ -7,8 +7,9 @@ changes reach its changelog together (one record batch per partition):
   arms that served each of their recent pages (a click is credited only to the arms that served
   its `request_id`) and outcomes waiting for their page's impression;
 - `t|<arm>|<partition>`: the `VariantSums` of the partition's users in that arm;
+- `h|<arm>|<partition>`: the `Timeline` of the partition's pages, clicks and conversions;
 - `s|<partition>|<slot>`: a bounded window of seen ids, hashed over SEEN_SLOTS records.
-A variant's totals are the sum of its sums over every partition.
+A variant's totals are the sum of its sums (and timelines) over every partition.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from tables.dedupe import RecentIds
+from tables.timeline import Timeline
 from tables.variant_sums import ArmCounts, VariantSums
 
 CONVERSION_TYPES = frozenset({"add_to_cart", "purchase"})
@@ -49,6 +51,11 @@ def sums_key(arm: str, partition: int) -> str:
     return f"t|{arm}|{partition}"
 
 
+def timeline_key(arm: str, partition: int) -> str:
+    """Key of an arm's timeline over the users of one partition."""
+    return f"h|{arm}|{partition}"
+
+
 def seen_key(partition: int, seen_id: str) -> str:
     """Key of the seen-id slot that holds `seen_id` in `partition`."""
     digest = hashlib.blake2b(seen_id.encode(), digest_size=4).digest()
@@ -61,7 +68,7 @@ class UserExposure:
 
     arms: dict[str, ArmCounts] = field(default_factory=dict)
     served: dict[str, list[str]] = field(default_factory=dict)
-    pending: list[list[str]] = field(default_factory=list)
+    pending: list[list[Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON form."""
@@ -83,10 +90,14 @@ class TallyFold:
         self.writes: dict[str, Any] = {}
         self._users: dict[str, UserExposure | None] = {}
         self._sums: dict[str, VariantSums] = {}
+        self._timelines: dict[str, Timeline] = {}
         self._seen: dict[str, RecentIds] = {}
 
-    def impression(self, user_id: str, request_id: str, arms: Iterable[str], n_items: int) -> bool:
-        """Count a served page for each of its arms; False for a request id already seen."""
+    def impression(
+        self, user_id: str, request_id: str, arms: Iterable[str], n_items: int, at: float = 0.0
+    ) -> bool:
+        """Count a page served at `at` for each of its arms; False for a request id already
+        seen."""
         arms = list(arms)
         if not arms or not self._first(f"imp:{request_id}"):
             return False
@@ -97,21 +108,29 @@ class TallyFold:
             after.impressions += n_items
             after.requests += 1
             self._change(arm, counts, after)
+            self._count(arm, at, requests=1, impressions=n_items)
             exposure.arms[arm] = after
         exposure.served[request_id] = arms
         _trim_served(exposure)
         waiting = [p for p in exposure.pending if p[0] == request_id]
         exposure.pending = [p for p in exposure.pending if p[0] != request_id]
-        for _, event_type in waiting:
-            self._credit(exposure, arms, event_type)
+        for _, event_type, *when in waiting:
+            self._credit(exposure, arms, event_type, when[0] if when else at)
         self._store(user_id, exposure)
         return True
 
     def outcome(
-        self, user_id: str, event_id: str, request_id: str, event_type: str, hold: bool = True
+        self,
+        user_id: str,
+        event_id: str,
+        request_id: str,
+        event_type: str,
+        hold: bool = True,
+        at: float = 0.0,
     ) -> bool:
-        """Credit a click or conversion to the arms that served `request_id` (held until that
-        page's impression when it is not applied yet and `hold`); False when not counted."""
+        """Credit a click or conversion made at `at` to the arms that served `request_id` (held
+        until that page's impression when it is not applied yet and `hold`); False when not
+        counted."""
         if event_type not in CREDITED_TYPES:
             return False
         exposure = self._user(user_id)
@@ -119,10 +138,11 @@ class TallyFold:
         if (arms is None and not hold) or not self._first(f"evt:{event_id}"):
             return False
         if arms is not None and exposure is not None:
-            self._credit(exposure, arms, event_type)
+            self._credit(exposure, arms, event_type, at)
         else:
             exposure = exposure or UserExposure()
-            exposure.pending = [*exposure.pending, [request_id, event_type]][-PENDING_LIMIT:]
+            waiting = [request_id, event_type, at]
+            exposure.pending = [*exposure.pending, waiting][-PENDING_LIMIT:]
         self._store(user_id, exposure)
         return True
 
@@ -136,17 +156,21 @@ class TallyFold:
         self._users[user_id] = None
         self.writes[user_key(user_id)] = None
 
-    def _credit(self, exposure: UserExposure, arms: Iterable[str], event_type: str) -> None:
+    def _credit(
+        self, exposure: UserExposure, arms: Iterable[str], event_type: str, at: float
+    ) -> None:
+        click = event_type == "click"
         for arm in arms:
             counts = exposure.arms.get(arm)
             if counts is None:
                 continue
             after = replace(counts)
-            if event_type == "click":
+            if click:
                 after.clicks += 1
             else:
                 after.conversions += 1
             self._change(arm, counts, after)
+            self._count(arm, at, clicks=int(click), conversions=int(not click))
             exposure.arms[arm] = after
 
     def _change(self, arm: str, before: ArmCounts | None, after: ArmCounts | None) -> None:
@@ -160,6 +184,16 @@ class TallyFold:
         if after is not None:
             sums.add(after, 1)
         self.writes[key] = sums.to_json()
+
+    def _count(self, arm: str, at: float, **counts: int) -> None:
+        key = timeline_key(arm, self.partition)
+        timeline = self._timelines.get(key)
+        if timeline is None:
+            stored = self._read(key)
+            timeline = Timeline.from_json(stored) if stored else Timeline()
+            self._timelines[key] = timeline
+        timeline.add(at, **counts)
+        self.writes[key] = timeline.to_json()
 
     def _first(self, seen_id: str) -> bool:
         key = seen_key(self.partition, seen_id)

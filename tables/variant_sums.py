@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from tables.experiment_stats import RatioSums
+from tables.timeline import Timeline
 
 
 @dataclass(slots=True)
@@ -100,31 +101,40 @@ def _values(sums: VariantSums) -> tuple[int, ...]:
 
 @dataclass(frozen=True, slots=True)
 class TallyShard:
-    """The sums of one experiment run's variants over the partitions one worker owns."""
+    """The sums and timelines of one experiment run's variants over the partitions one worker
+    owns."""
 
     partitions: tuple[int, ...]
     variants: Mapping[str, VariantSums] = field(default_factory=dict)
+    timelines: Mapping[str, Timeline] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON form (what a worker answers another)."""
         return {
             "partitions": list(self.partitions),
             "variants": {name: sums.to_json() for name, sums in self.variants.items()},
+            "timelines": {name: line.to_json() for name, line in self.timelines.items()},
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TallyShard:
         """Inverse of `to_json`."""
         variants = {name: VariantSums.from_json(raw) for name, raw in data["variants"].items()}
-        return cls(tuple(int(p) for p in data["partitions"]), variants)
+        timelines = {
+            name: Timeline.from_json(raw) for name, raw in data.get("timelines", {}).items()
+        }
+        return cls(tuple(int(p) for p in data["partitions"]), variants, timelines)
 
 
 def merge_shards(shards: Iterable[TallyShard]) -> TallyShard:
     """The sums of every shard; their partitions are listed as often as they were held."""
     partitions: list[int] = []
     variants: dict[str, VariantSums] = {}
+    timelines: dict[str, Timeline] = {}
     for shard in shards:
         partitions.extend(shard.partitions)
         for name, sums in shard.variants.items():
             variants[name] = variants.get(name, VariantSums()).merge(sums)
-    return TallyShard(tuple(sorted(partitions)), variants)
+        for name, line in shard.timelines.items():
+            timelines[name] = timelines.get(name, Timeline()).merge(line)
+    return TallyShard(tuple(sorted(partitions)), variants, timelines)

@@ -6,6 +6,7 @@ import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from typing import Any
 
 import httpx
 import pytest
@@ -137,6 +138,39 @@ def test_an_experiment_made_in_the_form_is_listed_and_stopped_and_started_again(
     page.click(f"{row} button:has-text('Start')")
     page.wait_for_selector(f"{row} >> text=running", timeout=10_000)
     assert worker.get("/v1/experiments/console-made").json()["status"] == "running"
+
+
+def test_an_experiment_shows_its_running_ctr_over_time(worker: Worker, page: Page) -> None:
+    variants = [{"name": "control", "weight": 1}, {"name": "treatment", "weight": 1}]
+    body = {"id": "over-time", "layer": "timeline", "variants": variants}
+    assert post(worker, "/v1/experiments", body).status_code == 201
+    assert wait_for(lambda: worker.get("/v1/experiments/over-time").status_code == 200, 10)
+    for n in range(6):
+        user = f"timeline-{n}"
+        served = worker.get("/v1/recommendations", user_id=user, count=5).json()
+        assert served["items"], served
+        click = {
+            "user_id": user,
+            "item_id": served["items"][0]["item_id"],
+            "type": "click",
+            "timestamp": time.time(),
+            "context": {"request_id": served["request_id"]},
+        }
+        assert post(worker, "/v1/events", click).status_code == 202
+
+    def timeline() -> dict[str, Any]:
+        answer = worker.get("/v1/experiments/over-time/metrics")
+        return dict(answer.json()["timeline"]) if answer.status_code == 200 else {}
+
+    def clicks() -> int:
+        rows = timeline().get("cumulative", {}).values()
+        return sum(series[-1]["clicks"] for series in rows if series)
+
+    assert wait_for(lambda: clicks() == 6, 20), timeline()
+    page.goto(f"{worker.url}/#/experiments")
+    page.click("table.experiments a:has-text('over-time')")
+    page.wait_for_selector("figure.over-time svg.timeline circle", timeout=10_000)
+    assert "Running CTR per variant" in page.inner_text("#experiment-detail")
 
 
 def test_the_api_docs_render_every_route_from_the_package(worker: Worker, page: Page) -> None:

@@ -76,7 +76,7 @@ def test_a_second_worker_joining_mid_stream_counts_nothing_twice(
         # At-least-once: a move may hand the next owner events the last one applied; its gate
         # drops them, so across the group each event is applied exactly once.
         assert applied == len(events), (applied, redelivered)
-        # The commit before revoke (agents/workarounds.py) commits what was applied before
+        # The commit before revoke (agents/runtime/patches/fixes.py) commits what was applied before
         # partitions move, so at most the events in flight during the move come again (0 to 30
         # seen here). Without it, two runs in four redelivered 499 and 918 events.
         assert redelivered < 150, redelivered

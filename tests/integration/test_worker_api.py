@@ -13,10 +13,10 @@ from typing import Any
 import httpx
 import pytest
 
+from agents.runtime.tables import MEMTABLES_PER_DATABASE, MIB
 from cli.embedded_broker import EmbeddedBroker
 from streamrec.kafka import producer
 from streamrec.settings import Settings
-from tables.declare import MEMTABLES_PER_DATABASE, MIB
 from tests.integration.events import wait_for
 from tests.integration.topic_reader import read_topic
 from tests.integration.workers import Worker, module_worker, post

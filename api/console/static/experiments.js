@@ -1,7 +1,7 @@
 // Experiments: list, create, start / stop / promote / delete, per-variant metrics with intervals.
 
 import { ApiError, call, get, post } from "./api.js";
-import { groupedBars } from "./chart.js";
+import { groupedBars, timeLines } from "./chart.js";
 import { fill, flash, flashError, fmt, h, roleButton, table, when } from "./ui.js";
 
 const POLL_MS = 5000;
@@ -127,6 +127,23 @@ async function metrics(experimentId) {
     ),
     h("p", { class: "muted" }, srmText(answer.sample_ratio), shadows),
     chart,
+    overTime(answer.timeline),
+  );
+}
+
+// Running CTR of each variant at the end of each time bucket.
+function overTime(timeline) {
+  if (!timeline || !timeline.starts.length) return h("p", { class: "muted" }, "Over time: nothing served yet.");
+  const series = Object.entries(timeline.cumulative).map(([variant, rows]) => ({
+    label: `${variant} CTR %`,
+    values: rows.map((row) => (row.impressions ? (100 * row.clicks) / row.impressions : null)),
+  }));
+  const minutes = Math.round(timeline.bucket_seconds / 60);
+  return h(
+    "figure",
+    { class: "over-time" },
+    timeLines(timeline.starts, series, { format: (value) => value.toFixed(1) }),
+    h("figcaption", { class: "muted" }, `Running CTR per variant, by ${minutes}-minute buckets`),
   );
 }
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agents.batching import BatchWindow
+from agents.runtime.batching import BatchWindow
 
 NOW = 1_700_000_000.0
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from mode.utils.queues import FlowControlEvent
 
-from agents.delivery import ROOM_SHARE, Readiness
+from agents.runtime.patches.delivery import ROOM_SHARE, Readiness
 
 TP = ("events", 0)
 QUEUE_SIZE = 100

@@ -6,8 +6,8 @@ from __future__ import annotations
 import gc
 import os
 
-from agents.heap import THRESHOLDS, release_freed, settle
-from tables.declare import MIB
+from agents.runtime.heap import THRESHOLDS, release_freed, settle
+from agents.runtime.tables import MIB
 
 
 def test_settle_freezes_the_heap_and_raises_the_thresholds() -> None:

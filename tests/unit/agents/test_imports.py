@@ -15,12 +15,12 @@ MODULES = (
     "agents.items",
     "agents.experiments",
     "agents.serving",
-    "agents.sizes",
+    "agents.runtime.sizes",
     "agents.worker",
 )
 PROBE = f"""
 import {", ".join(MODULES)}
-from agents import workarounds
+from agents.runtime.patches import fixes as workarounds
 assert not workarounds._applied, workarounds._applied
 """
 

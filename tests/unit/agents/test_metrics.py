@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Histogram
 
-from agents.metrics import LAG_BUCKETS, observe_all
+from agents.runtime.metrics import LAG_BUCKETS, observe_all
 
 
 def _samples(histogram: Histogram) -> list[tuple[str, dict[str, str], float]]:

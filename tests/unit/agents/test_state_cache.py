@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agents.state_cache import StateCache
+from agents.runtime.state_cache import StateCache
 
 
 def test_keeps_and_returns_the_written_state() -> None:

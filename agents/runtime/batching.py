@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from faust.types import EventT
-from mode.utils.aiter import aiter
 from mode.utils.futures import notify
+
+from agents.runtime.patches import access
 
 
 @dataclass
@@ -61,7 +62,7 @@ async def take_batches(
 
     stream.enable_acks = False
     stream.add_processor(add)
-    stream._enable_passive(aiter(stream.channel))
+    access.feed_passively(stream)
     try:
         while not stream.should_stop:
             await stream.wait_for_stopped(full, timeout=window.current_s)
@@ -79,7 +80,7 @@ async def take_batches(
                 full.clear()
                 consumed.set()
     finally:
-        stream._processors.remove(add)
+        access.remove_processor(stream, add)
 
 
 def _oldest(events: Sequence[EventT[Any]]) -> float | None:

@@ -1,4 +1,4 @@
-"""The Faust tables of streamrec, created on the app they are given (tables never import faust).
+"""The Faust tables of streamrec, created on the app they are given.
 
 Keyed tables use the producer's partitioner on raw keys, so a key's changelog partition is the
 partition of the topic that carries that key: agents may then write each key once per batch.
@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from agents.runtime.patches import access
 
 MIB = 1024 * 1024
 MEMTABLES_PER_DATABASE = 2
@@ -44,8 +46,7 @@ class Tables:
 def _raw_keys(table: Any) -> Any:
     # Changelog keys default to JSON (b'"u1"'), which the producer's partitioner hashes to a
     # different partition than the topic's raw key (b'u1'): keep them raw so they agree.
-    table.key_serializer = "raw"
-    table.changelog_topic = table._new_changelog_topic()
+    access.raw_changelog_keys(table)
     return table
 
 

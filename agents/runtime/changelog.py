@@ -18,6 +18,7 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from faust.types import TP
 
+from agents.runtime.patches import access
 from streamrec.kafka import record_batches
 
 Records = list[tuple[bytes, bytes | None]]
@@ -63,7 +64,7 @@ class PartitionQueue:
         if sent.cancelled() or sent.exception() is not None:
             log.error("changelog %s: records not written: %r", self.tp, sent.exception())
             return
-        if self.tp.partition in self.store._dbs:
+        if self.tp.partition in access.open_databases(self.store):
             self.store.set_persisted_offset(self.tp, sent.result().offset + count - 1)
 
 

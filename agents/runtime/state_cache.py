@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
-from agents.metrics import AGENT_CPU
+from agents.runtime.metrics import AGENT_CPU
 
 State = TypeVar("State")
 

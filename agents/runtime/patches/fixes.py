@@ -10,7 +10,7 @@ Each fix is applied once by `apply(settings)`; the first two have tests that fai
   Replays are harmless either way (the user gate drops a seen event_id); the rebalance test
   checks that each event is applied once across the group.
 - direct_delivery: faust-streaming's drain loop spends four tasks on every message; deliver
-  directly when nothing can make the delivery wait (agents/delivery.py).
+  directly when nothing can make the delivery wait (agents/runtime/patches/delivery.py).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from faust.transport import consumer as faust_consumer
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 
-from agents.delivery import patch_direct_delivery
+from agents.runtime.patches.delivery import patch_direct_delivery
 from streamrec.kafka import true_highwaters
 from streamrec.settings import Settings
 

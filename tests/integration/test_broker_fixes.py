@@ -8,8 +8,8 @@ from dataclasses import replace
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from agents import workarounds
 from agents.app import create_app
+from agents.runtime.patches import fixes as workarounds
 from streamrec.kafka import consumer, partitions_for, producer, true_highwaters
 from streamrec.settings import Settings
 

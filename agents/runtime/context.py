@@ -7,29 +7,26 @@ keeps every key in its partition's database and changelog.
 
 from __future__ import annotations
 
-import weakref
 from functools import lru_cache
 from typing import Any
 
 import orjson
-from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import murmur2
-from faust.streams import _current_event
 from faust.types import EventT
+
+from agents.runtime.patches import access
+from agents.runtime.transaction import Transaction
 
 PARTITION_CACHE_SIZE = 1 << 16
 
 
 def write(table: Any, key: str, value: Any, event: EventT[Any]) -> None:
     """Set `table[key] = value` (None deletes, leaving a tombstone) as if inside `event`."""
-    token = _current_event.set(weakref.ref(event))
-    try:
+    with access.inside_event(event):
         if value is None:
             table.pop(key, None)
         else:
             table[key] = value
-    finally:
-        _current_event.reset(token)
 
 
 @lru_cache(maxsize=PARTITION_CACHE_SIZE)
@@ -54,15 +51,10 @@ class SignalBatch:
         partition = partition_for(row[0], self.partitions)
         self.rows.setdefault(partition, []).append(row)
 
-    async def send(self, producer: AIOKafkaProducer, topic: str) -> int:
-        """Send the queued rows (one message per partition) and return how many were sent.
-
-        The messages go straight to the aiokafka producer under the app's (Faust's own send
-        costs more than the rows), so Faust's flush before a commit still covers them.
-        """
+    def emit(self, transaction: Transaction, topic: str) -> int:
+        """Emit the queued rows in `transaction` (one message per partition); return how many."""
         for partition, rows in self.rows.items():
-            key = str(rows[0][0]).encode()
-            await producer.send(topic, orjson.dumps(rows), key=key, partition=partition)
+            transaction.emit(topic, str(rows[0][0]), orjson.dumps(rows), partition)
         sent = sum(map(len, self.rows.values()))
         self.rows = {}
         return sent

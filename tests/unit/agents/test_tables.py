@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import faust
 
-from tables.declare import MEMTABLES_PER_DATABASE, MIB, declare, store_options
+from agents.runtime.tables import MEMTABLES_PER_DATABASE, MIB, declare, store_options
 
 
 def test_store_options_bound_memtables_and_block_cache() -> None:

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from agents.runtime.patches import access
+
 EVENTS_PROCESSED = Counter(
     "streamrec_events_processed_total", "Records applied by the actors", ["topic", "type"]
 )
@@ -40,7 +42,6 @@ def observe_all(histogram: Histogram, amounts: Sequence[float]) -> None:
     `observe` would (which takes a lock and walks the buckets for every amount)."""
     if not amounts:
         return
-    bounds = histogram._upper_bounds
-    for index, count in Tally(bisect_left(bounds, amount) for amount in amounts).items():
-        histogram._buckets[index].inc(count)
-    histogram._sum.inc(sum(amounts))
+    bounds = access.bucket_bounds(histogram)
+    counts = Tally(bisect_left(bounds, amount) for amount in amounts)
+    access.observe_counts(histogram, counts, sum(amounts))

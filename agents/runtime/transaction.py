@@ -1,0 +1,126 @@
+"""One transaction per batch: how an actor reads and changes tables and sends records.
+
+An actor decodes its batch, folds it through `get`, `put`, `delete` and `emit` without
+yielding to the event loop, and then awaits `commit`, which runs in numbered steps:
+1. the folds are done: what the batch changed is taken as it stands;
+2. RocksDB: one write batch per table partition;
+3. changelog: each table partition's records queued for its changelog partition, in order
+   (a consumer offset is committed only after they reach the producer, see `changelog`);
+4. forwarded records: what the batch emitted (item signals, dead letters, re-routed events).
+Keys are text and values JSON, as in every table of the worker. The stores behind a
+transaction are RocksDB tables in a worker (`agents.runtime.stores`) or dicts in tests
+(`agents.runtime.memory`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import orjson
+
+Records = dict[bytes, bytes | None]
+"""A partition's writes: encoded key to encoded value (None deletes)."""
+
+
+class TableStore(Protocol):
+    """The partitions of one table: read a key, write a batch, queue its changelog."""
+
+    def read(self, partition: int, key: bytes) -> bytes | None:
+        """The stored value of `key` in `partition` (None when absent)."""
+
+    def write(self, partition: int, records: Records) -> None:
+        """Apply `records` to `partition` at once."""
+
+    def log(self, partition: int, records: Records) -> None:
+        """Queue `records` for the changelog partition of `partition`."""
+
+
+class Outlet(Protocol):
+    """Where emitted records go."""
+
+    async def send(
+        self, topic: str, key: bytes | None, value: bytes, partition: int | None
+    ) -> None:
+        """Hand one record to the producer (None partition: the key's default partition)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Emitted:
+    """One record a batch sends when it commits."""
+
+    topic: str
+    key: bytes | None
+    value: bytes
+    partition: int | None = None
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """The tables (by name) and the outlet one worker's actors use."""
+
+    stores: Mapping[str, TableStore]
+    outlet: Outlet
+
+    def transaction(self) -> Transaction:
+        """A new, empty transaction over these stores."""
+        return Transaction(self)
+
+    def read(self, table: str, key: str, partition: int) -> Any:
+        """The decoded value of `key` outside any transaction (None when absent)."""
+        raw = self.stores[table].read(partition, key.encode())
+        return None if raw is None else orjson.loads(raw)
+
+
+@dataclass
+class Transaction:
+    """The reads, writes and sends of one batch; `commit` applies them in order."""
+
+    runtime: Runtime
+    writes: dict[str, dict[int, Records]] = field(default_factory=dict)
+    emitted: list[Emitted] = field(default_factory=list)
+
+    def get(self, table: str, key: str, partition: int) -> Any:
+        """The value of `key` as this transaction left it, else as stored (None when absent)."""
+        encoded = key.encode()
+        pending = self.writes.get(table, {}).get(partition)
+        if pending is not None and encoded in pending:
+            raw = pending[encoded]
+        else:
+            raw = self.runtime.stores[table].read(partition, encoded)
+        return None if raw is None else orjson.loads(raw)
+
+    def put(self, table: str, key: str, value: Any, partition: int) -> None:
+        """Set `table[key] = value` (None deletes, leaving a tombstone) in `partition`."""
+        encoded = None if value is None else orjson.dumps(value)
+        self.writes.setdefault(table, {}).setdefault(partition, {})[key.encode()] = encoded
+
+    def delete(self, table: str, key: str, partition: int) -> None:
+        """Delete `key` from `partition` (a tombstone in the changelog)."""
+        self.put(table, key, None, partition)
+
+    def emit(self, topic: str, key: str | None, value: bytes, partition: int | None = None) -> None:
+        """Send a record once the table changes are written."""
+        self.emitted.append(Emitted(topic, None if key is None else key.encode(), value, partition))
+
+    def __len__(self) -> int:
+        return sum(len(records) for parts in self.writes.values() for records in parts.values())
+
+    async def commit(self) -> int:
+        """Write, log and send what the batch did (see the module's steps); the keys written."""
+        writes, emitted = self.writes, self.emitted  # 1. the folds are done
+        self.writes, self.emitted = {}, []
+        written = sum(len(r) for parts in writes.values() for r in parts.values())
+        for table, parts in writes.items():  # 2. RocksDB, one write batch per partition
+            store = self.runtime.stores[table]
+            for partition, records in parts.items():
+                store.write(partition, records)
+        for table, parts in writes.items():  # 3. changelog, in order per partition
+            store = self.runtime.stores[table]
+            for partition, records in parts.items():
+                store.log(partition, records)
+        outlet = self.runtime.outlet
+        for record in emitted:  # 4. forwarded records
+            await outlet.send(record.topic, record.key, record.value, record.partition)
+        return written
