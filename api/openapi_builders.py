@@ -43,7 +43,11 @@ def operation(
 ) -> dict[str, Any]:
     """One operation: role, success response (with the links to the operations its ids lead
     to), error responses, parameters and body."""
-    statuses = sorted({*errors, *(GUARDED if role else ()), *((400, 408, 422) if body else ())})
+    # A path parameter holding "/" (sent as %2F) matches no route: the router answers 404.
+    routed = (404,) if any(p["in"] == "path" for p in params or []) else ()
+    statuses = sorted(
+        {*errors, *routed, *(GUARDED if role else ()), *((400, 408, 422) if body else ())}
+    )
     success = json_content(ok[1], "Success")
     if links:
         success["links"] = links

@@ -3,10 +3,13 @@
 An actor decodes its batch, folds it through `get`, `put`, `delete` and `emit` without
 yielding to the event loop, and then awaits `commit`, which runs in numbered steps:
 1. the folds are done: what the batch changed is taken as it stands;
-2. RocksDB: one write batch per table partition;
-3. changelog: each table partition's records queued for its changelog partition, in order
-   (a consumer offset is committed only after they reach the producer, see `changelog`);
-4. forwarded records: what the batch emitted (item signals, dead letters, re-routed events).
+2. forwarded records: what the batch emitted (item signals, dead letters, re-routed events),
+   sent and acknowledged by the broker before any table write, because the writes mark the
+   batch's events applied: a worker killed after writing them but before its item signals left
+   would drop the replayed events as duplicates and the item counters would never see them;
+3. RocksDB: one write batch per table partition;
+4. changelog: each table partition's records queued for its changelog partition, in order
+   (a consumer offset is committed only after they reach the producer, see `changelog`).
 Keys are text and values JSON, as in every table of the worker. The stores behind a
 transaction are RocksDB tables in a worker (`agents.runtime.stores`) or dicts in tests
 (`agents.runtime.memory`).
@@ -14,7 +17,7 @@ transaction are RocksDB tables in a worker (`agents.runtime.stores`) or dicts in
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -42,8 +45,9 @@ class Outlet(Protocol):
 
     async def send(
         self, topic: str, key: bytes | None, value: bytes, partition: int | None
-    ) -> None:
-        """Hand one record to the producer (None partition: the key's default partition)."""
+    ) -> Awaitable[Any]:
+        """Hand one record to the producer (None partition: the key's default partition);
+        awaiting the result waits until the broker has it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +105,7 @@ class Transaction:
         self.put(table, key, None, partition)
 
     def emit(self, topic: str, key: str | None, value: bytes, partition: int | None = None) -> None:
-        """Send a record once the table changes are written."""
+        """Send a record when the transaction commits, before its table changes are written."""
         self.emitted.append(Emitted(topic, None if key is None else key.encode(), value, partition))
 
     def __len__(self) -> int:
@@ -112,15 +116,16 @@ class Transaction:
         writes, emitted = self.writes, self.emitted  # 1. the folds are done
         self.writes, self.emitted = {}, []
         written = sum(len(r) for parts in writes.values() for r in parts.values())
-        for table, parts in writes.items():  # 2. RocksDB, one write batch per partition
+        outlet = self.runtime.outlet
+        sent = [await outlet.send(r.topic, r.key, r.value, r.partition) for r in emitted]
+        for delivery in sent:  # 2. forwarded records, acknowledged
+            await delivery
+        for table, parts in writes.items():  # 3. RocksDB, one write batch per partition
             store = self.runtime.stores[table]
             for partition, records in parts.items():
                 store.write(partition, records)
-        for table, parts in writes.items():  # 3. changelog, in order per partition
+        for table, parts in writes.items():  # 4. changelog, in order per partition
             store = self.runtime.stores[table]
             for partition, records in parts.items():
                 store.log(partition, records)
-        outlet = self.runtime.outlet
-        for record in emitted:  # 4. forwarded records
-            await outlet.send(record.topic, record.key, record.value, record.partition)
         return written

@@ -25,7 +25,7 @@ BAD_IDS: tuple[Any, ...] = (
     "a\x00b",
     "x" * 300,
 )
-BAD_TIMES: tuple[Any, ...] = ("yesterday", [T0], {"t": T0}, True, -5, "")
+BAD_TIMES: tuple[Any, ...] = ("yesterday", [T0], {"t": T0}, True, -5, 1e300, "")
 BAD_TEXT: tuple[Any, ...] = (12, ["x"], {"x": 1}, "a\x00b", "a\ud800", "t" * 2000)
 BAD_VERSIONS: tuple[Any, ...] = (2, "1", True, None)
 # Fields of each topic's record and values each must refuse.

@@ -20,6 +20,10 @@ from tests.integration.workers import Worker, module_settings, start_worker
 pytestmark = [pytest.mark.integration, pytest.mark.chaos]
 SECRET = "chaos-fuzz-secret-0123456789abcdef0123456789"
 MIN_CASES, MAX_RUNS, RUN_S = 1000, 8, 20
+# Writes answer 202 and reach the tables through Kafka a few milliseconds later, so an item is
+# not found right after its 202 nor gone right after its delete's: these two checks expect
+# synchronous writes.
+ASYNC_WRITES = "ensure_resource_availability,use_after_free"
 # A variant's model version must be in the registry (422 naming the variant), which no JSON
 # Schema can say: a schema-valid experiment naming an unknown version is rightly refused.
 CONFIG = """
@@ -58,7 +62,8 @@ def stateful_run(worker: Worker, folder: Path, seed: int) -> dict[str, Any]:
     report = folder / f"report-{seed}.json"
     command = [
         *("--config-file", str(config), "run", f"{worker.url}/openapi.json"),
-        *("--phases", "stateful", "--checks", "all", "--seed", str(seed), "--workers", "1"),
+        *("--phases", "stateful", "--checks", "all", "--exclude-checks", ASYNC_WRITES),
+        *("--seed", str(seed), "--workers", "1"),
         *("--max-examples", "1000", "--max-time", str(RUN_S), "--no-color"),
         *("--header", f"Authorization: Bearer {token}"),
         *("--report", "json", "--report-json-path", str(report)),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
 
@@ -170,7 +171,7 @@ def test_impressions_tally_arms_and_send_impression_signals() -> None:
     assert rows == [["i1", impression_signal_id("r1", "i1"), "impression", NOW, 1]]
 
 
-def test_commit_writes_tables_before_it_sends_anything() -> None:
+def test_commit_has_its_records_acknowledged_before_it_writes_any_table() -> None:
     order: list[str] = []
 
     class Watching(MemoryStore):
@@ -185,9 +186,13 @@ def test_commit_writes_tables_before_it_sends_anything() -> None:
     class Sending(MemoryOutlet):
         async def send(
             self, topic: str, key: bytes | None, value: bytes, partition: int | None
-        ) -> None:
+        ) -> Awaitable[Any]:
             order.append("send")
             await super().send(topic, key, value, partition)
+            return acknowledged()
+
+    async def acknowledged() -> None:
+        order.append("acknowledged")
 
     runtime = Runtime({"t": Watching()}, Sending())
     transaction = runtime.transaction()
@@ -195,7 +200,7 @@ def test_commit_writes_tables_before_it_sends_anything() -> None:
     transaction.put("t", "k", {"a": 1}, 0)
     assert transaction.get("t", "k", 0) == {"a": 1}
     assert asyncio.run(transaction.commit()) == 1
-    assert order == ["write", "log", "send"]
+    assert order == ["send", "acknowledged", "write", "log"]
     assert runtime.read("t", "k", 0) == {"a": 1}
 
 
