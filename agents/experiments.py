@@ -61,4 +61,5 @@ def install(worker: Worker, tallies: Tallies) -> None:
     async def tally_experiments(stream: Any) -> None:
         """Each served page: impressions for item arms, exposure for its experiments' variants."""
         async for batch in take_batches(stream, BATCH_SIZE, BatchWindow()):
-            await apply_impressions(worker.runtime, partitions, tallies, list(batch))
+            async with tallies.lock:
+                await apply_impressions(worker.runtime, partitions, tallies, list(batch))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import Counter
 from collections.abc import Mapping
@@ -53,9 +52,9 @@ class UserActors:
         self.limits = InputLimits(settings.rating_min, settings.rating_max, settings.max_future_s)
         """Ratings outside the configured scale are dead-lettered (times are not: the log is
         history)."""
-        self.lock = asyncio.Lock()
+        self.lock = tallies.lock
         """Held while a batch or a command reads and writes user tables, so an erase is never
-        undone."""
+        undone; the impression actor holds it too (both change the tallies)."""
         self.states = StateCache[UserState](settings.state_cache_size)
 
     def partition(self, key: str) -> int:

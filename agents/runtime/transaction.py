@@ -6,7 +6,9 @@ yielding to the event loop, and then awaits `commit`, which runs in numbered ste
 2. forwarded records: what the batch emitted (item signals, dead letters, re-routed events),
    sent and acknowledged by the broker before any table write, because the writes mark the
    batch's events applied: a worker killed after writing them but before its item signals left
-   would drop the replayed events as duplicates and the item counters would never see them;
+   would drop the replayed events as duplicates and the item counters would never see them
+   (the transaction yields here: actors whose transactions change the same keys hold a shared
+   lock around their batches, see `agents.tallies`);
 3. RocksDB: one write batch per table partition;
 4. changelog: each table partition's records queued for its changelog partition, in order
    (a consumer offset is committed only after they reach the producer, see `changelog`).
