@@ -8,6 +8,7 @@ from typing import Any
 
 import faust
 
+from agents.keys import KEY_SERIALIZER
 from agents.runtime.stores import faust_runtime
 from agents.runtime.tables import Tables, declare, store_options
 from agents.runtime.transaction import Runtime
@@ -63,19 +64,21 @@ class Topics:
 
 
 def declare_topics(app: faust.App, settings: Settings) -> Topics:
-    """Declare every topic on `app`; values stay raw bytes (the actors decode them)."""
+    """Declare every topic on `app`; values stay raw bytes (the actors decode them), keys are
+    text that never fails to decode (the actors check them)."""
 
-    def keyed(name: str, internal: bool = False) -> Any:
+    def keyed(name: str, internal: bool = False, partitions: int = settings.partitions) -> Any:
         return app.topic(
             name,
             key_type=str,
+            key_serializer=KEY_SERIALIZER,
             value_serializer="raw",
-            partitions=settings.partitions,
+            partitions=partitions,
             internal=internal,
         )
 
     def single(name: str) -> Any:
-        return app.topic(name, key_type=str, value_serializer="raw", partitions=1)
+        return keyed(name, partitions=1)
 
     return Topics(
         events=keyed(names.EVENTS),

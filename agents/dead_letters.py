@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from typing import Any
 
+import orjson
 from faust.types import EventT
 
 from agents.runtime.metrics import DEAD_LETTERS
@@ -15,13 +15,23 @@ from schemas.records import DeadLetter
 from streamrec import topics
 
 log = logging.getLogger(__name__)
+MAX_RECORD_BYTES = 256 * 1024
+"""No input record is larger (a page of impressions with its shadow pages is tens of KiB)."""
+MAX_PAYLOAD_CHARS = 10_000
+MAX_REASON_CHARS = 1_000
 
 
 def decode_json(raw: Any) -> Any:
-    """Parse a raw message value as JSON (bytes or str); ValueError when it is not."""
+    """Parse a raw message value as strict JSON (no lone surrogates, no NaN); ValueError when it
+    is empty, larger than MAX_RECORD_BYTES or not JSON."""
     if raw is None:
         raise ValueError("record: empty value")
-    return json.loads(raw)
+    if len(raw) > MAX_RECORD_BYTES:
+        raise ValueError(f"record: {len(raw)} bytes, more than the {MAX_RECORD_BYTES} allowed")
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        raise ValueError(f"record: not JSON ({error})") from None
 
 
 def dead_letter(event: EventT[Any], reason: str) -> DeadLetter:
@@ -37,8 +47,8 @@ def dead_letter(event: EventT[Any], reason: str) -> DeadLetter:
         source_topic=message.topic,
         partition=message.partition,
         offset=message.offset,
-        reason=reason,
-        payload=payload[:10_000],
+        reason=reason[:MAX_REASON_CHARS],
+        payload=payload[:MAX_PAYLOAD_CHARS],
         timestamp=time.time(),
     )
 

@@ -67,7 +67,7 @@ class ExperimentFeed:
             log.info("experiments loaded: %d", len(self.view.book.experiments))
 
     async def _apply(self, models: ModelHolder, partition: int, record: Any) -> None:
-        key = record.key.decode() if record.key is not None else ""
+        key = record.key.decode("utf-8", "replace") if record.key is not None else ""
         if record.value is not None:
             await _load_models(models, record.value)
         await self.view.apply(partition, record.offset, key, record.value)

@@ -9,13 +9,15 @@ from faust.types import EventT
 
 from agents.app import Worker
 from agents.dead_letters import decode_json, emit_dead_letter
+from agents.keys import check_key
 from agents.runtime.batching import BatchWindow, take_batches
 from agents.runtime.context import SignalBatch
 from agents.runtime.metrics import EVENTS_PROCESSED
 from agents.runtime.transaction import Runtime
 from agents.tallies import Tallies
-from schemas.records import Impression
+from schemas.validate_impression import parse_impression
 from streamrec import topics
+from streamrec.errors import InvalidRecord
 
 BATCH_SIZE = 1000
 
@@ -33,9 +35,12 @@ async def apply_impressions(
     impressions = []
     for event in batch:
         try:
-            impressions.append(Impression.from_data(decode_json(event.value)))
-        except (ValueError, KeyError, TypeError) as error:
-            emit_dead_letter(transaction, event, f"impression: {error!r}")
+            impression = parse_impression(decode_json(event.value))
+            check_key(event.key, impression.user_id, "user_id")
+        except (ValueError, InvalidRecord) as error:
+            emit_dead_letter(transaction, event, str(error))
+            continue
+        impressions.append(impression)
     tallies.impressions(transaction, impressions)
     signals = SignalBatch(partitions)
     for impression in impressions:
@@ -56,4 +61,5 @@ def install(worker: Worker, tallies: Tallies) -> None:
     async def tally_experiments(stream: Any) -> None:
         """Each served page: impressions for item arms, exposure for its experiments' variants."""
         async for batch in take_batches(stream, BATCH_SIZE, BatchWindow()):
-            await apply_impressions(worker.runtime, partitions, tallies, list(batch))
+            async with tallies.lock:
+                await apply_impressions(worker.runtime, partitions, tallies, list(batch))

@@ -12,12 +12,13 @@ from faust.types import EventT
 from agents.app import Worker
 from agents.dead_letters import decode_json, emit_dead_letter, send_dead_letter
 from agents.invalidation import Invalidator
+from agents.keys import check_key
 from agents.runtime.context import partition_for, write
 from agents.runtime.metrics import EVENTS_PROCESSED
 from agents.runtime.state_cache import StateCache, apply_batch, clear_on_rebalance
 from agents.runtime.tables import ITEM_STATE
 from agents.runtime.transaction import Runtime, Transaction
-from schemas.validate import parse_item
+from schemas.validate import parse_catalog_record
 from streamrec import topics
 from streamrec.errors import InvalidRecord
 from tables.catalog import CatalogEntry, apply_upsert
@@ -145,9 +146,11 @@ def install(worker: Worker, invalidator: Invalidator) -> ItemActors:
     async def maintain_catalog(stream: Any) -> None:
         """Catalog upserts into a table every worker reads; a null value deletes (tombstone)."""
         async for event in stream.events():
-            item_id = event.key
             try:
-                upsert = None if event.value is None else parse_item(decode_json(event.value))
+                upsert = (
+                    None if event.value is None else parse_catalog_record(decode_json(event.value))
+                )
+                item_id = check_key(event.key, upsert.item_id if upsert else None, "item_id")
             except (ValueError, InvalidRecord) as error:
                 await send_dead_letter(worker.runtime, event, str(error))
                 continue

@@ -9,6 +9,7 @@ partition are written and logged together with the batch's other writes.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any, cast
@@ -74,6 +75,10 @@ class Tallies:
         self.experiments = experiments
         self.owned_partitions = owned_partitions
         """The user-keyed partitions this worker owns now (NotReady while they move)."""
+        self.lock = asyncio.Lock()
+        """Held by the user and impression actors around a batch: both change tallies, and a
+        transaction yields (while its records are acknowledged) between its reads and its
+        writes, so two of them over the same tallies would lose one's changes."""
 
     def impressions(self, transaction: Transaction, impressions: Iterable[Impression]) -> None:
         """Fold served pages into their arms' tallies (a request id already seen is dropped)."""

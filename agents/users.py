@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import orjson
 from faust.types import EventT
 
 from agents.app import Worker
 from agents.dead_letters import decode_json, emit_dead_letter, send_dead_letter
 from agents.feeds import CatalogFeed
 from agents.invalidation import Invalidator
+from agents.keys import check_key
 from agents.runtime.batching import BatchWindow, take_batches
 from agents.runtime.context import SignalBatch, partition_for
 from agents.runtime.metrics import APPLY_LAG, DUPLICATES_DROPPED, EVENTS_PROCESSED, observe_all
@@ -44,12 +43,6 @@ def event_signal(event: Event) -> list[Any]:
     return [event.item_id, event.event_id, event.type, event.timestamp, 1]
 
 
-def _loads(raw: Any) -> Any:
-    if raw is None:
-        raise ValueError("record: empty value")
-    return orjson.loads(raw)
-
-
 class UserActors:
     """What the user actors share on one worker: its tables, decoded states and the lock."""
 
@@ -69,9 +62,9 @@ class UserActors:
         self.limits = InputLimits(settings.rating_min, settings.rating_max, settings.max_future_s)
         """Ratings outside the configured scale are dead-lettered (times are not: the log is
         history)."""
-        self.lock = asyncio.Lock()
+        self.lock = tallies.lock
         """Held while a batch or a command reads and writes user tables, so an erase is never
-        undone."""
+        undone; the impression actor holds it too (both change the tallies)."""
         self.states = StateCache[UserState](settings.state_cache_size)
 
     def partition(self, key: str) -> int:
@@ -148,7 +141,7 @@ class Outbox:
     def decode(self, event: EventT[Any]) -> Event | None:
         """The event's interaction; None (and queued to go elsewhere) when invalid or misrouted."""
         try:
-            interaction = parse_event(_loads(event.value), self.actors.limits)
+            interaction = parse_event(decode_json(event.value), self.actors.limits)
         except (ValueError, InvalidRecord) as error:
             emit_dead_letter(self.transaction, event, str(error))
             return None
@@ -248,6 +241,7 @@ def install(
         async for event in stream.events():
             try:
                 command = parse_user_command(decode_json(event.value))
+                check_key(event.key, command.user_id, "user_id")
             except (ValueError, InvalidRecord) as error:
                 await send_dead_letter(worker.runtime, event, str(error))
                 continue

@@ -8,6 +8,7 @@ from api.openapi_builders import (
     ACCEPTED,
     COUNT,
     EVENTS_BODY,
+    event_links,
     operation,
     path_param,
     query_param,
@@ -172,6 +173,7 @@ def build_spec(limits: InputLimits = DEFAULT_LIMITS) -> dict[str, Any]:
                     (202, ACCEPTED),
                     (503,),
                     body=EVENTS_BODY,
+                    links=event_links(),
                 )
             },
             **item_paths(),

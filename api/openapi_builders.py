@@ -39,20 +39,40 @@ def operation(
     errors: tuple[int, ...] = (),
     params: list[dict[str, Any]] | None = None,
     body: Schema | None = None,
+    links: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """One operation: role, success response, error responses, parameters and body."""
-    statuses = sorted({*errors, *(GUARDED if role else ()), *((400, 408, 422) if body else ())})
+    """One operation: role, success response (with the links to the operations its ids lead
+    to), error responses, parameters and body."""
+    # A path parameter holding "/" (sent as %2F) matches no route: the router answers 404.
+    routed = (404,) if any(p["in"] == "path" for p in params or []) else ()
+    statuses = sorted(
+        {*errors, *routed, *(GUARDED if role else ()), *((400, 408, 422) if body else ())}
+    )
+    success = json_content(ok[1], "Success")
+    if links:
+        success["links"] = links
     spec: dict[str, Any] = {
         "summary": summary,
         "description": f"Role: {role}." if role else "No authentication.",
         "parameters": params or [],
-        "responses": {str(ok[0]): json_content(ok[1], "Success"), **error_responses(*statuses)},
+        "responses": {str(ok[0]): success, **error_responses(*statuses)},
     }
     if body is not None:
         spec["requestBody"] = {"required": True, "content": {JSON: {"schema": body}}}
     if role is None:
         spec["security"] = []
     return spec
+
+
+def link(method: str, path: str, description: str, **parameters: str) -> dict[str, Any]:
+    """An OpenAPI link to the operation `method path`, its parameters taken from the request
+    (runtime expressions such as `$request.body#/user_id`)."""
+    pointer = path.replace("~", "~0").replace("/", "~1")
+    return {
+        "operationRef": f"#/paths/{pointer}/{method}",
+        "description": description,
+        "parameters": parameters,
+    }
 
 
 def path_param(name: str, description: str) -> dict[str, Any]:
@@ -117,3 +137,26 @@ STATUS: Schema = {
         "reasons": {"type": "array", "items": {"type": "string"}},
     },
 }
+
+
+def item_links(item_id: str) -> dict[str, Any]:
+    """Links from a write naming an item (`item_id`: a runtime expression) to its routes."""
+    item, similar = "/v1/items/{item_id}", "/v1/items/{item_id}/similar"
+    return {
+        "GetItem": link("get", item, "the item's row and counters", item_id=item_id),
+        "PatchItem": link("patch", item, "change some fields of the item", item_id=item_id),
+        "DeleteItem": link("delete", item, "delete the item", item_id=item_id),
+        "SimilarItems": link("get", similar, "items similar to it", item_id=item_id),
+    }
+
+
+def event_links() -> dict[str, Any]:
+    """Links from a posted event to its user's and its item's routes (one event, not a batch)."""
+    user = "$request.body#/user_id"
+    return {
+        "History": link("get", "/v1/users/{user_id}/history", "the user's history", user_id=user),
+        "Recommendations": link("get", "/v1/recommendations", "the user's page", user_id=user),
+        "Consent": link("put", "/v1/users/{user_id}/consent", "opt the user out", user_id=user),
+        "Erase": link("delete", "/v1/users/{user_id}", "erase the user", user_id=user),
+        "Item": item_links("$request.body#/item_id")["GetItem"],
+    }

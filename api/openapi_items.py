@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.openapi_builders import ACCEPTED, COUNT, ITEMS_BODY, operation, path_param
+from api.openapi_builders import ACCEPTED, COUNT, ITEMS_BODY, item_links, operation, path_param
 from api.openapi_schemas import listing, ref
 
 
@@ -14,7 +14,12 @@ def item_paths() -> dict[str, Any]:
     return {
         "/v1/items": {
             "post": operation(
-                "Upsert a batch of items", "writer", (202, ACCEPTED), (503,), body=ITEMS_BODY
+                "Upsert a batch of items",
+                "writer",
+                (202, ACCEPTED),
+                (503,),
+                body=ITEMS_BODY,
+                links=item_links("$request.body#/item_id"),
             )
         },
         "/v1/items/{item_id}": {
@@ -43,6 +48,7 @@ def item_paths() -> dict[str, Any]:
                 (503,),
                 [item_id],
                 body=ref("ItemBody"),
+                links=item_links("$request.path.item_id"),
             ),
             "patch": operation(
                 "Change the fields given of a catalog item",

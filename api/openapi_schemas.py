@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from schemas.records import EVENT_TYPES
-from schemas.times import DEFAULT_LIMITS, InputLimits
+from schemas.times import DEFAULT_LIMITS, MAX_EPOCH, InputLimits
 from schemas.validate import CONTEXT_KEYS, MAX_ID_LENGTH, MAX_TEXT_LENGTH
 
 Schema = dict[str, Any]
@@ -27,9 +27,9 @@ ID_OR_NUMBER: Schema = {"anyOf": [ID, {"type": "integer"}]}
 TIMESTAMP: Schema = {
     "description": "ISO-8601 text or epoch seconds or milliseconds (UTC)",
     "anyOf": [
-        {"type": "number", "minimum": 0},
+        {"type": "number", "minimum": 0, "exclusiveMaximum": MAX_EPOCH},
         {"type": "string", "format": "date-time"},
-        {**NUMERIC_TEXT, "pattern": r"^[ ]*[+]?([0-9]+[.]?[0-9]*|[.][0-9]+)[ ]*$"},
+        {**NUMERIC_TEXT, "pattern": r"^[ ]*[+]?0*([0-9]{1,15}[.]?[0-9]*|[.][0-9]+)[ ]*$"},
     ],
 }
 NUMBER_OR_TEXT: Schema = {

@@ -13,18 +13,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import tempfile
 import time
 import uuid
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import dataclass, field
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from cli.embedded_broker import free_port, start_broker
+from bench.bench_worker import bench_worker
 from streamrec.settings import Settings
-from tests.integration.workers import Worker, start_worker
+from tests.integration.workers import Worker
 
 POLL_S = 0.005
 PAGE_POLL_S = 0.02
@@ -197,46 +195,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--trials", type=int, default=200)
     args = parser.parse_args()
-    broker = start_broker()
-    worker = None
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            settings = Settings(
-                broker=broker.url,
-                partitions=8,
-                redis_url="redis://127.0.0.1:6379/0",
-                app_id=f"fresh-{uuid.uuid4().hex[:6]}",
-                api_port=free_port(),
-                # The trials poll every 5 ms, above one client's default allowance.
-                rate_limit_burst=100_000,
-                rate_limit_per_s=100_000.0,
-            )
-            worker = start_worker(
-                replace(settings, registry=Path(tmp) / "registry"), Path(tmp) / "worker"
-            )
-            worker.wait_ready()
-            floor = asyncio.run(broker_round_trips(settings, args.trials))
-            series = asyncio.run(measure(worker, args.trials))
-            worker.stop()
-        print(f"trials: {args.trials}, poll every {POLL_S * 1000:.0f} ms")
-        base = report("baseline: broker produce → consume", floor)
-        history_p99 = report("POST → history shows the event", series.seen)
-        gone_p99 = report("POST → purchased item gone from recommendations", series.gone)
-        direct_p99 = report("POST → gone, pages asked right after the 202", series.direct)
-        print(
-            f"first page after the 202 already without the item: "
-            f"{series.first_page_right}/{args.trials}"
-        )
-        verdict = "met" if direct_p99 < 0.2 else "NOT met"
-        print(
-            f"ratio p99 next page/broker floor: {direct_p99 / base:.1f}x; target (the next page "
-            f"after the 202 lacks the item) p99 < 200 ms: {verdict}; after the state shows it: "
-            f"p99 {gone_p99 * 1000:.0f} ms (history p99 {history_p99 * 1000:.0f} ms)"
-        )
-    finally:
-        if worker is not None:
-            worker.stop()
-        broker.stop()
+    with bench_worker("fresh") as worker:
+        floor = asyncio.run(broker_round_trips(worker.settings, args.trials))
+        series = asyncio.run(measure(worker, args.trials))
+    print(f"trials: {args.trials}, poll every {POLL_S * 1000:.0f} ms")
+    base = report("baseline: broker produce → consume", floor)
+    history_p99 = report("POST → history shows the event", series.seen)
+    gone_p99 = report("POST → purchased item gone from recommendations", series.gone)
+    direct_p99 = report("POST → gone, pages asked right after the 202", series.direct)
+    print(
+        f"first page after the 202 already without the item: "
+        f"{series.first_page_right}/{args.trials}"
+    )
+    verdict = "met" if direct_p99 < 0.2 else "NOT met"
+    print(
+        f"ratio p99 next page/broker floor: {direct_p99 / base:.1f}x; target (the next page "
+        f"after the 202 lacks the item) p99 < 200 ms: {verdict}; after the state shows it: "
+        f"p99 {gone_p99 * 1000:.0f} ms (history p99 {history_p99 * 1000:.0f} ms)"
+    )
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import polars as pl
 
 from schemas.records import EVENT_TYPES, SCHEMA_VERSION
 from schemas.text import CONTROL_CHARACTERS, TEXT_RULE
-from schemas.times import TIME_RULE, InputLimits, parse_timestamp
+from schemas.times import EPOCH_RULE, TIME_RULE, InputLimits, parse_timestamp
 from schemas.validate import CONTEXT_KEYS, MAX_ID_LENGTH
 from streamrec.errors import InvalidRecord
 
@@ -39,7 +39,7 @@ def _id_checks(column: str) -> list[Rule]:
 
 
 def _seconds(value: float | str) -> float | None:
-    """Epoch seconds of one cell; NaN when negative or not finite, None when unreadable."""
+    """Epoch seconds of one cell; NaN when out of range or not finite, None when unreadable."""
     try:
         return parse_timestamp(value)
     except InvalidRecord as error:
@@ -76,7 +76,7 @@ def _time_rules(limits: InputLimits, now: float) -> list[Rule]:
         (pl.col("__ts").is_null(), f"timestamp: {TIME_RULE}"),
         (
             ~pl.col("__ts").is_finite() | (pl.col("__ts") < 0),
-            "timestamp: must be a finite, non-negative epoch time",
+            f"timestamp: {EPOCH_RULE}",
         ),
         (
             pl.col("__ts") > now + limits.max_future_s,

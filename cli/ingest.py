@@ -20,7 +20,7 @@ import polars as pl
 
 from cli.event_rules import ROW, event_records, event_rules, normalise_events, reason
 from schemas.times import DEFAULT_LIMITS, InputLimits
-from schemas.validate import CONTEXT_KEYS, parse_item
+from schemas.validate import EVENT_ONLY, ITEM_ONLY, parse_item
 from streamrec.errors import InvalidRecord, RecsysError
 from streamrec.topics import EVENTS, ITEMS
 
@@ -33,10 +33,6 @@ FORMATS = {
     ".pq": "parquet",
 }
 
-ITEM_ONLY = frozenset({"title", "category", "tags", "price", "in_stock", "created_at"})
-EVENT_ONLY = frozenset(
-    {"event_id", "user_id", "type", "timestamp", "value", "context", *CONTEXT_KEYS}
-)
 FOREIGN_COLUMNS = {EVENTS: ITEM_ONLY, ITEMS: EVENT_ONLY}
 
 

@@ -12,6 +12,10 @@ from streamrec.errors import InvalidRecord
 # Epoch values at or above this are milliseconds (it is 2286-11-20 in seconds).
 MILLIS_THRESHOLD = 10_000_000_000
 TIME_RULE = "must be ISO-8601 text or epoch seconds or milliseconds"
+MAX_EPOCH = 1e15
+"""Epoch values (seconds or milliseconds) must stay below it: larger ones are no time a record
+can hold (they overflow the integer buckets of the item counters)."""
+EPOCH_RULE = "must be a finite, non-negative epoch time below 10^15"
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +70,8 @@ def not_too_far_ahead(seconds: float, now: float, limits: InputLimits, field: st
 
 
 def _epoch(value: float, field: str) -> float:
-    if not math.isfinite(value) or value < 0:
-        raise InvalidRecord(field, "must be a finite, non-negative epoch time")
+    if not math.isfinite(value) or not 0 <= value < MAX_EPOCH:
+        raise InvalidRecord(field, EPOCH_RULE)
     return epoch_seconds(value)
 
 

@@ -28,6 +28,10 @@ from streamrec.errors import InvalidRecord
 MAX_ID_LENGTH = 256
 MAX_TEXT_LENGTH = 1024
 CONTEXT_KEYS = ("session_id", "request_id", "device")
+ITEM_ONLY = frozenset({"title", "category", "tags", "price", "in_stock", "created_at"})
+EVENT_ONLY = frozenset(
+    {"event_id", "user_id", "type", "timestamp", "value", "context", *CONTEXT_KEYS}
+)
 
 
 def require_id(raw: Mapping[str, Any], field: str) -> str:
@@ -89,14 +93,16 @@ def _context(raw: Mapping[str, Any]) -> dict[str, str] | None:
     return context or None
 
 
-def _schema_version(raw: Mapping[str, Any]) -> int:
+def schema_version(raw: Mapping[str, Any]) -> int:
+    """The record's schema version, which must be the current one."""
     version = raw.get("schema_version", SCHEMA_VERSION)
     if isinstance(version, bool) or version != SCHEMA_VERSION:
         raise InvalidRecord("schema_version", f"must be {SCHEMA_VERSION}")
     return SCHEMA_VERSION
 
 
-def _require_mapping(raw: Any) -> Mapping[str, Any]:
+def require_mapping(raw: Any) -> Mapping[str, Any]:
+    """`raw` as a mapping, or InvalidRecord when it is not a JSON object."""
     if not isinstance(raw, Mapping):
         raise InvalidRecord("record", "must be a JSON object")
     return raw
@@ -119,7 +125,7 @@ def validate_interaction(
 ) -> ValidEvent:
     """Validate a raw event; a missing `event_id` is generated. With `received_at` (HTTP), a
     missing timestamp is the receive time and times too far past it are refused."""
-    raw = _require_mapping(raw)
+    raw = require_mapping(raw)
     missing_id = raw.get("event_id") in (None, "")
     event_id = str(uuid.uuid4()) if missing_id else require_id(raw, "event_id")
     user_id = require_id(raw, "user_id")
@@ -132,7 +138,7 @@ def validate_interaction(
     if event_type == "rating":
         _check_rating(value, limits)
     context = _context(raw)
-    _schema_version(raw)
+    schema_version(raw)
     return ValidEvent(event_id, user_id, item_id, event_type, timestamp, value, context)
 
 
@@ -199,7 +205,7 @@ def _in_stock(raw: Mapping[str, Any]) -> bool:
 
 def parse_item(raw: Any) -> ItemUpsert:
     """Validate a raw catalog upsert."""
-    raw = _require_mapping(raw)
+    raw = require_mapping(raw)
     price = _optional_number(raw, "price")
     if price is not None and price < 0:
         raise InvalidRecord("price", "must not be negative")
@@ -212,13 +218,23 @@ def parse_item(raw: Any) -> ItemUpsert:
         price=price,
         in_stock=_in_stock(raw),
         created_at=None if created in (None, "") else parse_timestamp(created, "created_at"),
-        schema_version=_schema_version(raw),
+        schema_version=schema_version(raw),
     )
+
+
+def parse_catalog_record(raw: Any) -> ItemUpsert:
+    """Validate a record of the `items` topic: an upsert that carries no event's fields (an
+    event sent to `items` would otherwise blank the catalog row of its item)."""
+    raw = require_mapping(raw)
+    foreign = sorted(EVENT_ONLY.intersection(raw))
+    if foreign:
+        raise InvalidRecord(foreign[0], "belongs to events records, not items")
+    return parse_item(raw)
 
 
 def parse_user_command(raw: Any) -> UserCommand:
     """Validate a raw consent change or erasure."""
-    raw = _require_mapping(raw)
+    raw = require_mapping(raw)
     command = raw.get("command")
     if command not in USER_COMMANDS:
         raise InvalidRecord("command", f"must be one of {', '.join(USER_COMMANDS)}")
@@ -227,5 +243,5 @@ def parse_user_command(raw: Any) -> UserCommand:
         user_id=require_id(raw, "user_id"),
         command=command,
         timestamp=time.time() if stamp is None else parse_timestamp(stamp),
-        schema_version=_schema_version(raw),
+        schema_version=schema_version(raw),
     )

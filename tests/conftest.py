@@ -84,6 +84,8 @@ def with_env(settings: Settings) -> dict[str, str]:
         ("STREAMREC_EXPLORATION_SLOTS", str(settings.exploration_slots)),
         ("STREAMREC_ITEM_SUMMARIES", "on" if settings.item_summaries else "off"),
         ("STREAMREC_POOLS_MAX_AGE_S", str(settings.pools_max_age_s)),
+        ("STREAMREC_REDIS_BACKOFF_S", str(settings.redis_backoff_s)),
+        ("STREAMREC_MAX_FUTURE_S", str(settings.max_future_s)),
     ):
         env[name] = value
     return env

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import asyncio
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,9 +56,12 @@ class MemoryOutlet:
 
     async def send(
         self, topic: str, key: bytes | None, value: bytes, partition: int | None
-    ) -> None:
-        """Remember the record."""
+    ) -> Awaitable[Any]:
+        """Remember the record (delivered at once)."""
         self.sent.append(Emitted(topic, key, value, partition))
+        delivered: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        delivered.set_result(None)
+        return delivered
 
     def log(self, topic: str, partition: int, records: Records) -> None:
         """Remember logged records as sent, in order."""

@@ -9,7 +9,7 @@ key lives in, never a scan of every partition's database.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -77,9 +77,12 @@ class KafkaOutlet:
 
     async def send(
         self, topic: str, key: bytes | None, value: bytes, partition: int | None
-    ) -> None:
-        """Hand the record to the producer (it is sent in the background)."""
-        await producer_of(self.app).send(topic, value, key=key, partition=partition)
+    ) -> Awaitable[Any]:
+        """Hand the record to the producer; the result resolves once the broker has it."""
+        delivery: Awaitable[Any] = await producer_of(self.app).send(
+            topic, value, key=key, partition=partition
+        )
+        return delivery
 
     def log(self, topic: str, partition: int, records: Records) -> None:
         """Queue records through the changelog sender (no table store behind them)."""

@@ -3,11 +3,17 @@
 An actor decodes its batch, folds it through `get`, `put`, `delete` and `emit` without
 yielding to the event loop, and then awaits `commit`, which runs in numbered steps:
 1. the folds are done: what the batch changed is taken as it stands;
-2. RocksDB: one write batch per table partition;
-3. changelog: each table partition's records queued for its changelog partition, in order,
-   with the records the batch logged to other topics the same way (`log`); a consumer offset
-   is committed only after they reach the producer, see `changelog`;
-4. forwarded records: what the batch emitted (item signals, dead letters, re-routed events).
+2. forwarded records: what the batch emitted (item signals, dead letters, re-routed events),
+   sent and acknowledged by the broker before any table write, because the writes mark the
+   batch's events applied: a worker killed after writing them but before its item signals left
+   would drop the replayed events as duplicates and the item counters would never see them
+   (the transaction yields here: actors whose transactions change the same keys hold a shared
+   lock around their batches, see `agents.tallies`);
+3. RocksDB: one write batch per table partition;
+4. changelog: each table partition's records queued for its changelog partition, in order,
+   with the records the batch logged to other topics the same way (`log`: item summaries,
+   which are rewritten whole by every later batch and so need no earlier acknowledgement); a
+   consumer offset is committed only after they reach the producer, see `changelog`.
 Keys are text and values JSON, as in every table of the worker. The stores behind a
 transaction are RocksDB tables in a worker (`agents.runtime.stores`) or dicts in tests
 (`agents.runtime.memory`).
@@ -15,7 +21,7 @@ transaction are RocksDB tables in a worker (`agents.runtime.stores`) or dicts in
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -43,8 +49,9 @@ class Outlet(Protocol):
 
     async def send(
         self, topic: str, key: bytes | None, value: bytes, partition: int | None
-    ) -> None:
-        """Hand one record to the producer (None partition: the key's default partition)."""
+    ) -> Awaitable[Any]:
+        """Hand one record to the producer (None partition: the key's default partition);
+        awaiting the result waits until the broker has it."""
 
     def log(self, topic: str, partition: int, records: Records) -> None:
         """Queue records for one topic partition in order, as a changelog is queued."""
@@ -109,11 +116,11 @@ class Transaction:
         self.put(table, key, None, partition)
 
     def emit(self, topic: str, key: str | None, value: bytes, partition: int | None = None) -> None:
-        """Send a record once the table changes are written."""
+        """Send a record when the transaction commits, before its table changes are written."""
         self.emitted.append(Emitted(topic, None if key is None else key.encode(), value, partition))
 
     def log(self, topic: str, partition: int, key: str, value: bytes | None) -> None:
-        """Queue a record for a topic partition with the changelog (step 3), the last one per
+        """Queue a record for a topic partition with the changelog (step 4), the last one per
         key: for compacted topics that back no table here."""
         self.logged.setdefault((topic, partition), {})[key.encode()] = value
 
@@ -125,17 +132,18 @@ class Transaction:
         writes, emitted, logged = self.writes, self.emitted, self.logged  # 1. folds done
         self.writes, self.emitted, self.logged = {}, [], {}
         written = sum(len(r) for parts in writes.values() for r in parts.values())
-        for table, parts in writes.items():  # 2. RocksDB, one write batch per partition
+        outlet = self.runtime.outlet
+        sent = [await outlet.send(r.topic, r.key, r.value, r.partition) for r in emitted]
+        for delivery in sent:  # 2. forwarded records, acknowledged
+            await delivery
+        for table, parts in writes.items():  # 3. RocksDB, one write batch per partition
             store = self.runtime.stores[table]
             for partition, records in parts.items():
                 store.write(partition, records)
-        for table, parts in writes.items():  # 3. changelog, in order per partition
+        for table, parts in writes.items():  # 4. changelog, in order per partition
             store = self.runtime.stores[table]
             for partition, records in parts.items():
                 store.log(partition, records)
-        outlet = self.runtime.outlet
         for (topic, partition), records in logged.items():
             outlet.log(topic, partition, records)
-        for record in emitted:  # 4. forwarded records
-            await outlet.send(record.topic, record.key, record.value, record.partition)
         return written

@@ -15,9 +15,10 @@ import pytest
 
 from agents.runtime.tables import MEMTABLES_PER_DATABASE, MIB
 from cli.embedded_broker import EmbeddedBroker
-from streamrec.kafka import consumer, end_offsets, partitions_for, producer
+from streamrec.kafka import producer
 from streamrec.settings import Settings
 from tests.integration.events import wait_for
+from tests.integration.topic_reader import read_topic
 from tests.integration.workers import Worker, module_worker, post
 
 pytestmark = pytest.mark.integration
@@ -110,18 +111,9 @@ def test_opt_out_stops_storing_and_erase_deletes_the_user(worker: Worker) -> Non
     assert [entry["item_id"] for entry in (history(worker, gone) or {})["items"]] == ["i3"]
 
 
-async def _dead_letters(settings_url: str, marker: str) -> list[dict[str, Any]]:
-    settings = Settings(broker=settings_url)
-    async with consumer(settings) as client:
-        tps = await partitions_for(client, "dead-letters")
-        ends = await end_offsets(settings, client, tps)
-        client.assign(tps)
-        await client.seek_to_beginning(*tps)
-        found: list[dict[str, Any]] = []
-        while [tp for tp in tps if await client.position(tp) < ends[tp]]:
-            for records in (await client.getmany(timeout_ms=1000)).values():
-                found += [json.loads(r.value) for r in records if marker.encode() in r.value]
-        return found
+def _dead_letters(broker_url: str, marker: str) -> list[dict[str, Any]]:
+    records = read_topic(broker_url, "dead-letters")
+    return [json.loads(r.value) for r in records if marker.encode() in r.value]
 
 
 async def _produce(url: str, records: list[tuple[bytes, bytes]]) -> None:
@@ -148,7 +140,7 @@ def test_poison_messages_go_to_dead_letters_and_the_worker_carries_on(
         )
     )
     assert wait_for(lambda: (history(worker, user) or {}).get("version") == 1, 20)
-    letters = asyncio.run(_dead_letters(broker.url, run))
+    letters = _dead_letters(broker.url, run)
     reasons = sorted(letter["reason"] for letter in letters)
     assert len(reasons) == 2
     assert reasons[1] == "type: must be one of view, click, add_to_cart, purchase, rating"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
 
@@ -173,7 +174,7 @@ def test_impressions_tally_arms_and_send_impression_signals() -> None:
     assert rows == [["i1", impression_signal_id("r1", "i1"), "impression", NOW, 1]]
 
 
-def test_commit_writes_tables_before_it_sends_anything() -> None:
+def test_commit_has_its_records_acknowledged_before_it_writes_any_table() -> None:
     order: list[str] = []
 
     class Watching(MemoryStore):
@@ -188,9 +189,13 @@ def test_commit_writes_tables_before_it_sends_anything() -> None:
     class Sending(MemoryOutlet):
         async def send(
             self, topic: str, key: bytes | None, value: bytes, partition: int | None
-        ) -> None:
+        ) -> Awaitable[Any]:
             order.append("send")
             await super().send(topic, key, value, partition)
+            return acknowledged()
+
+    async def acknowledged() -> None:
+        order.append("acknowledged")
 
     runtime = Runtime({"t": Watching()}, Sending())
     transaction = runtime.transaction()
@@ -198,7 +203,7 @@ def test_commit_writes_tables_before_it_sends_anything() -> None:
     transaction.put("t", "k", {"a": 1}, 0)
     assert transaction.get("t", "k", 0) == {"a": 1}
     assert asyncio.run(transaction.commit()) == 1
-    assert order == ["write", "log", "send"]
+    assert order == ["send", "acknowledged", "write", "log"]
     assert runtime.read("t", "k", 0) == {"a": 1}
 
 
@@ -209,3 +214,24 @@ def test_the_item_owner_logs_one_summary_per_changed_item_per_batch() -> None:
     assert world.forward_signals() == 5
     summaries = [r for r in world.outlet.sent if r.topic == "item-summaries"]
     assert [(r.key, r.partition) for r in summaries] == [(b"i1", partition_for("i1", PARTITIONS))]
+
+
+def test_impressions_keyed_by_another_user_or_malformed_go_to_dead_letters() -> None:
+    world = World()
+    page = {"request_id": "r1", "user_id": "u1", "model_version": "v1", "timestamp": NOW}
+    served = {"item_id": "i1", "position": 0, "source": "als"}
+    misrouted = Delivered(
+        "u2", orjson.dumps({**page, "items": [served]}), Message(topics.IMPRESSIONS, 0, 1)
+    )
+    malformed = {**page, "items": [{**served, "item_id": 1.5}]}
+    bad = Delivered("u1", orjson.dumps(malformed), Message(topics.IMPRESSIONS, 0, 2))
+    applied = asyncio.run(
+        apply_impressions(world.runtime, PARTITIONS, world.tallies, [misrouted, bad])
+    )  # type: ignore[list-item]
+    assert applied == 0
+    reasons = [letter["reason"] for letter in world.outlet.values(topics.DEAD_LETTERS)]
+    assert reasons == [
+        "key: must equal the record's user_id ('u1')",
+        "items[0].item_id: must be a string",
+    ]
+    assert world.outlet.values(topics.ITEM_SIGNALS) == []

@@ -1,0 +1,42 @@
+"""One worker on its own embedded broker, for the benchmarks that drive a worker over HTTP."""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from cli.embedded_broker import free_port, start_broker
+from streamrec.settings import Settings
+from tests.conftest import FORWARD_SECRET, redis_url
+from tests.integration.workers import Worker, start_worker
+
+
+@contextmanager
+def bench_worker(prefix: str) -> Iterator[Worker]:
+    """A ready worker (8 partitions, the Redis of STREAMREC_REDIS_URL, rate limits out of the
+    way) on a fresh broker; both are stopped on exit."""
+    broker = start_broker()
+    worker = None
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            settings = Settings(
+                broker=broker.url,
+                partitions=8,
+                redis_url=redis_url(),
+                forward_secret=FORWARD_SECRET,
+                app_id=f"{prefix}-{uuid.uuid4().hex[:6]}",
+                api_port=free_port(),
+                registry=Path(tmp) / "registry",
+                rate_limit_burst=100_000,
+                rate_limit_per_s=100_000.0,
+            )
+            worker = start_worker(settings, Path(tmp) / "worker")
+            worker.wait_ready()
+            yield worker
+    finally:
+        if worker is not None:
+            worker.stop()
+        broker.stop()
