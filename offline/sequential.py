@@ -196,10 +196,11 @@ def fit_sequential(
     item_ids: np.ndarray,
     params: SequentialParams = SequentialParams(),
     progress: bool = False,
+    timer: StageTimer | None = None,
 ) -> SequenceModel:
     """The sequential model of `events` (every type counts as a step; ordered by user, then
     time), rows and columns following `item_ids`; items it never saw score nothing."""
-    timer = StageTimer(progress)
+    timer = timer or StageTimer(progress)
     n_items = len(item_ids)
     with timer.stage("sequences"):
         seq = sequences(events, item_ids, params)
