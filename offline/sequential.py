@@ -208,10 +208,10 @@ def fit_sequential(
     if not len(seq.kept):
         return SequenceModel(stored(np.zeros((0, 0)), seq.kept, n_items, params), weights)
     with timer.stage("transition gram"):
-        gram, cross = transition_gram(seq, params)
+        gram, cross = (matrix.astype(np.float32) for matrix in transition_gram(seq, params))
     with timer.stage("transition solve"):
-        solved = ridge(gram.astype(np.float32), cross, params.l2)
-        transition = stored(solved, seq.kept, n_items, params)
+        transition = stored(ridge(gram, cross, params.l2), seq.kept, n_items, params)
+        del gram, cross
     if params.item_weight == 0.0 or params.item_window == 0:
         return SequenceModel(transition, weights)
     with timer.stage("item-item solve"):
