@@ -101,13 +101,15 @@ def report(name: str, run: Run, bare: float | None, load: tuple[float, float]) -
     assert isinstance(counts, dict)
     timings = run.manifest.get("timings", {})
     assert isinstance(timings, dict)
-    print(f"== {name} (stages summed over the ranker's bundle and the final one)")
+    peaks = run.manifest.get("peak_rss_mib", {})
+    assert isinstance(peaks, dict)
+    print(f"== {name}: seconds summed over the ranker's bundle and the final one, peak RSS so far")
     for stage in [*ORDER, *sorted(set(timings) - set(ORDER) - set(NESTED))]:
         if stage in timings:
-            print(f"  {stage:<22} {timings[stage]:8.2f} s")
+            print(f"  {stage:<22} {timings[stage]:8.2f} s {peaks.get(stage, 0):8,.0f} MiB")
         for part in NESTED if stage == "sequence" else ():
             if part in timings:
-                print(f"    {part:<20} {timings[part]:8.2f} s")
+                print(f"    {part:<20} {timings[part]:8.2f} s {peaks.get(part, 0):8,.0f} MiB")
     print(
         f"events / users / items {counts.get('events')} / {counts.get('users')} / "
         f"{counts.get('items')} (catalog {counts.get('catalog')})"
