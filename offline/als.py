@@ -10,6 +10,8 @@ import scipy.sparse as sp
 from implicit.cpu.als import AlternatingLeastSquares
 from threadpoolctl import threadpool_limits
 
+from offline.ease import ease, strongest
+
 
 @dataclass(frozen=True)
 class AlsParams:
@@ -109,24 +111,15 @@ def similar_items(
     """
     n_items = matrix.shape[1]
     top = neighbour_width(n_items, top)
-    binary = (matrix > 0).astype(np.float64)
+    binary = (matrix > 0).astype(np.float32)
     counts = np.asarray(binary.sum(axis=0)).ravel()
     kept = np.sort(np.argsort(-counts, kind="stable")[:max_items])
-    part = binary[:, kept].tocsc()
-    gram = (part.T @ part).toarray()
-    gram[np.diag_indices_from(gram)] += l2
-    inverse = np.linalg.inv(gram)
-    weights = -inverse / np.diag(inverse)
-    weights[np.diag_indices_from(weights)] = 0.0
     width = min(top, len(kept) - 1)
     rows = np.full((n_items, top), -1, dtype=np.int32)
     scores = np.zeros((n_items, top), dtype=np.float32)
     if width < 1:
         return rows, scores
-    magnitude = np.abs(weights)
-    magnitude[np.diag_indices_from(magnitude)] = -1.0
-    best = np.argpartition(-magnitude, width - 1, axis=1)[:, :width]
-    best_weights = np.take_along_axis(weights, best, axis=1)
+    best, best_weights = strongest(ease(binary.tocsc()[:, kept], l2), width)
     order = np.argsort(-best_weights, axis=1, kind="stable")
     best = np.take_along_axis(best, order, axis=1)
     best_weights = np.take_along_axis(best_weights, order, axis=1)

@@ -106,7 +106,7 @@ def build_retrieval(
     sequence = None
     if params.sequence:
         with timer.stage("sequence"):
-            sequence = fit_sequential(data.events, data.item_ids, progress=timer.verbose)
+            sequence = fit_sequential(data.events, data.item_ids, timer=timer)
     return ModelBundle(
         version=version,
         item_ids=data.item_ids,

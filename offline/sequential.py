@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-import scipy.linalg
 import scipy.sparse as sp
 
 from models.sequence import Matrix, SequenceModel
+from offline.ease import ease, inverse, strongest
 from offline.timing import StageTimer
 
 
@@ -111,73 +111,64 @@ def _lag_products(weights: np.ndarray) -> np.ndarray:
     return products
 
 
-def _binned(cells: list[np.ndarray], weights: list[np.ndarray], k: int) -> np.ndarray:
-    """k x k sums of `weights` at the flat `cells` (row · k + column)."""
-    if not cells:
-        return np.zeros((k, k))
-    summed = np.bincount(np.concatenate(cells), np.concatenate(weights), minlength=k * k)
-    return summed.astype(np.float64, copy=False).reshape(k, k)
+def _binned(cells: np.ndarray, weights: np.ndarray, k: int) -> np.ndarray:
+    """Flat k x k sums of `weights` at the flat `cells` (row · k + column)."""
+    summed: np.ndarray = np.bincount(cells, weights, minlength=k * k).astype(np.float64, copy=False)
+    return summed
+
+
+def _shared(follows: np.ndarray, products: np.ndarray, positions: np.ndarray, d: int) -> np.ndarray:
+    """Per position p: the sum over lags j of follows[j, p] · products[j, d]."""
+    total = np.zeros(len(positions))
+    for lag in np.flatnonzero(products[:, d]):
+        total += follows[lag, positions] * products[lag, d]
+    return total
 
 
 def transition_gram(seq: Sequences, params: SequentialParams) -> tuple[np.ndarray, np.ndarray]:
     """(XᵀX, XᵀY) with X the position-weighted past of each kept target event, Y the target.
 
     Two sources d events apart share the targets after the newer one that are at most `steps`
-    after the older one, so XᵀX sums, per pair, w(j)·w(j + d) over those targets' lags j."""
+    after the older one, so XᵀX sums, per pair, w(j)·w(j + d) over those targets' lags j.
+    Sums are added one distance at a time, so memory grows with the events only linearly."""
     k, n, columns = len(seq.kept), len(seq.columns), seq.columns
     weights = params.position_weights().astype(np.float64)
     follows = _followers(seq, params.steps)
-    shared = follows.T.astype(np.float64) @ _lag_products(weights)
+    products = _lag_products(weights)
     kept = np.flatnonzero(columns >= 0)
-    pairs, paired, moves, moved = [], [], [columns[kept] * (k + 1)], [shared[kept, 0]]
+    flat_gram, flat_cross = np.zeros(k * k), np.zeros(k * k)
     for d in range(1, min(params.steps, n - 1) + 1):
         older = np.flatnonzero(follows[d - 1, : n - d] & (columns[: n - d] >= 0))
         cells = columns[older] * k + columns[older + d]
-        pairs.append(cells)
-        paired.append(np.full(len(older), weights[d - 1]))
+        flat_cross += _binned(cells, np.full(len(older), weights[d - 1]), k)
         if d < params.steps:
-            moves.append(cells)
-            moved.append(shared[older + d, d])
-    gram = _binned(moves[1:], moved[1:], k)
-    gram += gram.T + _binned(moves[:1], moved[:1], k)
-    cross = _binned(pairs, paired, k)
+            flat_gram += _binned(cells, _shared(follows, products, older + d, d), k)
+    gram = flat_gram.reshape(k, k)
+    gram += gram.T + _binned(
+        columns[kept] * (k + 1), _shared(follows, products, kept, 0), k
+    ).reshape(k, k)
+    cross = flat_cross.reshape(k, k)
     if params.compress:
-        return np.sqrt(gram), np.sqrt(cross)
+        return np.sqrt(gram, out=gram), np.sqrt(cross, out=cross)
     return gram, cross
-
-
-def _inverse(gram: np.ndarray, l2: float) -> np.ndarray:
-    """(gram + l2·I)⁻¹ by Cholesky in `gram`'s precision, overwriting it."""
-    gram[np.diag_indices_from(gram)] += l2
-    potrf, potri = scipy.linalg.lapack.get_lapack_funcs(("potrf", "potri"), (gram,))
-    factor, info = potrf(gram, lower=True, overwrite_a=True)
-    if info == 0:
-        factor, info = potri(factor, lower=True, overwrite_c=True)
-    if info != 0:
-        raise np.linalg.LinAlgError(f"the regularised Gram matrix is not positive ({info})")
-    lower: np.ndarray = np.tril(factor)
-    lower += np.tril(factor, -1).T
-    return lower
 
 
 def ridge(gram: np.ndarray, cross: np.ndarray, l2: float) -> np.ndarray:
     """(gram + l2·I)⁻¹ cross in `gram`'s precision, overwriting `gram`."""
-    solved: np.ndarray = _inverse(gram, l2) @ cross.astype(gram.dtype, copy=False)
+    solved: np.ndarray = inverse(gram, l2) @ cross.astype(gram.dtype, copy=False)
     return solved
 
 
-def ease(seq: Sequences, l2: float) -> np.ndarray:
-    """EASE weights (Steck 2019) over the binary user x kept item matrix, zero diagonal."""
+def item_weights(seq: Sequences, l2: float) -> np.ndarray:
+    """EASE weights over the binary user x kept item matrix, zero diagonal."""
     known = seq.columns >= 0
     users, columns = seq.users[known], seq.columns[known]
     binary = sp.csr_matrix(
-        (np.ones(len(users)), (users, columns)), shape=(int(seq.users.max()) + 1, len(seq.kept))
+        (np.ones(len(users), dtype=np.float32), (users, columns)),
+        shape=(int(seq.users.max()) + 1, len(seq.kept)),
     )
     binary.data[:] = 1.0
-    inverse = _inverse((binary.T @ binary).toarray().astype(np.float32), l2)
-    weights = -inverse / np.diag(inverse)
-    weights[np.diag_indices_from(weights)] = 0.0
-    return weights
+    return ease(binary, l2)
 
 
 def stored(block: np.ndarray, kept: np.ndarray, n_items: int, params: SequentialParams) -> Matrix:
@@ -190,10 +181,11 @@ def stored(block: np.ndarray, kept: np.ndarray, n_items: int, params: Sequential
     width = min(params.top_n, block.shape[1])
     if width == 0:
         return sp.csr_matrix((n_items, n_items), dtype=np.float32)
-    best = np.argpartition(-np.abs(block), width - 1, axis=1)[:, :width]
-    values = np.take_along_axis(block, best, axis=1).astype(np.float32)
+    best, values = strongest(block, width)
     rows = np.repeat(kept, width)
-    matrix = sp.csr_matrix((values.ravel(), (rows, kept[best].ravel())), shape=(n_items, n_items))
+    matrix = sp.csr_matrix(
+        (values.astype(np.float32).ravel(), (rows, kept[best].ravel())), shape=(n_items, n_items)
+    )
     matrix.eliminate_zeros()
     matrix.sort_indices()
     return matrix
@@ -204,10 +196,11 @@ def fit_sequential(
     item_ids: np.ndarray,
     params: SequentialParams = SequentialParams(),
     progress: bool = False,
+    timer: StageTimer | None = None,
 ) -> SequenceModel:
     """The sequential model of `events` (every type counts as a step; ordered by user, then
     time), rows and columns following `item_ids`; items it never saw score nothing."""
-    timer = StageTimer(progress)
+    timer = timer or StageTimer(progress)
     n_items = len(item_ids)
     with timer.stage("sequences"):
         seq = sequences(events, item_ids, params)
@@ -215,12 +208,12 @@ def fit_sequential(
     if not len(seq.kept):
         return SequenceModel(stored(np.zeros((0, 0)), seq.kept, n_items, params), weights)
     with timer.stage("transition gram"):
-        gram, cross = transition_gram(seq, params)
+        gram, cross = (matrix.astype(np.float32) for matrix in transition_gram(seq, params))
     with timer.stage("transition solve"):
-        solved = ridge(gram.astype(np.float32), cross, params.l2)
-        transition = stored(solved, seq.kept, n_items, params)
+        transition = stored(ridge(gram, cross, params.l2), seq.kept, n_items, params)
+        del gram, cross
     if params.item_weight == 0.0 or params.item_window == 0:
         return SequenceModel(transition, weights)
     with timer.stage("item-item solve"):
-        item_item = stored(ease(seq, params.item_l2), seq.kept, n_items, params)
+        item_item = stored(item_weights(seq, params.item_l2), seq.kept, n_items, params)
     return SequenceModel(transition, weights, item_item, params.item_weight, params.item_window)

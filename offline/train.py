@@ -171,6 +171,7 @@ def fit_lazy(
             "nonzeros": int(data.matrix.nnz),
         },
         "timings": dict(timer.seconds),
+        "peak_rss_mib": dict(timer.peak_mib),
     }
     return FittedModel(bundle, data.events, meta, params, timer)
 
