@@ -10,9 +10,11 @@ import numpy as np
 from models.types import Candidate, SignalsLookup
 
 EXPLORE_SOURCE = "explore"
-TAIL_DEPTH = 20
+TAIL_DEPTH = 50
 """A user with candidates explores among this many of them ranked below the page: the best
-long-tail items their own models point to, not the same few catalogue-wide ones."""
+long-tail items their own models point to, not the same few catalogue-wide ones. On ML-1M
+(bench/quality.py, all users) 20 gave catalogue coverage 0.578, 50 0.613 and 100 0.622, at
+HR@10 0.2899, 0.2897 and 0.2891."""
 RARELY_SHOWN = 50.0
 """Impressions below which an item is still worth exploring."""
 
