@@ -34,8 +34,9 @@ class ModelBundle:
     (every catalog item, cold ones included); `content_model` (optional) vectorises the text of
     items added to the catalog after training; `sequence` (optional) scores the next item from
     the user's ordered recent items. Lookups serving needs per request (ids as Python
-    strings, log popularity, rows by popularity, the EASE weights as a sparse matrix) are
-    computed once here, at load, as are the maps between bundle rows and content rows.
+    strings, log popularity, rows by popularity, which items are long tail, the EASE weights
+    as a sparse matrix) are computed once here, at load, as are the maps between bundle rows
+    and content rows.
     """
 
     version: str
@@ -73,6 +74,7 @@ class ModelBundle:
     log_popularity: np.ndarray = field(init=False)
     by_popularity: np.ndarray = field(init=False)
     by_rarity: np.ndarray = field(init=False)
+    long_tail: np.ndarray = field(init=False)
     ease: EaseWeights | None = field(init=False)
 
     def __post_init__(self) -> None:
@@ -91,6 +93,7 @@ class ModelBundle:
         self.log_popularity = np.log1p(self.popularity)
         self.by_popularity = np.argsort(-self.popularity, kind="stable")
         self.by_rarity = np.argsort(self.popularity, kind="stable")
+        self.long_tail = long_tail(self.popularity, self.by_popularity)
         self.ease = ease_matrix(self.similar_items, self.similar_scores, len(self.item_names))
 
     def names_at(self, rows: np.ndarray) -> list[str]:
@@ -102,6 +105,23 @@ class ModelBundle:
         """Row indexes of the known items among `item_ids` (unknown ones are skipped)."""
         rows = [self.item_index[i] for i in item_ids if i in self.item_index]
         return np.asarray(rows, dtype=np.int64)
+
+
+HEAD_SHARE = 0.5
+"""The catalogue's head: its most popular items that together hold this share of the weight."""
+
+
+def long_tail(popularity: np.ndarray, by_popularity: np.ndarray) -> np.ndarray:
+    """Per item row, whether it lies outside the head (on MovieLens-1M, 451 of 3,706 items
+    hold half the ratings)."""
+    total = float(popularity.sum())
+    tail = np.ones(len(popularity), dtype=bool)
+    if total <= 0:
+        return tail
+    held = np.cumsum(popularity[by_popularity], dtype=np.float64)
+    head = int(np.searchsorted(held, HEAD_SHARE * total)) + 1
+    tail[by_popularity[:head]] = False
+    return tail
 
 
 def rows_of(index: dict[str, int], ids: Sequence[str]) -> np.ndarray:

@@ -18,7 +18,7 @@ from models.bundle import ModelBundle, rows_of
 from models.candidates import CandidateConfig, CandidateSet, generate_set, merge
 from models.context import PipelineStats, RequestContext, excluded
 from models.explain import explain
-from models.exploration import thompson_pick
+from models.exploration import personal_pool, thompson_pick
 from models.features import build_features
 from models.fold import sequence_anchors
 from models.oblivious import scorer_of
@@ -142,14 +142,32 @@ def rank(ctx: RequestContext, draft: Draft) -> None:
 
 
 def explore(ctx: RequestContext, draft: Draft) -> None:
-    """Thompson draws fill the exploration slots, fewer the more the user's history says."""
+    """Thompson draws fill the exploration slots, fewer the more the user's history says: from
+    the user's own long-tail candidates ranked below the page, else from the catalogue's
+    least shown items."""
     known = max(len(ctx.user.history), len(ctx.user.interacted))
     config = ctx.config
     slots = adaptive_slots(
         config.exploration_slots, config.exploration_warm_events, known, ctx.query.count, ctx.rng
     )
+    if slots <= 0:
+        return
     keep = draft.checked.allows if draft.checked is not None else None
-    draft.explorers = thompson_pick(draft.explore_pool, ctx.signals, ctx.rng, slots, keep=keep)
+    pool = _long_tail(ctx, draft) or draft.explore_pool
+    draft.explorers = thompson_pick(pool, ctx.signals, ctx.rng, slots, keep=keep)
+
+
+def _long_tail(ctx: RequestContext, draft: Draft) -> list[Candidate]:
+    """The user's rarely shown long-tail candidates below the page, best first (items the
+    bundle does not know are long tail)."""
+    rows, bundle = draft.found.rows, ctx.bundle
+    below = draft.order[ctx.query.count :]
+    if bundle is None or rows is None or not len(below):
+        return []
+    tail = np.ones(len(rows), dtype=bool)
+    known = rows >= 0
+    tail[known] = bundle.long_tail[rows[known]]
+    return personal_pool(draft.found.ids, below, tail, draft.facts.column("impressions"))
 
 
 def rules(ctx: RequestContext, draft: Draft) -> None:
