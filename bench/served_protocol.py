@@ -63,7 +63,9 @@ def fold_users(
     wanted = set(users)
     states: dict[str, UserState] = {}
     columns = ("event_id", "user_id", "item_id", "type", "timestamp", "value")
-    for row in tqdm(train.select(columns).iter_rows(named=True), total=train.height, desc="fold"):
+    for row in tqdm(
+        train.select(columns).iter_rows(named=True), total=train.height, desc="fold", disable=None
+    ):
         if row["user_id"] not in wanted:
             continue
         item = meta.get(row["item_id"])
@@ -89,7 +91,7 @@ def served_pages(
 ) -> Pages:
     """Every user's page from the serving pipeline (seeded per user)."""
     pages: Pages = {}
-    for user, view in tqdm(views.items(), desc="pages"):
+    for user, view in tqdm(views.items(), desc="pages", disable=None):
         seed = zlib.crc32(user.encode())
         ctx = context_for(world, view, config, PageQuery(count=k), seed)
         pages[user] = [item.item_id for item in recommend(ctx)]

@@ -83,7 +83,9 @@ async def replay(
         total = sum(stop - start for start, stop in ranges.values())
         limiter = RateLimiter(rate)
         copied = 0
-        with tqdm(total=total, unit="rec", disable=not progress, desc=f"{source}→{target}") as bar:
+        with tqdm(
+            total=total, unit="rec", disable=None if progress else True, desc=f"{source}→{target}"
+        ) as bar:
             while ranges:
                 batch = await client.getmany(*ranges, timeout_ms=1000)
                 futures = []

@@ -125,7 +125,11 @@ def evaluate_model(
     model = make_recommender(name, seed, shared)
     users = np.flatnonzero(relevant_counts(relevant) > 0).astype(np.int64)
     with tqdm(
-        total=len(users), desc=name, unit="user", file=sys.stderr, disable=not progress
+        total=len(users),
+        desc=name,
+        unit="user",
+        file=sys.stderr,
+        disable=None if progress else True,
     ) as bar:
         started = time.perf_counter()
         model.fit(data)

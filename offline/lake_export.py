@@ -262,7 +262,11 @@ async def _attempt(
         starts = [await consumer.position(tp) for tp in tps]
         total = sum(targets.values()) - sum(starts)
         with tqdm(
-            desc="lake export", unit="rec", total=total, file=sys.stderr, disable=not progress
+            desc="lake export",
+            unit="rec",
+            total=total,
+            file=sys.stderr,
+            disable=None if progress else True,
         ) as bar:
             await _drain(consumer, targets, writer, bar)
         writer.publish(offsets, summary)

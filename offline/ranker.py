@@ -135,7 +135,7 @@ def training_rows(
     groups: list[np.ndarray] = []
     config = training_config(params)
     for group, (user_id, view) in enumerate(
-        tqdm(views.items(), desc="ranker set", disable=not progress)
+        tqdm(views.items(), desc="ranker set", disable=None if progress else True)
     ):
         candidates, x = candidate_features(context_for(world, view, config, seed=params.seed))
         wanted = labels.get(user_id, {})
