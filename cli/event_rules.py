@@ -10,7 +10,7 @@ import math
 import polars as pl
 
 from schemas.records import EVENT_TYPES, SCHEMA_VERSION
-from schemas.text import CONTROL_CHARACTERS, TEXT_RULE
+from schemas.text import CONTROL_CHARACTERS, PATH_IDS, SLASH_RULE, TEXT_RULE
 from schemas.times import EPOCH_RULE, TIME_RULE, InputLimits, parse_timestamp
 from schemas.validate import CONTEXT_KEYS, MAX_ID_LENGTH
 from streamrec.errors import InvalidRecord
@@ -32,9 +32,11 @@ def _text_checks(column: str, field: str, too_long: str = ID_TOO_LONG) -> list[R
 
 def _id_checks(column: str) -> list[Rule]:
     stripped = pl.col(column).cast(pl.String).str.strip_chars()
+    slash = [(stripped.str.contains("/", literal=True), f"{column}: {SLASH_RULE}")]
     return [
         *_text_checks(column, column),
         (stripped == "", f"{column}: must not be empty"),
+        *(slash if column in PATH_IDS else []),
     ]
 
 

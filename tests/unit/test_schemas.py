@@ -9,7 +9,7 @@ import pytest
 
 from cli.ingest import validate_events, validate_items
 from schemas import parse_interaction, parse_item, parse_user_command
-from schemas.text import TEXT_RULE
+from schemas.text import SLASH_RULE, TEXT_RULE
 from schemas.times import EPOCH_RULE, InputLimits, parse_timestamp
 from streamrec.errors import InvalidRecord, RecsysError
 
@@ -42,6 +42,8 @@ BAD_EVENTS: list[tuple[dict[str, Any], str]] = [
     ({"user_id": "a\x00b"}, f"user_id: {TEXT_RULE}"),
     ({"item_id": "i\n"}, f"item_id: {TEXT_RULE}"),
     ({"event_id": "\x1b[0m"}, f"event_id: {TEXT_RULE}"),
+    ({"user_id": "team/alice"}, f"user_id: {SLASH_RULE}"),
+    ({"item_id": "42/b"}, f"item_id: {SLASH_RULE}"),
     ({"type": "rating", "value": 0}, "value: must be a rating from 0.5 to 5"),
     ({"type": "rating", "value": 7}, "value: must be a rating from 0.5 to 5"),
 ]
