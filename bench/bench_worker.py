@@ -6,9 +6,11 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
-from cli.embedded_broker import free_port, start_broker
+from cli.embedded_broker import EmbeddedBroker, free_port, start_broker
 from streamrec.settings import Settings
 from tests.conftest import FORWARD_SECRET, redis_url
 from tests.integration.workers import Worker, start_worker
@@ -18,6 +20,14 @@ from tests.integration.workers import Worker, start_worker
 def bench_worker(prefix: str) -> Iterator[Worker]:
     """A ready worker (8 partitions, the Redis of STREAMREC_REDIS_URL, rate limits out of the
     way) on a fresh broker; both are stopped on exit."""
+    with bench_stack(prefix) as (_broker, worker):
+        yield worker
+
+
+@contextmanager
+def bench_stack(prefix: str, **overrides: Any) -> Iterator[tuple[EmbeddedBroker, Worker]]:
+    """A fresh broker and a ready worker on it, as `bench_worker`, with `overrides` of its
+    settings; both are stopped on exit."""
     broker = start_broker()
     worker = None
     try:
@@ -33,9 +43,9 @@ def bench_worker(prefix: str) -> Iterator[Worker]:
                 rate_limit_burst=100_000,
                 rate_limit_per_s=100_000.0,
             )
-            worker = start_worker(settings, Path(tmp) / "worker")
+            worker = start_worker(replace(settings, **overrides), Path(tmp) / "worker")
             worker.wait_ready()
-            yield worker
+            yield broker, worker
     finally:
         if worker is not None:
             worker.stop()

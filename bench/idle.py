@@ -13,18 +13,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import tempfile
 import time
-import uuid
-from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import httpx
 
+from bench.bench_worker import bench_stack
 from bench.freshness import percentile, post_event, trial, wait_for_user
-from cli.embedded_broker import free_port, start_broker
-from streamrec.settings import Settings
-from tests.integration.workers import Worker, start_worker
+from tests.integration.workers import Worker
 
 TICKS = os.sysconf("SC_CLK_TCK")
 TARGET_SHARE, FRESHNESS_P99_MS = 0.03, 100.0
@@ -78,36 +75,18 @@ def main() -> None:
         "--fetch-wait-ms", type=int, default=None, help="the worker's fetch wait (the default)"
     )
     args = parser.parse_args()
-    broker = start_broker()
-    worker = None
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            settings = Settings(
-                broker=broker.url,
-                partitions=8,
-                redis_url="",
-                app_id=f"idle-{uuid.uuid4().hex[:6]}",
-                api_port=free_port(),
-                rate_limit_burst=100_000,  # the trials poll every 5 ms
-                rate_limit_per_s=100_000.0,
-            )
-            if args.fetch_wait_ms is not None:
-                settings = replace(settings, fetch_wait_ms=args.fetch_wait_ms)
-            worker = start_worker(
-                replace(settings, registry=Path(tmp) / "registry"), Path(tmp) / "worker"
-            )
-            worker.wait_ready()
-            asyncio.run(seed(worker, args.trials))
-            time.sleep(args.settle)
-            pids = {"broker": broker.process.pid, "worker": worker.process.pid}
-            load = os.getloadavg()
-            shares = sample(pids, args.seconds)
-            seen, gone = asyncio.run(freshness(worker, args.trials))
-        report(shares, (seen, gone), load, os.getloadavg(), args.seconds, settings.fetch_wait_ms)
-    finally:
-        if worker is not None:
-            worker.stop()
-        broker.stop()
+    overrides: dict[str, Any] = {"redis_url": ""}
+    if args.fetch_wait_ms is not None:
+        overrides["fetch_wait_ms"] = args.fetch_wait_ms
+    with bench_stack("idle", **overrides) as (broker, worker):
+        asyncio.run(seed(worker, args.trials))
+        time.sleep(args.settle)
+        pids = {"broker": broker.process.pid, "worker": worker.process.pid}
+        load = os.getloadavg()
+        shares = sample(pids, args.seconds)
+        seen, gone = asyncio.run(freshness(worker, args.trials))
+        fetch_wait_ms = worker.settings.fetch_wait_ms
+    report(shares, (seen, gone), load, os.getloadavg(), args.seconds, fetch_wait_ms)
 
 
 def report(
