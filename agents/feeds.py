@@ -94,10 +94,12 @@ class ItemFeed:
 
 
 class CatalogFeed:
-    """Every catalog row (the catalog table's changelog, all partitions), as JSON bytes."""
+    """Every catalog row (the catalog table's changelog, all partitions), as JSON bytes, and
+    each row read as ItemMeta once until it changes (pages read it for every candidate)."""
 
     def __init__(self, worker: Worker, invalidator: Invalidator) -> None:
         self.rows: dict[str, bytes] = {}
+        self.metas: dict[str, ItemMeta] = {}
         self.feed = TopicFeed(
             worker,
             worker.tables.catalog.changelog_topic,
@@ -107,6 +109,7 @@ class CatalogFeed:
         )
 
     def _fold(self, item_id: str, value: bytes | None) -> None:
+        self.metas.pop(item_id, None)
         if value is None:
             self.rows.pop(item_id, None)
         else:
@@ -119,7 +122,12 @@ class CatalogFeed:
 
     def meta(self, item_id: str) -> ItemMeta | None:
         """The item's catalog row as ItemMeta."""
-        return item_meta(item_id, self.entry(item_id))
+        meta = self.metas.get(item_id)
+        if meta is None:
+            meta = item_meta(item_id, self.entry(item_id))
+            if meta is not None:  # unknown ids are not remembered: anyone can ask for any id
+                self.metas[item_id] = meta
+        return meta
 
     def ids(self) -> Iterator[str]:
         """Every catalog item id in id order (pools break ties by it, so it must not depend on
