@@ -37,13 +37,13 @@ lint: install
 	$(VENV)/bin/lint-imports
 
 bench: install
-	PYTHONPATH=. $(PY) bench/publish.py
-	PYTHONPATH=. $(PY) bench/stream.py
-	PYTHONPATH=. $(PY) bench/freshness.py
-	PYTHONPATH=. $(PY) bench/serve.py
-	PYTHONPATH=. $(PY) bench/train.py
-	PYTHONPATH=. $(PY) bench/quality.py
-	PYTHONPATH=. $(PY) bench/offline_protocols.py
+	$(PY) -m bench.stream.publish
+	$(PY) -m bench.stream.throughput
+	$(PY) -m bench.stream.freshness
+	$(PY) -m bench.serve.throughput
+	$(PY) -m bench.offline.train
+	$(PY) -m bench.offline.quality
+	$(PY) -m bench.offline.protocols
 
 demo: install
 	bash deploy/demo.sh start

@@ -13,7 +13,7 @@ EXPLORE_SOURCE = "explore"
 TAIL_DEPTH = 50
 """A user with candidates explores among this many of them ranked below the page: the best
 long-tail items their own models point to, not the same few catalogue-wide ones. On ML-1M
-(bench/quality.py, all users) 20 gave catalogue coverage 0.578, 50 0.613 and 100 0.622, at
+(bench/offline/quality.py, all users) 20 gave catalogue coverage 0.578, 50 0.613 and 100 0.622, at
 HR@10 0.2899, 0.2897 and 0.2891."""
 RARELY_SHOWN = 50.0
 """Impressions below which an item is still worth exploring."""

@@ -1,6 +1,6 @@
 """Every knob of one training run, with defaults that train ML-1M in well under a minute.
 
-Defaults measured on MovieLens (bench/quality.py): 32 factors with confidence 1 + rating - 2
+Defaults measured on MovieLens (bench/offline/quality.py): 32 factors with confidence 1 + rating - 2
 match implicit's own ALS; recency decay is off by default because a half-life measured from the
 newest event all but erases the older years of a multi-year log (set `half_life_days` for
 catalogs where interest fades quickly).
@@ -28,7 +28,7 @@ RANKER_SHARES: dict[str, float] = {
     "explore": 0.05,
 }
 """Candidate mix of ranker training and offline ranking (None: the serving default). Measured
-on MovieLens (bench/quality.py), sets led by ALS and user-level EASE give the ranker more
+on MovieLens (bench/offline/quality.py), sets led by ALS and user-level EASE give the ranker more
 relevant items to order; the manifest records it under `parameters.candidate_shares` for
 serving to use."""
 

@@ -17,9 +17,9 @@ MODEL_NAMES: tuple[str, ...] = (*BASELINE_NAMES, *PROJECT_NAMES)
 PROTOCOL_LABEL_SPLITS: dict[str, str] = {"recbole": "random", "temporal": "time"}
 """The ranker label split that asks the question each protocol tests: a random share of each
 user's items (RecBole's random split), the latest events (a time cut). The default, each user's
-last event, is the next-item question that serving and `bench/quality.py` ask; on the RecBole
-ML-1M split a ranker trained for it scores NDCG@10 0.076, against 0.289 when trained on a
-random split."""
+last event, is the next-item question that serving and `bench/offline/quality.py` ask; on the
+RecBole ML-1M split a ranker trained for it scores NDCG@10 0.076, against 0.289 when trained on
+a random split."""
 
 
 def params_for(protocol: str) -> TrainParams:

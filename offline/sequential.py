@@ -17,7 +17,7 @@ from offline.timing import StageTimer
 @dataclass(frozen=True)
 class SequentialParams:
     """Hyper-parameters of `fit_sequential`; defaults measured on MovieLens-1M chronological
-    leave-last-out (bench/sequential_study.py).
+    leave-last-out (bench/offline/sequential_study.py).
 
     steps: earlier items each target learns from (and each score reads); decay: weight of the
     item j positions back is decay^(j-1); l2: ridge of the transition solve; compress: square

@@ -1,6 +1,6 @@
 """Throughput of the user and item folds, each event round-tripping its state through JSON dicts.
 
-Run: python bench/folds.py [--events 200000] [--users 1000] [--items 5000]
+Run: python -m bench.stream.folds [--events 200000] [--users 1000] [--items 5000]
 Every loop builds its Interaction objects; the baseline loop does only that, so the ratio shows
 what the fold plus to_json/from_json cost on top of decoding an event.
 """

@@ -1,9 +1,9 @@
-"""Child process of `bench/stream.py`: a Faust agent that only counts `events`.
+"""Child process of `bench/stream/throughput.py`: a Faust agent that only counts `events`.
 
 It runs with the worker's settings and batching (`agents.batching`) and the broker fixes that
 STREAMREC_BROKER_FIXES names: all of them for (n), so the worker's rate divided by its rate is
 the cost of the worker's own work; all but `direct_delivery` for (a), Faust's own delivery.
-Run: python -m bench.stream_noop EXPECTED_EVENTS OUT_JSON
+Run: python -m bench.stream.noop EXPECTED_EVENTS OUT_JSON
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Offline protocols on MovieLens (temporal and RecBole), every model; appends to the lab log,
 bench/log/RESULTS.md.
 
-Usage: python bench/offline_protocols.py [--datasets ml-100k,ml-1m] [--protocols temporal,recbole]
+Usage: python -m bench.offline.protocols [--datasets ml-100k,ml-1m] [--protocols temporal,recbole]
        [--models pop,itemknn,...] [--k 10] [--seed 2020]
 Datasets are fetched with `streamrec datasets fetch NAME` when missing from
 $STREAMREC_DATA_DIR/datasets/NAME/.
@@ -22,7 +22,7 @@ from offline.evaluate import Evaluation, evaluate, load_frame
 from offline.report import metrics_table, write_report
 from streamrec.settings import Settings
 
-RESULTS = Path(__file__).parent / "log" / "RESULTS.md"
+RESULTS = Path(__file__).parents[1] / "log" / "RESULTS.md"
 MACHINE = "2 cores, 24 GiB, no GPU"
 RECBOLE_REFERENCE = (
     "Published RecBole ML-1M NDCG@10 (same recbole protocol): Pop 0.101, ItemKNN 0.239, "
@@ -116,7 +116,7 @@ def main() -> int:
             blocks.append(section(dataset, evaluation))
     seconds = time.perf_counter() - started
     append_results(
-        "python bench/offline_protocols.py " + " ".join(sys.argv[1:]), blocks, seconds, load
+        "python -m bench.offline.protocols " + " ".join(sys.argv[1:]), blocks, seconds, load
     )
     print(f"reports in {out}; appended to {RESULTS}; {seconds:.0f} s", file=sys.stderr)
     return 0

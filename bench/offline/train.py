@@ -1,12 +1,12 @@
 """Time `streamrec train` against events and items, beside a bare implicit ALS fit on the same
 matrix in the same run.
 
-Usage: python bench/train.py [--datasets ml-1m,grocery,...] [--seed N] [--no-bare]
-                             [--events FILE [--items FILE]] [-- extra train options]
+Usage: python -m bench.offline.train [--datasets ml-1m,grocery,...] [--seed N] [--no-bare]
+                                     [--events FILE [--items FILE]] [-- extra train options]
 
 Datasets: ml-100k and ml-1m (`streamrec datasets fetch` writes them under
-$STREAMREC_DATA_DIR/datasets/), and the synthetic sets of bench/train_data.py, generated with
-`--seed` under $STREAMREC_DATA_DIR/bench/train/ on first use: grocery (816k purchases over 22k
+$STREAMREC_DATA_DIR/datasets/), and the synthetic sets of bench/offline/train_data.py, generated
+with `--seed` under $STREAMREC_DATA_DIR/bench/train/ on first use: grocery (816k purchases over 22k
 items), catalog-1m (2M events over 1M items), events-10m (10M events over 1M items).
 Each run prints wall and CPU seconds, peak memory (RSS) of the training process, the load
 average and the stages the manifest recorded (nested stages are listed under their parent).
@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.train_data import SHAPES, write
+from bench.offline.train_data import SHAPES, write
 from offline.als import train_als
 from offline.etl import build_interactions, scan_events
 from offline.params import TrainParams

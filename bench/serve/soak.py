@@ -22,7 +22,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.bench_worker import bench_worker
+from bench.common.stack import bench_worker
 from tests.integration.workers import Worker
 
 SAMPLE_S = 5.0

@@ -1,4 +1,4 @@
-"""The catalogs bench/serve.py serves: ML-1M (trained once) and a synthetic 1M-item catalog."""
+"""The catalogs the serve benchmark serves: ML-1M (trained once) and a synthetic 1M-item catalog."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The server process of bench/serve.py: one catalog's world behind the worker's API.
+"""The server process of bench/serve/throughput.py: one catalog's world behind the worker's API.
 
 It runs the real Starlette app (`api.app.create_app`) under uvicorn with the worker's server
 configuration (`api.server.server_config`: its HTTP parser and read limits) on in-memory
@@ -24,7 +24,7 @@ from api.deps import RateLimitPolicy, ServingDeps
 from api.model_holder import ModelHolder
 from api.redis_guard import redis_client
 from api.server import server_config
-from bench.serve_world import World, ml1m_world, synthetic_world
+from bench.serve.world import World, ml1m_world, synthetic_world
 from models.bundle import ModelBundle
 from models.registry import load_bundle
 from models.serving import CANDIDATE_LIMIT, PipelineStats, build_pools, hydrate, recommend

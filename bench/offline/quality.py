@@ -1,12 +1,13 @@
 """Served-path quality on MovieLens: the pages `GET /v1/recommendations` would serve.
 
-Usage: python bench/quality.py [--datasets ml-100k,ml-1m] [--users N] [--k 10] [--seed 2020]
+Usage: python -m bench.offline.quality [--datasets ml-100k,ml-1m] [--users N] [--k 10]
+       [--seed 2020]
 
-Protocol (bench/served_protocol.py): chronological leave-one-out; the model is trained on every
-event but each user's last; each user's earlier events are folded into table state through the
-worker's fold; pages come from the serving steps with the default configuration, with
-exploration on (as served) and off, and without the diversity cap (what each costs). Side by
-side in the same run: popularity, ALS alone, transitions from the last 5 items alone, the
+Protocol (bench/offline/served_protocol.py): chronological leave-one-out; the model is trained
+on every event but each user's last; each user's earlier events are folded into table state
+through the worker's fold; pages come from the serving steps with the default configuration,
+with exploration on (as served) and off, and without the diversity cap (what each costs). Side
+by side in the same run: popularity, ALS alone, transitions from the last 5 items alone, the
 sequence model alone and the full pipeline. Figures: HR@10, NDCG@10, share of consumed (rated
 or bought) items on pages, catalogue coverage, largest category share.
 """
@@ -23,7 +24,7 @@ from datetime import UTC, datetime
 import numpy as np
 import polars as pl
 
-from bench.served_protocol import (
+from bench.offline.served_protocol import (
     consumed_items,
     fold_users,
     leave_last_out,
@@ -140,7 +141,7 @@ def main() -> int:
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     print(f"## Served-path quality, {stamp}\n")
     print(
-        f"Command: `python bench/quality.py {' '.join(sys.argv[1:])}`; machine: {MACHINE}; "
+        f"Command: `python -m bench.offline.quality {' '.join(sys.argv[1:])}`; machine: {MACHINE}; "
         f"load average {', '.join(f'{v:.1f}' for v in os.getloadavg())}.\n"
     )
     for name in args.datasets.split(","):

@@ -1,4 +1,4 @@
-"""The synthetic backlog of `bench/stream.py`: users and items drawn uniformly or Zipf-like."""
+"""The synthetic backlog of the stream benchmark: users and items drawn uniformly or Zipf-like."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """Sequential next-item model on MovieLens: chronological leave-last-out, full catalogue.
 
-Usage: python bench/sequential_study.py [--datasets ml-1m,ml-100k] [--k 10] [--users N]
+Usage: python -m bench.offline.sequential_study [--datasets ml-1m,ml-100k] [--k 10] [--users N]
 
-Protocol (bench/served_protocol.py::leave_last_out): each user's last event is held out and
+Protocol (bench/offline/served_protocol.py::leave_last_out): each user's last event is held out and
 the model is fitted on every other event. Each user is scored from their training items,
 newest first; every item they had before is excluded; ties are broken by a CRC32 of the item
 id, never by row order. Beside the model, in the same run: the project's first-order transition
@@ -25,8 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from bench.quality import MACHINE, dataset
-from bench.served_protocol import LeaveOneOut, leave_last_out
+from bench.offline.quality import MACHINE, dataset
+from bench.offline.served_protocol import LeaveOneOut, leave_last_out
 from models.sequence import sequence_scores
 from models.sources import RECENCY_STEP
 from offline.als import transitions
@@ -164,7 +164,7 @@ def main() -> int:
     args = parser.parse_args()
     params = SequentialParams()
     print(
-        f"Command: `python bench/sequential_study.py {' '.join(sys.argv[1:])}`; machine: "
+        f"Command: `python -m bench.offline.sequential_study {' '.join(sys.argv[1:])}`; machine: "
         f"{MACHINE}; load average {', '.join(f'{v:.1f}' for v in os.getloadavg())}.\n"
     )
     print(f"Parameters: {params}\n")

@@ -5,7 +5,7 @@ Starts the embedded broker and one worker, then for each trial POSTs a purchase 
 has left them. A second series asks for recommendations right after the 202 (the next GET),
 again until the item has left them, and counts how often the very first page was already right.
 Baseline in the same run: a bare produce → consume round trip on the same broker (the floor).
-Usage: python bench/freshness.py [--trials 200]
+Usage: python -m bench.stream.freshness [--trials 200]
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from bench.bench_worker import bench_worker
+from bench.common.stack import bench_worker
 from streamrec.settings import Settings
 from tests.integration.workers import Worker
 

@@ -1,4 +1,4 @@
-"""Synthetic training sets for bench/train.py, deterministic for a seed.
+"""Synthetic training sets for bench/offline/train.py, deterministic for a seed.
 
 Item popularity is log-uniform (the item of popularity rank r is drawn with odds about
 1/(r+1), so the head carries most events and the tail stays long); each user prefers one

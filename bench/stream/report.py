@@ -1,4 +1,4 @@
-"""The Markdown section `bench/stream.py` prints, and appends to the file `--results` names."""
+"""The Markdown section the stream benchmark prints, and appends to the file `--results` names."""
 
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ def report(
     lines = [
         f"## Worker stream throughput, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         "",
-        f"Command: `python bench/stream.py {' '.join(sys.argv[1:])}`  ",
+        f"Command: `python -m bench.stream.throughput {' '.join(sys.argv[1:])}`  ",
         f"Machine: 2 cores, 24 GiB, no GPU; load average {load}.  ",
         f"Backlog: {args.events:,} events over {users:,.0f} users and {items:,.0f} items, "
         f"{args.partitions} partitions, embedded broker (Tansu) on the same machine.",

@@ -1,6 +1,6 @@
 """Worker throughput, freshness and footprint on the embedded broker, all in one run.
 
-Run: python bench/stream.py [--events 300000] [--users 100000] [--items 20000] [--skew 0]
+Run: python -m bench.stream.throughput [--events 300000] [--users 100000] [--items 20000] [--skew 0]
      [--phases anbcdr] [--repeat N] [--results FILE]   (phases s and t on request)
 Measures (a) a do-nothing Faust agent on `events` with the worker's settings and broker fixes
 but Faust's own per-message delivery, (n) the same agent on the worker's delivery path
@@ -30,11 +30,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bench.stream_events import synthetic_events  # noqa: E402
-from bench.stream_probe import (  # noqa: E402
+from bench.stream.events import synthetic_events  # noqa: E402
+from bench.stream.probe import (  # noqa: E402
     PHASE_TIMEOUT_S,
     POLL_S,
     applied,
@@ -47,8 +47,8 @@ from bench.stream_probe import (  # noqa: E402
     tail,
     watch,
 )
-from bench.stream_raw import phase_raw  # noqa: E402
-from bench.stream_report import loadavg, report  # noqa: E402
+from bench.stream.raw import phase_raw  # noqa: E402
+from bench.stream.report import loadavg, report  # noqa: E402
 from cli.embedded_broker import EmbeddedBroker, free_port, start_broker  # noqa: E402
 from streamrec.kafka import producer, send_all  # noqa: E402
 from streamrec.settings import BROKER_FIXES, Settings  # noqa: E402
@@ -128,7 +128,7 @@ def phase_noop(
     out = work / "noop.json"
     env = child_env(settings, work / "noop", free_port(), "bench-noop")
     env["STREAMREC_BROKER_FIXES"] = ",".join(fixes)
-    command = [sys.executable, "-m", "bench.stream_noop", str(total), str(out)]
+    command = [sys.executable, "-m", "bench.stream.noop", str(total), str(out)]
     with (work / "noop.log").open("wb") as log:
         process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=log)
         try:
@@ -255,7 +255,7 @@ def main() -> None:
     load = f"{load_before} before, {loadavg()} after"
     text = report(args, figures, load, rounds)
     print(text)
-    print(f"bench/stream.py done in {time.monotonic() - started:.0f} s")
+    print(f"bench/stream/throughput.py done in {time.monotonic() - started:.0f} s")
     if args.results:
         with args.results.open("a") as out:
             out.write("\n" + text)

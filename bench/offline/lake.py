@@ -1,6 +1,6 @@
 """The lake over a decade of ratings: files, export time and read time as exports accumulate.
 
-Run: python bench/lake.py [--dataset ml-1m] [--years 10] [--exports 10]
+Run: python -m bench.offline.lake [--dataset ml-1m] [--years 10] [--exports 10]
 
 The dataset's ratings are stretched over `--years` (rank by time, spread evenly, order kept),
 published year by year through `streamrec publish` to an embedded broker, and the lake is

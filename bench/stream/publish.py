@@ -1,6 +1,6 @@
 """Publish throughput: `streamrec publish` against a bare aiokafka producer, same broker, same run.
 
-Usage: python bench/publish.py [--events 500000]
+Usage: python -m bench.stream.publish [--events 500000]
 Prints events/s of each path and their ratio (target: ratio >= 0.7 and >= 50k events/s).
 """
 

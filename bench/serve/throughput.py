@@ -1,8 +1,9 @@
 """Serving throughput and latency of GET /v1/recommendations against GET /health, over HTTP.
 
-Usage: python bench/serve.py [--catalogs ml-1m,synthetic] [--caches off,on] [--seconds 10]
+Usage: python -m bench.serve.throughput [--catalogs ml-1m,synthetic] [--caches off,on]
+       [--seconds 10]
 
-For each catalog and cache mode one server process (bench/serve_server.py) serves the worker's
+For each catalog and cache mode one server process (bench/serve/server.py) serves the worker's
 API on in-memory tables. In the same run: `wrk -t1` saturates the recommendations route (user
 ids rotating over every user), then /health; a fixed-rate open loop then asks for pages at half
 the recommendations' maximum. `wrk` is installed with apt-get when missing (as root). With the
@@ -10,7 +11,7 @@ cache off (no Redis) every page is computed; with it on (Redis at --redis) the p
 --cached-users users are asked for once beforehand, so the saturated run reads cached pages.
 The stage histograms of /metrics, scraped around the saturated run, give the time of each
 pipeline stage of a computed page. Catalogs: `ml-1m` (trained once into DATA_DIR/bench) and
-`synthetic` (1M items); see bench/serve_world.py. With --flame DIR, a further saturated run
+`synthetic` (1M items); see bench/serve/world.py. With --flame DIR, a further saturated run
 (after the measured ones, so they carry no profiler) is sampled by py-spy into
 DIR/CATALOG-cache-MODE.svg (py-spy is pip-installed into this interpreter's environment when
 missing).
@@ -31,7 +32,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.serve_load import (
+from bench.serve.load import (
     counter_values,
     drain,
     ensure_wrk,
@@ -41,7 +42,7 @@ from bench.serve_load import (
     warm_up,
     wrk,
 )
-from bench.serve_world import ml1m_model, synthetic_bundle
+from bench.serve.world import ml1m_model, synthetic_bundle
 from models.pipeline import STEPS
 from streamrec.settings import Settings
 
@@ -77,7 +78,15 @@ def start_server(
     args: argparse.Namespace, catalog: str, model: Path, redis_url: str
 ) -> tuple[subprocess.Popen[str], dict[str, Any]]:
     """Start the server process; return it and what it printed when ready."""
-    command = [sys.executable, "-m", "bench.serve", "--serve", catalog, "--model", str(model)]
+    command = [
+        sys.executable,
+        "-m",
+        "bench.serve.throughput",
+        "--serve",
+        catalog,
+        "--model",
+        str(model),
+    ]
     command += ["--data-dir", str(args.data_dir), "--items", str(args.items)]
     server = subprocess.Popen(
         [*command, "--redis-url", redis_url], stdout=subprocess.PIPE, text=True
@@ -222,12 +231,12 @@ def main(argv: Sequence[str]) -> int:
     """Run every catalog and cache mode, print the report."""
     args = parse(argv)
     if args.serve:
-        from bench.serve_server import serve
+        from bench.serve.server import serve
 
         return serve(args.serve, args.model, args.data_dir, args.items, args.redis_url)
     ensure_wrk()
     started = time.perf_counter()
-    lines = [f"bench/serve.py, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"]
+    lines = [f"bench/serve/throughput.py, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"]
     for catalog in args.catalogs.split(","):
         model = ml1m_model(args)
         if catalog == "synthetic":
@@ -238,7 +247,7 @@ def main(argv: Sequence[str]) -> int:
             print(json.dumps(result, default=float), file=sys.stderr)
             lines.append(report(result, [load_before, os.getloadavg()]))
             print(lines[-1], flush=True)
-    print(f"bench/serve.py took {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    print(f"bench/serve/throughput.py took {time.perf_counter() - started:.0f} s", file=sys.stderr)
     return 0
 
 

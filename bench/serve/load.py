@@ -1,4 +1,4 @@
-"""HTTP load for bench/serve.py: wrk at saturation, a fixed-rate open loop, /metrics scrapes."""
+"""HTTP load of the serve benchmark: wrk at saturation, a fixed-rate open loop, /metrics scrapes."""
 
 from __future__ import annotations
 
@@ -104,7 +104,9 @@ def ensure_wrk() -> str:
     if found is not None:
         return found
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        raise SystemExit("bench/serve.py needs wrk: install it with 'sudo apt-get install wrk'")
+        raise SystemExit(
+            "the serve benchmark needs wrk: install it with 'sudo apt-get install wrk'"
+        )
     print("wrk is missing: apt-get install -y wrk", file=sys.stderr)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, env=env)

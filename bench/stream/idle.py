@@ -4,8 +4,8 @@ Starts the embedded broker and one worker, gives them one event and one catalog 
 (--settle seconds), then samples both processes' CPU time from /proc/<pid>/stat for --seconds
 seconds and prints it as a share of one core, beside the freshness of the same stack
 afterwards: POST a purchase, poll the history until the worker has applied it, then the page
-until the item has left it (bench/freshness.py's `trial`, --trials times).
-Usage: python bench/idle.py [--seconds 30] [--settle 20] [--trials 100]
+until the item has left it (bench/stream/freshness.py's `trial`, --trials times).
+Usage: python -m bench.stream.idle [--seconds 30] [--settle 20] [--trials 100]
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from typing import Any
 
 import httpx
 
-from bench.bench_worker import bench_stack
-from bench.freshness import percentile, post_event, trial, wait_for_user
+from bench.common.stack import bench_stack
+from bench.stream.freshness import percentile, post_event, trial, wait_for_user
 from tests.integration.workers import Worker
 
 TICKS = os.sysconf("SC_CLK_TCK")

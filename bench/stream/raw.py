@@ -1,11 +1,11 @@
-"""Phase (r) of bench/stream.py: the broker's own publish-to-fetch latency, without Faust.
+"""Phase (r) of the stream benchmark: the broker's own publish-to-fetch latency, without Faust.
 
 A bare aiokafka consumer in its own process reads `events` while the bench publishes at the
 freshness rate, with the worker's fetch wait. Its lag is the floor under (d): the embedded
 broker's fetches slow down as a partition gains record batches, and no worker can apply an
 event before its fetch returns it.
 
-Child mode: python -m bench.stream_raw BOOTSTRAP FETCH_WAIT_MS SKIP_SECONDS
+Child mode: python -m bench.stream.raw BOOTSTRAP FETCH_WAIT_MS SKIP_SECONDS
 prints READY once assigned, then one JSON line of lags when stdin closes.
 """
 
@@ -67,7 +67,7 @@ def phase_raw(
     command = [
         sys.executable,
         "-m",
-        "bench.stream_raw",
+        "bench.stream.raw",
         ",".join(settings.bootstrap_servers),
         str(settings.fetch_wait_ms),
         str(WARM_S),

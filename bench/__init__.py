@@ -1,0 +1,1 @@
+"""Benchmarks of streamrec, grouped by subject: stream, serve and offline (see README.md)."""

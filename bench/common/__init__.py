@@ -1,0 +1,1 @@
+"""What several benchmark subjects share: start-up, process readings, metrics, reports."""

@@ -1,0 +1,1 @@
+"""Benchmarks of training and offline evaluation: train time, quality protocols, the lake."""

@@ -1,0 +1,1 @@
+"""Benchmarks of the read path: recommendation requests over HTTP, a worker under steady load."""
