@@ -1,7 +1,9 @@
-"""One worker on its own embedded broker, for the benchmarks that drive a worker over HTTP."""
+"""The running parts a benchmark starts: an embedded broker with streamrec's topics, and a
+worker on its own broker for the benchmarks that drive a worker over HTTP."""
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -12,8 +14,24 @@ from typing import Any
 
 from cli.embedded_broker import EmbeddedBroker, free_port, start_broker
 from streamrec.settings import Settings
+from streamrec.topics import ensure_topics
 from tests.conftest import FORWARD_SECRET, redis_url
 from tests.integration.workers import Worker, start_worker
+
+
+@contextmanager
+def broker_with_topics(
+    settings: Settings | None = None, log_file: Path | None = None
+) -> Iterator[tuple[EmbeddedBroker, Settings]]:
+    """A fresh broker with streamrec's topics, and `settings` (default: the defaults) that
+    reach it; the broker is stopped on exit."""
+    broker = start_broker(log_file=log_file)
+    try:
+        own = replace(settings or Settings(), broker=broker.url)
+        asyncio.run(ensure_topics(own))
+        yield broker, own
+    finally:
+        broker.stop()
 
 
 @contextmanager

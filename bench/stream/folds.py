@@ -2,59 +2,29 @@
 
 Run: python -m bench.stream.folds [--events 200000] [--users 1000] [--items 5000]
 Every loop builds its Interaction objects; the baseline loop does only that, so the ratio shows
-what the fold plus to_json/from_json cost on top of decoding an event.
+what the fold plus to_json/from_json cost on top of decoding an event. The events
+(bench/stream/events.py) are a second apart, one in ten arriving up to an hour late.
 """
 
 from __future__ import annotations
 
-import argparse
-import random
 import time
 from collections.abc import Callable
 from typing import Any
 
-from schemas.records import EVENT_TYPES, Interaction
+from bench.common.report import parser
+from bench.stream.events import backlog_options, synthetic_events
+from schemas.records import Interaction
 from tables.item import ItemState, apply_item_event
 from tables.user import UserState, apply_interaction
 
-Raw = tuple[str, str, str, str, float, float | None]
-START = 1_700_000_000.0
+Raw = dict[str, Any]
 CATEGORIES = ("books", "music", "garden", "toys", "food", "sport")
-
-
-def synthetic_events(count: int, users: int, items: int, seed: int = 7) -> list[Raw]:
-    """Raw fields of `count` events a second apart, one in ten arriving up to an hour late."""
-    rng = random.Random(seed)
-    weights = (60, 25, 8, 4, 3)
-    types = rng.choices(EVENT_TYPES, weights=weights, k=count)
-    raw: list[Raw] = []
-    for number, event_type in enumerate(types):
-        late = rng.uniform(0, 3600) if rng.random() < 0.1 else 0.0
-        value = float(rng.randint(1, 5)) if event_type == "rating" else None
-        raw.append(
-            (
-                f"ev{number}",
-                f"u{rng.randrange(users)}",
-                f"i{rng.randrange(items)}",
-                event_type,
-                START + number - late,
-                value,
-            )
-        )
-    return raw
 
 
 def build(fields: Raw) -> Interaction:
     """The event object, as the agent gets it from the topic."""
-    event_id, user_id, item_id, event_type, timestamp, value = fields
-    return Interaction(
-        event_id=event_id,
-        user_id=user_id,
-        item_id=item_id,
-        type=event_type,
-        timestamp=timestamp,
-        value=value,
-    )
+    return Interaction(**fields)
 
 
 def baseline_loop(raw: list[Raw]) -> None:
@@ -94,12 +64,10 @@ def events_per_second(loop: Callable[[list[Raw]], None], raw: list[Raw]) -> floa
 
 def main() -> None:
     """Run the three loops on the same events and print their rates."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--events", type=int, default=200_000, help="events per loop")
-    parser.add_argument("--users", type=int, default=1_000, help="distinct users")
-    parser.add_argument("--items", type=int, default=5_000, help="distinct items")
-    args = parser.parse_args()
-    raw = synthetic_events(args.events, args.users, args.items)
+    options = parser(__doc__)
+    backlog_options(options, events=200_000, users=1_000, items=5_000)
+    args = options.parse_args()
+    raw = synthetic_events(args.events, args.users, args.items, per_second=1.0, late=0.1)
     started = time.perf_counter()
     baseline = events_per_second(baseline_loop, raw)
     print(f"baseline (build events only):  {baseline:>10,.0f} events/s")

@@ -10,7 +10,6 @@ Usage: python -m bench.stream.freshness [--trials 200]
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import statistics
 import time
@@ -20,18 +19,14 @@ from dataclasses import dataclass, field
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from bench.common.report import load_average, parser
 from bench.common.stack import bench_worker
+from bench.common.stats import percentile
 from streamrec.settings import Settings
 from tests.integration.workers import Worker
 
 POLL_S = 0.005
 PAGE_POLL_S = 0.02
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The q-quantile (0..1) of values, nearest rank."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 async def broker_round_trips(settings: Settings, trials: int) -> list[float]:
@@ -106,7 +101,7 @@ async def post_event(client: httpx.AsyncClient, worker: Worker, event: dict[str,
 
 async def page_shows(client: httpx.AsyncClient, worker: Worker, user: str, item: str) -> bool:
     """Whether the user's recommendation page (50 items) still shows `item`."""
-    params = {"user_id": user, "count": 50}
+    params: dict[str, str | int] = {"user_id": user, "count": 50}
     response = expect(await client.get(f"{worker.url}/v1/recommendations", params=params), 200)
     return item in {entry["item_id"] for entry in response.json()["items"]}
 
@@ -192,13 +187,15 @@ def report(name: str, values: list[float]) -> float:
 
 def main() -> None:
     """Run the benchmark and print figures and ratios."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--trials", type=int, default=200)
-    args = parser.parse_args()
+    options = parser(__doc__)
+    options.add_argument("--trials", type=int, default=200, help="trials of each series (200)")
+    args = options.parse_args()
+    load = load_average()
     with bench_worker("fresh") as worker:
         floor = asyncio.run(broker_round_trips(worker.settings, args.trials))
         series = asyncio.run(measure(worker, args.trials))
     print(f"trials: {args.trials}, poll every {POLL_S * 1000:.0f} ms")
+    print(f"load average before: {load}; after: {load_average()}")
     base = report("baseline: broker produce → consume", floor)
     history_p99 = report("POST → history shows the event", series.seen)
     gone_p99 = report("POST → purchased item gone from recommendations", series.gone)

@@ -10,27 +10,20 @@ Usage: python -m bench.stream.idle [--seconds 30] [--settle 20] [--trials 100]
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import os
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
 
+from bench.common.proc import cpu_seconds
+from bench.common.report import load_average, parser
 from bench.common.stack import bench_stack
-from bench.stream.freshness import percentile, post_event, trial, wait_for_user
+from bench.common.stats import percentile
+from bench.stream.freshness import post_event, trial, wait_for_user
 from tests.integration.workers import Worker
 
-TICKS = os.sysconf("SC_CLK_TCK")
 TARGET_SHARE, FRESHNESS_P99_MS = 0.03, 100.0
-
-
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU seconds of a process and its threads (/proc/<pid>/stat)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime (fields 14 and 15)
 
 
 def sample(pids: dict[str, int], seconds: float) -> dict[str, float]:
@@ -67,14 +60,14 @@ async def freshness(worker: Worker, trials: int) -> tuple[list[float], list[floa
 
 def main() -> None:
     """Start the stack, sample it idle, then measure freshness; print both."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=30.0, help="sampling seconds (30)")
-    parser.add_argument("--settle", type=float, default=20.0, help="seconds idle before (20)")
-    parser.add_argument("--trials", type=int, default=100, help="freshness trials (100)")
-    parser.add_argument(
+    options = parser(__doc__)
+    options.add_argument("--seconds", type=float, default=30.0, help="sampling seconds (30)")
+    options.add_argument("--settle", type=float, default=20.0, help="seconds idle before (20)")
+    options.add_argument("--trials", type=int, default=100, help="freshness trials (100)")
+    options.add_argument(
         "--fetch-wait-ms", type=int, default=None, help="the worker's fetch wait (the default)"
     )
-    args = parser.parse_args()
+    args = options.parse_args()
     overrides: dict[str, Any] = {"redis_url": ""}
     if args.fetch_wait_ms is not None:
         overrides["fetch_wait_ms"] = args.fetch_wait_ms
@@ -82,18 +75,18 @@ def main() -> None:
         asyncio.run(seed(worker, args.trials))
         time.sleep(args.settle)
         pids = {"broker": broker.process.pid, "worker": worker.process.pid}
-        load = os.getloadavg()
+        load = load_average()
         shares = sample(pids, args.seconds)
         seen, gone = asyncio.run(freshness(worker, args.trials))
         fetch_wait_ms = worker.settings.fetch_wait_ms
-    report(shares, (seen, gone), load, os.getloadavg(), args.seconds, fetch_wait_ms)
+    report(shares, (seen, gone), load, load_average(), args.seconds, fetch_wait_ms)
 
 
 def report(
     shares: dict[str, float],
     took: tuple[list[float], list[float]],
-    load_before: tuple[float, float, float],
-    load_after: tuple[float, float, float],
+    load_before: str,
+    load_after: str,
     seconds: float,
     fetch_wait_ms: int,
 ) -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from bench.common import metrics
 
 POLL_S = 0.5
 PHASE_TIMEOUT_S = 900.0
@@ -22,25 +23,18 @@ def scrape(url: str) -> str:
         return ""
 
 
-def counter(text: str, name: str, topic: str) -> float:
-    """Sum of a counter's samples whose `topic` label is `topic`."""
-    pattern = rf'^{name}{{[^}}]*topic="{re.escape(topic)}"[^}}]*}} (\S+)$'
-    return sum(float(value) for value in re.findall(pattern, text, re.M))
-
-
 def applied(urls: list[str]) -> tuple[float, float]:
     """Events applied to user state and to item state, summed over workers."""
     texts = [scrape(url) for url in urls]
     name = "streamrec_events_processed_total"
-    return sum(counter(t, name, "events") for t in texts), sum(
-        counter(t, name, "item-signals") for t in texts
+    return sum(metrics.total(t, name, topic="events") for t in texts), sum(
+        metrics.total(t, name, topic="item-signals") for t in texts
     )
 
 
 def agent_cpu(urls: list[str]) -> float:
     """CPU seconds the actors spent in their own batch work, summed over agents and workers."""
-    pattern = r"^streamrec_agent_cpu_seconds_total{[^}]*} (\S+)$"
-    return sum(float(v) for url in urls for v in re.findall(pattern, scrape(url), re.M))
+    return sum(metrics.total(scrape(url), "streamrec_agent_cpu_seconds_total") for url in urls)
 
 
 def watch(urls: list[str], total: int) -> dict[str, float]:
@@ -67,14 +61,6 @@ def tail(log: Path, lines: int = 30) -> str:
     return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
 
 
-def rss_bytes(pid: int) -> int:
-    """Resident set size of a process."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    return 0
-
-
 def du_bytes(path: Path, pattern: str = "*") -> int:
     """Disk blocks (as du counts them) of the files under the folders matching `pattern`, each
     file counted once however many matching folders hold it."""
@@ -99,21 +85,4 @@ def live_bytes(path: Path, table: str) -> int:
 
 def lag_buckets(url: str) -> dict[float, float]:
     """Cumulative counts of the worker's apply-lag histogram, by upper bound."""
-    name = "streamrec_event_apply_lag_seconds_bucket"
-    found = re.findall(rf'^{name}{{le="([^"]+)"}} (\S+)$', scrape(url), re.M)
-    return {float(bound): float(count) for bound, count in found}
-
-
-def quantile(buckets: dict[float, float], q: float) -> float:
-    """The q-quantile of a cumulative histogram, interpolated linearly inside its bucket."""
-    bounds = sorted(buckets)
-    target = q * buckets[bounds[-1]]
-    lower, below = 0.0, 0.0
-    for bound in bounds:
-        if buckets[bound] >= target:
-            if bound == float("inf"):
-                return lower
-            share = (target - below) / max(buckets[bound] - below, 1e-9)
-            return lower + share * (bound - lower)
-        lower, below = bound, buckets[bound]
-    return lower
+    return metrics.buckets(scrape(url), "streamrec_event_apply_lag_seconds")

@@ -6,11 +6,7 @@ Prints events/s of each path and their ratio (target: ratio >= 0.7 and >= 50k ev
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import os
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -19,9 +15,10 @@ import polars as pl
 from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
 
-from cli.embedded_broker import start_broker
+from bench.common.command import publish_file
+from bench.common.report import parser
+from bench.common.stack import broker_with_topics
 from streamrec.settings import Settings
-from streamrec.topics import ensure_topics
 
 
 def make_file(path: Path, count: int) -> None:
@@ -82,18 +79,11 @@ async def bare_publish(settings: Settings, path: Path) -> float:
 
 def streamrec_publish(settings: Settings, path: Path) -> tuple[float, str]:
     """Run the CLI end to end; return events/s over its wall time and its closing line."""
-    env = {**os.environ, "STREAMREC_BROKER": settings.broker}
     started = time.perf_counter()
-    result = subprocess.run(
-        [sys.executable, "-m", "cli.main", "publish", str(path), "--quiet"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    output = publish_file(settings, path)
     elapsed = time.perf_counter() - started
     count = pl.scan_parquet(path).select(pl.len()).collect().item()
-    return count / elapsed, result.stdout.strip()
+    return count / elapsed, output.strip()
 
 
 async def create_bare_topic(settings: Settings) -> None:
@@ -110,13 +100,10 @@ async def create_bare_topic(settings: Settings) -> None:
 
 def main() -> None:
     """Run both paths and print the comparison."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--events", type=int, default=500_000)
-    args = parser.parse_args()
-    broker = start_broker()
-    try:
-        settings = Settings(broker=broker.url)
-        asyncio.run(ensure_topics(settings))
+    options = parser(__doc__)
+    options.add_argument("--events", type=int, default=500_000, help="events (500000)")
+    args = options.parse_args()
+    with broker_with_topics() as (_broker, settings):
         asyncio.run(create_bare_topic(settings))
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "events.parquet"
@@ -128,8 +115,6 @@ def main() -> None:
         print(f"streamrec publish (CLI): {ours:>10,.0f} events/s  (wall time incl. start-up)")
         print(f"  its own line: {line}")
         print(f"ratio streamrec/bare   : {ours / bare:.2f}  (target >= 0.70, >= 50k events/s)")
-    finally:
-        broker.stop()
 
 
 if __name__ == "__main__":

@@ -16,16 +16,17 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
-import numpy as np
 import orjson
 from aiokafka import AIOKafkaConsumer
 
+from bench.common.stats import percentile
 from streamrec.settings import Settings
 from streamrec.topics import EVENTS
 
-Publish = Callable[[Settings, float, float, int], Awaitable[int]]
+Publish = Callable[[Settings, float, float, int], Coroutine[Any, Any, int]]
 WARM_S = 3.0
 
 
@@ -86,8 +87,7 @@ def phase_raw(
         if child.poll() is None:
             child.kill()
         child.wait(timeout=30)
-    p50, p99 = np.percentile(lags, [50, 99], method="nearest") if lags else (np.nan, np.nan)
-    return {"p50": float(p50), "p99": float(p99), "events": float(sent)}
+    return {"p50": percentile(lags, 0.5), "p99": percentile(lags, 0.99), "events": float(sent)}
 
 
 def main(argv: list[str]) -> int:

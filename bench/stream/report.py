@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import sys
 from datetime import UTC, datetime
 
+from bench.common.report import MACHINE, command
 from streamrec.settings import Settings
 
 Figures = dict[str, dict[str, float]]
@@ -81,8 +80,8 @@ def report(
     lines = [
         f"## Worker stream throughput, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         "",
-        f"Command: `python -m bench.stream.throughput {' '.join(sys.argv[1:])}`  ",
-        f"Machine: 2 cores, 24 GiB, no GPU; load average {load}.  ",
+        f"Command: `{command()}`  ",
+        f"Machine: {MACHINE}; load average {load}.  ",
         f"Backlog: {args.events:,} events over {users:,.0f} users and {items:,.0f} items, "
         f"{args.partitions} partitions, embedded broker (Tansu) on the same machine.",
         "",
@@ -136,8 +135,3 @@ def report(
             "",
         ]
     return "\n".join(lines)
-
-
-def loadavg() -> str:
-    """The 1, 5 and 15 minute load averages."""
-    return ", ".join(f"{value:.2f}" for value in os.getloadavg())

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -30,29 +29,28 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-
-from bench.stream.events import synthetic_events  # noqa: E402
-from bench.stream.probe import (  # noqa: E402
+from bench.common.metrics import quantile
+from bench.common.proc import rss_bytes, stop
+from bench.common.report import command, load_average, parser
+from bench.common.stack import broker_with_topics
+from bench.stream.events import backlog_options, synthetic_events
+from bench.stream.probe import (
     PHASE_TIMEOUT_S,
     POLL_S,
     applied,
     du_bytes,
     lag_buckets,
     live_bytes,
-    quantile,
-    rss_bytes,
     scrape,
     tail,
     watch,
 )
-from bench.stream.raw import phase_raw  # noqa: E402
-from bench.stream.report import loadavg, report  # noqa: E402
-from cli.embedded_broker import EmbeddedBroker, free_port, start_broker  # noqa: E402
-from streamrec.kafka import producer, send_all  # noqa: E402
-from streamrec.settings import BROKER_FIXES, Settings  # noqa: E402
-from streamrec.topics import ensure_topics  # noqa: E402
+from bench.stream.raw import phase_raw
+from bench.stream.report import report
+from streamrec.kafka import producer, send_all
+from streamrec.settings import BROKER_FIXES, Settings
+from tests.conftest import with_env
+from tests.integration.workers import Worker, start_worker
 
 
 def publish(settings: Settings, events: list[dict[str, Any]], rate: float | None = None) -> None:
@@ -67,58 +65,16 @@ def publish(settings: Settings, events: list[dict[str, Any]], rate: float | None
     asyncio.run(run())
 
 
-def fresh_broker(settings: Settings, work: Path, name: str) -> tuple[EmbeddedBroker, Settings]:
-    """A new broker with streamrec's topics, and settings that reach it."""
-    broker = start_broker(log_file=work / f"broker-{name}.log")
-    own = replace(settings, broker=broker.url)
-    asyncio.run(ensure_topics(own))
-    return broker, own
-
-
-def child_env(
-    settings: Settings, data_dir: Path, port: int, app_id: str, summaries: bool = True
-) -> dict[str, str]:
-    """Environment of a worker (or the do-nothing agent) child process."""
-    return {
-        "STREAMREC_ITEM_SUMMARIES": "on" if summaries else "off",
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "STREAMREC_BROKER": settings.broker,
-        "STREAMREC_PARTITIONS": str(settings.partitions),
-        "STREAMREC_DATA_DIR": str(data_dir),
-        "STREAMREC_REGISTRY": str(data_dir / "registry"),
-        "STREAMREC_REDIS_URL": "",
-        "STREAMREC_APP_ID": app_id,
-        "STREAMREC_API_PORT": str(port),
-    }
-
-
-def start_worker(
-    settings: Settings, data_dir: Path, app_id: str, summaries: bool = True
-) -> tuple[subprocess.Popen[bytes], str]:
-    """Start `streamrec worker`; return the process and its base URL."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    log = (data_dir.parent / f"{data_dir.name}.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "worker", "-l", "info"],
-        env=child_env(settings, data_dir, port, app_id, summaries),
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
+def worker_settings(settings: Settings, data_dir: Path, app_id: str, **overrides: Any) -> Settings:
+    """Settings of a worker (or the do-nothing agent) child process: no Redis, its own data."""
+    return replace(
+        settings,
+        data_dir=data_dir,
+        registry=data_dir / "registry",
+        redis_url="",
+        app_id=app_id,
+        **overrides,
     )
-    return process, f"http://127.0.0.1:{port}"
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM, then SIGKILL if the process lingers."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
 
 
 def phase_noop(
@@ -126,11 +82,10 @@ def phase_noop(
 ) -> dict[str, float]:
     """(a) or (n): the do-nothing agent's rate over the backlog, with these broker fixes."""
     out = work / "noop.json"
-    env = child_env(settings, work / "noop", free_port(), "bench-noop")
-    env["STREAMREC_BROKER_FIXES"] = ",".join(fixes)
-    command = [sys.executable, "-m", "bench.stream.noop", str(total), str(out)]
+    own = worker_settings(settings, work / "noop", "bench-noop", broker_fixes=",".join(fixes))
+    argv = [sys.executable, "-m", "bench.stream.noop", str(total), str(out)]
     with (work / "noop.log").open("wb") as log:
-        process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=log)
+        process = subprocess.Popen(argv, env=with_env(own), stdout=log, stderr=log)
         try:
             process.wait(PHASE_TIMEOUT_S)
         finally:
@@ -146,23 +101,24 @@ def phase_workers(
     """(b), (s), (c), (t): `count` workers in one group over the backlog; footprint of the
     first."""
     name = f"w{count}{'' if summaries else '-bare'}"
-    started = [
-        start_worker(settings, work / f"{name}-{n}", f"bench-{name}", summaries)
+    own = [
+        worker_settings(settings, work / f"{name}-{n}", f"bench-{name}", item_summaries=summaries)
         for n in range(count)
     ]
-    urls, data = [url for _, url in started], work / f"{name}-0"
+    started = [start_worker(one, one.data_dir) for one in own]
+    urls, data = [worker.url for worker in started], own[0].data_dir
     try:
         wait_serving(started)
-        idle_rss = sum(rss_bytes(process.pid) for process, _ in started)
+        idle_rss = sum(rss_bytes(worker.process.pid) for worker in started)
         result = watch(urls, total)
-        result["rss"] = sum(rss_bytes(process.pid) for process, _ in started)
+        result["rss"] = sum(rss_bytes(worker.process.pid) for worker in started)
         result["rss_idle"] = idle_rss
         result["disk"] = du_bytes(data)
         result["disk_users"] = du_bytes(data, "*user_state*")
         result["disk_items"] = du_bytes(data, "*item_state*")
     finally:
-        for process, _ in started:
-            stop(process)
+        for worker in started:
+            worker.stop()
     result["live_users"] = live_bytes(data, "user_state")
     result["live_items"] = live_bytes(data, "item_state")
     return result
@@ -195,9 +151,11 @@ def phase_freshness(
     settings: Settings, work: Path, rate: float, seconds: float
 ) -> dict[str, float]:
     """(d) publish-to-applied lag at a steady `rate`, from the worker's histogram."""
-    process, url = start_worker(settings, work / "fresh", "bench-fresh")
+    own = worker_settings(settings, work / "fresh", "bench-fresh")
+    worker = start_worker(own, own.data_dir)
+    url = worker.url
     try:
-        wait_serving([(process, url)])
+        wait_serving([worker])
         warm = asyncio.run(paced_publish(settings, rate, 3.0, 5000))
         while applied([url])[0] < warm:
             time.sleep(POLL_S)
@@ -209,7 +167,7 @@ def phase_freshness(
         diff = {bound: after[bound] - before.get(bound, 0.0) for bound in after}
         return {"p50": quantile(diff, 0.5), "p99": quantile(diff, 0.99), "events": float(sent)}
     finally:
-        stop(process)
+        worker.stop()
 
 
 # (a): every fix but the worker's own delivery path, so Faust delivers each message its way.
@@ -218,24 +176,24 @@ FAUST_DELIVERY_FIXES = tuple(name for name in BROKER_FIXES if name != "direct_de
 
 def main() -> None:
     """Run the selected phases on fresh brokers and print (optionally append) the figures."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--events", type=int, default=300_000, help="backlog size")
-    parser.add_argument("--users", type=int, default=100_000, help="distinct user ids drawn from")
-    parser.add_argument("--items", type=int, default=20_000, help="distinct item ids drawn from")
-    parser.add_argument(
+    options = parser(__doc__)
+    backlog_options(options, events=300_000, users=100_000, items=20_000)
+    options.add_argument(
         "--skew", type=float, default=0.0, help="Zipf exponent of user and item draws (0: uniform)"
     )
-    parser.add_argument("--partitions", type=int, default=8, help="partitions per keyed topic")
-    parser.add_argument("--rate", type=float, default=1000.0, help="events/s for freshness (d)")
-    parser.add_argument("--seconds", type=float, default=20.0, help="length of the (d) run")
-    parser.add_argument("--phases", default="anbcdr", help="which of a, n, b, s, c, t, d, r to run")
-    parser.add_argument(
+    options.add_argument("--partitions", type=int, default=8, help="partitions per keyed topic")
+    options.add_argument("--rate", type=float, default=1000.0, help="events/s for freshness (d)")
+    options.add_argument("--seconds", type=float, default=20.0, help="length of the (d) run")
+    options.add_argument(
+        "--phases", default="anbcdr", help="which of a, n, b, s, c, t, d, r to run"
+    )
+    options.add_argument(
         "--repeat", type=int, default=1, help="run the phases this many times (ratios: median)"
     )
-    parser.add_argument("--results", type=Path, help="append the Markdown figures to this file")
-    args = parser.parse_args()
+    options.add_argument("--results", type=Path, help="append the Markdown figures to this file")
+    args = options.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop children, remove files
-    started, load_before = time.monotonic(), loadavg()
+    started, load_before = time.monotonic(), load_average(2)
     events = synthetic_events(args.events, args.users, args.items, args.skew)
     figures: dict[str, dict[str, float]] = {
         "load": {
@@ -243,7 +201,7 @@ def main() -> None:
             "items": len({e["item_id"] for e in events}),
         }
     }
-    base = Settings(partitions=args.partitions)
+    base = replace(Settings.from_env(), partitions=args.partitions)
     work = Path(tempfile.mkdtemp(prefix="bench-stream-"))
     rounds: list[dict[str, dict[str, float]]] = []
     try:
@@ -252,22 +210,24 @@ def main() -> None:
             figures.update(rounds[-1])
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    load = f"{load_before} before, {loadavg()} after"
+    load = f"{load_before} before, {load_average(2)} after"
     text = report(args, figures, load, rounds)
     print(text)
-    print(f"bench/stream/throughput.py done in {time.monotonic() - started:.0f} s")
+    print(f"{command()}: done in {time.monotonic() - started:.0f} s")
     if args.results:
         with args.results.open("a") as out:
             out.write("\n" + text)
 
 
-def wait_serving(started: list[tuple[subprocess.Popen[bytes], str]]) -> None:
+def wait_serving(started: list[Worker]) -> None:
     """Wait until every worker serves /metrics; fail with its log if one exits first."""
     deadline = time.monotonic() + PHASE_TIMEOUT_S
-    while not all(scrape(url) for _, url in started):
-        for process, _ in started:
-            if process.poll() is not None:
-                raise RuntimeError(f"worker exited with {process.returncode}: {process.args}")
+    while not all(scrape(worker.url) for worker in started):
+        for worker in started:
+            if worker.process.poll() is not None:
+                raise RuntimeError(
+                    f"worker exited with {worker.process.returncode}:\n{worker.tail()}"
+                )
         if time.monotonic() > deadline:
             raise TimeoutError("workers did not start serving")
         time.sleep(POLL_S)
@@ -280,14 +240,11 @@ def run_round(
     figures: dict[str, dict[str, float]] = {}
     work = Path(tempfile.mkdtemp(prefix="round-", dir=root))
     for phase in args.phases:
-        broker, settings = fresh_broker(base, work, phase)
-        try:
+        with broker_with_topics(base, work / f"broker-{phase}.log") as (_broker, settings):
             if phase not in "dr":
                 publish(settings, events)
             figures[phase] = run_phase(phase, settings, work, args)
             print(f"({phase}) {figures[phase]}", flush=True)
-        finally:
-            broker.stop()
     return figures
 
 
