@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import random
 import re
 import shutil
 import subprocess
@@ -12,7 +13,7 @@ import sys
 import tempfile
 import time
 
-import numpy as np
+from bench.common.stats import percentile
 
 HOST = "127.0.0.1"
 DRAIN_LIMIT_S, DRAIN_QUIET_MS = 120.0, 20.0
@@ -78,15 +79,22 @@ async def fixed_rate(
     while not idle.empty():
         idle.get_nowait().writer.close()
     answered = len(latencies)
-    p50, p95, p99 = np.percentile(np.array(latencies + abandoned) * 1000, [50, 95, 99])
+    waited = latencies + abandoned
     return {
-        "p50_ms": p50,
-        "p95_ms": p95,
-        "p99_ms": p99,
+        "p50_ms": percentile(waited, 0.5) * 1000,
+        "p95_ms": percentile(waited, 0.95) * 1000,
+        "p99_ms": percentile(waited, 0.99) * 1000,
         "errors": errors,
         "abandoned": len(abandoned),
         "achieved_rps": answered / (ended - start),
     }
+
+
+def page_paths(users: list[str]) -> list[str]:
+    """Recommendation requests for every user, in a fixed shuffled order."""
+    order = list(users)
+    random.Random(0).shuffle(order)
+    return [f"/v1/recommendations?user_id={user}&count=10" for user in order]
 
 
 async def warm_up(port: int, paths: list[str]) -> None:
@@ -130,7 +138,8 @@ def _milliseconds(value: str, unit: str) -> float:
 
 
 def wrk(port: int, paths: list[str], seconds: float, connections: int) -> dict[str, float]:
-    """Saturation with `wrk -t1`: requests/s, p50 and p99 in ms (wrk's latency distribution)."""
+    """Saturation with `wrk -t1`: requests/s, p50 and p99 in ms (wrk's latency distribution),
+    and the requests answered."""
     script = _rotating_script(paths)
     command = [ensure_wrk(), "-t1", f"-c{connections}", f"-d{int(seconds)}s", "--latency"]
     try:
@@ -150,8 +159,10 @@ def wrk(port: int, paths: list[str], seconds: float, connections: int) -> dict[s
         for q, v, u in re.findall(r"^\s+(\d+)%\s+([\d.]+)(us|ms|s)\s*$", output, re.M)
     }
     timeouts = re.search(r"timeout (\d+)", output)
+    answered = re.search(r"(\d+) requests in", output)
     return {
         "rps": float(rate.group(1)),
+        "requests": float(answered.group(1)) if answered else 0.0,
         "p50_ms": latency[50],
         "p99_ms": latency[99],
         "timeouts": float(timeouts.group(1)) if timeouts else 0.0,
@@ -168,21 +179,6 @@ async def scrape(port: int) -> str:
     if status != 200:
         raise RuntimeError(f"/metrics answered {status}")
     return body.decode()
-
-
-def histogram_totals(text: str, name: str, label: str) -> dict[str, tuple[float, float]]:
-    """(count, sum) of each `label` value of histogram `name` in a Prometheus text."""
-    found: dict[str, list[float]] = {}
-    pattern = rf'^{name}_(count|sum){{{label}="([^"]+)"}} ([\d.e+-]+)$'
-    for kind, value, number in re.findall(pattern, text, re.M):
-        found.setdefault(value, [0.0, 0.0])[kind == "sum"] = float(number)
-    return {value: (pair[0], pair[1]) for value, pair in found.items()}
-
-
-def counter_values(text: str, name: str, label: str) -> dict[str, float]:
-    """Each `label` value of counter `name` in a Prometheus text."""
-    pattern = rf'^{name}_total{{{label}="([^"]+)"}} ([\d.e+-]+)$'
-    return {value: float(number) for value, number in re.findall(pattern, text, re.M)}
 
 
 async def drain(port: int) -> float:

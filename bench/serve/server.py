@@ -4,6 +4,7 @@ It runs the real Starlette app (`api.app.create_app`) under uvicorn with the wor
 configuration (`api.server.server_config`: its HTTP parser and read limits) on in-memory
 tables, checks the pipeline in-process first, then prints `READY {json}` and serves. With a
 Redis URL the page cache and the rate limits live in Redis, as in a worker configured with it.
+`launch` starts such a process (of this tree or an older one) and waits for its READY line.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ import gc
 import json
 import random
 import socket
+import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import uvicorn
@@ -102,3 +105,16 @@ def serve(catalog: str, model: Path, data_dir: Path, items: int, redis_url: str)
     config = server_config(create_app(deps), settings, access_log=False)
     asyncio.run(uvicorn.Server(config).serve(sockets=[listener]))
     return 0
+
+
+def launch(
+    command: list[str], cwd: Path | None = None, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[str], dict[str, Any]]:
+    """Start a server process; return it and the JSON of its READY line."""
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=cwd, env=env)
+    assert server.stdout is not None
+    for line in server.stdout:
+        if line.startswith("READY "):
+            ready: dict[str, Any] = json.loads(line.removeprefix("READY "))
+            return server, ready
+    raise RuntimeError(f"server {command} exited with {server.wait()}")

@@ -13,16 +13,17 @@ Targets: RSS growth under 10%, no descriptor growth, p99 stable.
 from __future__ import annotations
 
 import argparse
-import statistics
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
 
+from bench.common.proc import MIB, open_fds, rss_bytes
+from bench.common.report import load_average, parser
 from bench.common.stack import bench_worker
+from bench.common.stats import percentile
 from tests.integration.workers import Worker
 
 SAMPLE_S = 5.0
@@ -38,26 +39,6 @@ class Minute:
     table_files: list[int] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
-
-
-def rss_mib(pid: int) -> float:
-    """Resident memory of a process in MiB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def open_fds(pid: int) -> tuple[int, int]:
-    """File descriptors a process holds open: all of them, and those on RocksDB table files
-    (.sst, which flushes add and compactions merge: they grow with the data, not a leak)."""
-    targets = []
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        try:
-            targets.append(str(fd.readlink()))
-        except OSError:  # closed meanwhile
-            continue
-    return len(targets), sum(target.endswith(".sst") for target in targets)
 
 
 def paced(rate: float, stop: threading.Event, step: object) -> None:
@@ -123,7 +104,7 @@ def soak(worker: Worker, args: argparse.Namespace) -> list[Minute]:
         total = args.warmup_minutes + args.minutes
         while time.monotonic() - started < total * 60:
             time.sleep(SAMPLE_S)
-            minutes[-1].rss_mib.append(rss_mib(pid))
+            minutes[-1].rss_mib.append(rss_bytes(pid) / MIB)
             fds, table_files = open_fds(pid)
             minutes[-1].fds.append(fds)
             minutes[-1].table_files.append(table_files)
@@ -138,9 +119,9 @@ def soak(worker: Worker, args: argparse.Namespace) -> list[Minute]:
     return minutes
 
 
-def percentile(values: list[float], q: float) -> float:
-    """The q-th percentile (0-100) in ms."""
-    return statistics.quantiles(values, n=100)[int(q) - 1] * 1000 if len(values) > 1 else 0.0
+def ms(values: list[float], q: float) -> float:
+    """The q-quantile (0..1) of latencies in seconds, in ms."""
+    return percentile(values, q) * 1000
 
 
 def print_minute(number: int, minute: Minute) -> None:
@@ -148,8 +129,8 @@ def print_minute(number: int, minute: Minute) -> None:
     print(
         f"minute {number:2d}: RSS {minute.rss_mib[-1]:7.1f} MiB, fds {minute.fds[-1]:4d} "
         f"({minute.table_files[-1]:3d} on .sst files), "
-        f"pages {len(minute.latencies):5d}, p50 {percentile(minute.latencies, 50):6.1f} ms, "
-        f"p99 {percentile(minute.latencies, 99):6.1f} ms, 5xx {minute.errors}",
+        f"pages {len(minute.latencies):5d}, p50 {ms(minute.latencies, 0.5):6.1f} ms, "
+        f"p99 {ms(minute.latencies, 0.99):6.1f} ms, 5xx {minute.errors}",
         flush=True,
     )
 
@@ -163,8 +144,8 @@ def summary(minutes: list[Minute], warmup: int) -> None:
     """RSS and descriptor growth from the end of the warm-up, and the p99 ratio."""
     base, last = minutes[warmup - 1], minutes[-1]
     growth = (last.rss_mib[-1] - base.rss_mib[-1]) / base.rss_mib[-1] * 100
-    p99_first, p99_last = percentile(minutes[warmup].latencies, 99), percentile(last.latencies, 99)
-    p99s = [percentile(m.latencies, 99) for m in minutes[warmup:]]
+    p99_first, p99_last = ms(minutes[warmup].latencies, 0.99), ms(last.latencies, 0.99)
+    p99s = [ms(m.latencies, 0.99) for m in minutes[warmup:]]
     print(
         f"after the warm-up: RSS {base.rss_mib[-1]:.1f} → {last.rss_mib[-1]:.1f} MiB: "
         f"growth {growth:+.1f}% "
@@ -180,12 +161,13 @@ def summary(minutes: list[Minute], warmup: int) -> None:
 
 def main() -> None:
     """Run the soak and print its figures."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--minutes", type=int, default=10)
-    parser.add_argument("--warmup-minutes", type=int, default=2)
-    parser.add_argument("--events-per-s", type=float, default=200.0)
-    parser.add_argument("--pages-per-s", type=float, default=50.0)
-    args = parser.parse_args()
+    options = parser(__doc__)
+    options.add_argument("--minutes", type=int, default=10, help="soak minutes (10)")
+    options.add_argument("--warmup-minutes", type=int, default=2, help="warm-up minutes (2)")
+    options.add_argument("--events-per-s", type=float, default=200.0, help="events/s (200)")
+    options.add_argument("--pages-per-s", type=float, default=50.0, help="pages/s (50)")
+    args = options.parse_args()
+    load = load_average()
     with bench_worker("soak") as worker:
         print(
             f"soak: {args.minutes} min after {args.warmup_minutes} min of warm-up, "
@@ -194,6 +176,7 @@ def main() -> None:
             flush=True,
         )
         summary(soak(worker, args), args.warmup_minutes)
+    print(f"load average before: {load}; after: {load_average()}")
 
 
 if __name__ == "__main__":

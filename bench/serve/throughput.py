@@ -22,8 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import random
 import signal
 import subprocess
 import sys
@@ -32,16 +30,19 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from bench.common.metrics import by_label, histogram_totals
+from bench.common.proc import stop
+from bench.common.report import command, load_average, parser
 from bench.serve.load import (
-    counter_values,
     drain,
     ensure_wrk,
     fixed_rate,
-    histogram_totals,
+    page_paths,
     scrape,
     warm_up,
     wrk,
 )
+from bench.serve.server import launch, serve
 from bench.serve.world import ml1m_model, synthetic_bundle
 from models.pipeline import STEPS
 from streamrec.settings import Settings
@@ -53,50 +54,34 @@ RATIO_TARGET, HALF_P99_TARGET_MS = 0.25, 10.0
 def parse(argv: Sequence[str]) -> argparse.Namespace:
     """Options of the benchmark (and of its server mode)."""
     settings = Settings.from_env()
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--catalogs", default="ml-1m,synthetic", help="ml-1m, synthetic (both)")
-    parser.add_argument("--caches", default="off,on", help="off, on: the Redis page cache (both)")
-    parser.add_argument("--seconds", type=float, default=10.0, help="seconds of each run (10)")
-    parser.add_argument("--connections", type=int, default=32, help="wrk connections (32)")
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0", help="Redis of cache on")
-    parser.add_argument(
+    options = parser(__doc__)
+    options.add_argument("--catalogs", default="ml-1m,synthetic", help="ml-1m, synthetic (both)")
+    options.add_argument("--caches", default="off,on", help="off, on: the Redis page cache (both)")
+    options.add_argument("--seconds", type=float, default=10.0, help="seconds of each run (10)")
+    options.add_argument("--connections", type=int, default=32, help="wrk connections (32)")
+    options.add_argument("--redis", default="redis://127.0.0.1:6379/0", help="Redis of cache on")
+    options.add_argument(
         "--cached-users", type=int, default=1000, help="users whose pages are cached first (1000)"
     )
-    parser.add_argument(
+    options.add_argument(
         "--data-dir", type=Path, default=settings.data_dir, help="default: $STREAMREC_DATA_DIR"
     )
-    parser.add_argument("--registry", type=Path, default=None, help="ML-1M registry")
-    parser.add_argument("--items", type=int, default=1_000_000, help="synthetic items (1000000)")
-    parser.add_argument("--flame", type=Path, default=None, help="py-spy SVGs into this folder")
-    parser.add_argument("--serve", default=None, help=argparse.SUPPRESS)
-    parser.add_argument("--model", type=Path, default=None, help=argparse.SUPPRESS)
-    parser.add_argument("--redis-url", default="", help=argparse.SUPPRESS)
-    return parser.parse_args(argv)
+    options.add_argument("--registry", type=Path, default=None, help="ML-1M registry")
+    options.add_argument("--items", type=int, default=1_000_000, help="synthetic items (1000000)")
+    options.add_argument("--flame", type=Path, default=None, help="py-spy SVGs into this folder")
+    options.add_argument("--serve", default=None, help=argparse.SUPPRESS)
+    options.add_argument("--model", type=Path, default=None, help=argparse.SUPPRESS)
+    options.add_argument("--redis-url", default="", help=argparse.SUPPRESS)
+    return options.parse_args(argv)
 
 
-def start_server(
+def server_command(
     args: argparse.Namespace, catalog: str, model: Path, redis_url: str
-) -> tuple[subprocess.Popen[str], dict[str, Any]]:
-    """Start the server process; return it and what it printed when ready."""
-    command = [
-        sys.executable,
-        "-m",
-        "bench.serve.throughput",
-        "--serve",
-        catalog,
-        "--model",
-        str(model),
-    ]
-    command += ["--data-dir", str(args.data_dir), "--items", str(args.items)]
-    server = subprocess.Popen(
-        [*command, "--redis-url", redis_url], stdout=subprocess.PIPE, text=True
-    )
-    assert server.stdout is not None
-    for line in server.stdout:
-        if line.startswith("READY "):
-            ready: dict[str, Any] = json.loads(line.removeprefix("READY "))
-            return server, ready
-    raise RuntimeError(f"server for {catalog} exited with {server.wait()}")
+) -> list[str]:
+    """The argv of this tree's server process for one catalog."""
+    command = [sys.executable, "-m", "bench.serve.throughput", "--serve", catalog]
+    command += ["--model", str(model), "--data-dir", str(args.data_dir)]
+    return [*command, "--items", str(args.items), "--redis-url", redis_url]
 
 
 def stage_ms(before: str, after: str) -> dict[str, float]:
@@ -113,8 +98,8 @@ def stage_ms(before: str, after: str) -> dict[str, float]:
 
 def cache_delta(before: str, after: str) -> dict[str, float]:
     """Cache lookups by result between two scrapes."""
-    old = counter_values(before, "streamrec_cache_requests", "result")
-    new = counter_values(after, "streamrec_cache_requests", "result")
+    old = by_label(before, "streamrec_cache_requests_total", "result")
+    new = by_label(after, "streamrec_cache_requests_total", "result")
     return {k: v - old.get(k, 0.0) for k, v in new.items() if v - old.get(k, 0.0) > 0}
 
 
@@ -150,11 +135,10 @@ def _computed(before: str, after: str) -> float:
 
 def bench_server(args: argparse.Namespace, catalog: str, model: Path, cache: str) -> dict[str, Any]:
     """One server: warm up (and fill the cache when on), then measure."""
-    server, ready = start_server(args, catalog, model, args.redis if cache == "on" else "")
+    redis_url = args.redis if cache == "on" else ""
+    server, ready = launch(server_command(args, catalog, model, redis_url))
     try:
-        users = ready["users"]
-        random.Random(0).shuffle(users)
-        recs = [f"/v1/recommendations?user_id={u}&count=10" for u in users]
+        recs = page_paths(ready["users"])
         asyncio.run(warm_up(ready["port"], recs[:WARM_UP]))
         if cache == "on":
             recs = recs[: args.cached_users]
@@ -166,8 +150,7 @@ def bench_server(args: argparse.Namespace, catalog: str, model: Path, cache: str
                 server.pid, flame, lambda: wrk(ready["port"], recs, args.seconds, args.connections)
             )
     finally:
-        server.terminate()
-        server.wait()
+        stop(server)
     ready = {k: v for k, v in ready.items() if k not in ("users", "port")}
     return {"catalog": catalog, "cache": cache, "ready": ready, **result}
 
@@ -194,7 +177,7 @@ def profile(pid: int, svg: Path, load: Callable[[], object]) -> None:
     print(f"flame graph: {svg}", file=sys.stderr)
 
 
-def report(result: dict[str, Any], loads: list[tuple[float, ...]]) -> str:
+def report(result: dict[str, Any], loads: list[str]) -> str:
     """Markdown lines for one server run."""
     rec, health, half = result["recommendations"], result["health"], result["half"]
     ready = result["ready"]
@@ -205,7 +188,7 @@ def report(result: dict[str, Any], loads: list[tuple[float, ...]]) -> str:
     computed = sum(stages.values())
     ratio_ok = "met" if result["ratio"] >= RATIO_TARGET else "NOT met"
     half_ok = "met" if half["p99_ms"] < HALF_P99_TARGET_MS and not half["abandoned"] else "NOT met"
-    load = "; ".join(" ".join(f"{x:.2f}" for x in pair) for pair in loads)
+    load = "; ".join(loads)
     return "\n".join(
         [
             f"- **{result['catalog']}, cache {result['cache']}**: {ready['items']} items, "
@@ -231,23 +214,21 @@ def main(argv: Sequence[str]) -> int:
     """Run every catalog and cache mode, print the report."""
     args = parse(argv)
     if args.serve:
-        from bench.serve.server import serve
-
         return serve(args.serve, args.model, args.data_dir, args.items, args.redis_url)
     ensure_wrk()
     started = time.perf_counter()
-    lines = [f"bench/serve/throughput.py, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"]
+    lines = [f"{command()}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"]
     for catalog in args.catalogs.split(","):
         model = ml1m_model(args)
         if catalog == "synthetic":
             model = synthetic_bundle(args.data_dir, args.items, model)
         for cache in args.caches.split(","):
-            load_before = os.getloadavg()
+            load_before = load_average(2)
             result = bench_server(args, catalog, model, cache)
             print(json.dumps(result, default=float), file=sys.stderr)
-            lines.append(report(result, [load_before, os.getloadavg()]))
+            lines.append(report(result, [load_before, load_average(2)]))
             print(lines[-1], flush=True)
-    print(f"bench/serve/throughput.py took {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    print(f"{command()}: {time.perf_counter() - started:.0f} s", file=sys.stderr)
     return 0
 
 

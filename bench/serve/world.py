@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -13,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from bench.common.command import dataset_files, streamrec
 from models.bundle import ModelBundle
 from models.registry import list_versions, load_bundle
 from models.retrieval import build_annoy
@@ -37,27 +36,13 @@ class World:
     now: float
 
 
-def ml1m_files(data_dir: Path) -> tuple[Path, Path]:
-    """events.parquet and items.parquet of ML-1M, fetched when missing."""
-    folder = data_dir / "datasets" / "ml-1m"
-    if not (folder / "events.parquet").is_file():
-        env = {**os.environ, "STREAMREC_DATA_DIR": str(data_dir)}
-        subprocess.run(
-            [sys.executable, "-m", "cli.main", "datasets", "fetch", "ml-1m"],
-            check=True,
-            env=env,
-        )
-    return folder / "events.parquet", folder / "items.parquet"
-
-
 def ml1m_model(args: argparse.Namespace) -> Path:
     """The newest ML-1M version of the registry, trained first when there is none."""
     registry: Path = args.registry or args.data_dir / "bench" / "registry-ml-1m"
     if not list_versions(registry):
-        events, items = ml1m_files(args.data_dir)
-        env = {**os.environ, "STREAMREC_REGISTRY": str(registry)}
+        events, items = dataset_files("ml-1m", args.data_dir)
         command = ["train", "--events", str(events), "--items", str(items), "--ranker-users", "300"]
-        subprocess.run([sys.executable, "-m", "cli.main", *command], check=True, env=env)
+        streamrec(*command, env={"STREAMREC_REGISTRY": str(registry)})
     return registry / list_versions(registry)[-1]
 
 
@@ -98,7 +83,7 @@ def synthetic_bundle(data_dir: Path, items: int, ranker_from: Path) -> Path:
 
 def ml1m_world(data_dir: Path, bundle: ModelBundle) -> World:
     """User views, catalog and signals from the ML-1M events, at the end of the data."""
-    events_path, items_path = ml1m_files(data_dir)
+    events_path, items_path = dataset_files("ml-1m", data_dir)
     events = pl.read_parquet(events_path)
     meta = meta_lookup(load_items(items_path))
     now = float(events["timestamp"].max()) + 1.0  # type: ignore[arg-type]
