@@ -12,22 +12,18 @@ rows from one Parquet file in the same run (the baseline).
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import os
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import polars as pl
 
-from cli.embedded_broker import start_broker
+from bench.common.command import dataset_files, publish_file
+from bench.common.report import parser
+from bench.common.stack import broker_with_topics
 from offline.etl import scan_events
 from offline.lake import export, file_count
-from streamrec.settings import Settings
-from streamrec.topics import EVENTS, ensure_topics
+from streamrec.topics import EVENTS
 
 YEAR_S = 365.25 * 86400
 START = 1_199_145_600.0
@@ -43,13 +39,6 @@ def stretched(events: pl.DataFrame, years: float) -> pl.DataFrame:
     )
 
 
-def publish(settings: Settings, path: Path) -> None:
-    """`streamrec publish FILE` against the broker."""
-    env = {**os.environ, "STREAMREC_BROKER": settings.broker}
-    command = [sys.executable, "-m", "cli.main", "publish", str(path), "--quiet"]
-    subprocess.run(command, env=env, check=True, capture_output=True, text=True)
-
-
 def read_seconds(path: Path) -> tuple[float, int]:
     """Seconds to read the events as training does, and the rows read."""
     started = time.perf_counter()
@@ -59,19 +48,14 @@ def read_seconds(path: Path) -> tuple[float, int]:
 
 def main() -> None:
     """Publish, export slice by slice, and print the lake's figures."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--dataset", default="ml-1m", help="a fetched dataset (datasets fetch)")
-    parser.add_argument("--years", type=float, default=10.0, help="span to stretch the ratings")
-    parser.add_argument("--exports", type=int, default=10, help="slices, one export after each")
-    args = parser.parse_args()
-    source = Settings.from_env().data_dir / "datasets" / args.dataset / "events.parquet"
-    if not source.exists():
-        raise SystemExit(f"{source}: missing; run `streamrec datasets fetch {args.dataset}`")
+    options = parser(__doc__)
+    options.add_argument("--dataset", default="ml-1m", help="a public dataset (datasets fetch)")
+    options.add_argument("--years", type=float, default=10.0, help="span to stretch the ratings")
+    options.add_argument("--exports", type=int, default=10, help="slices, one export after each")
+    args = options.parse_args()
+    source, _ = dataset_files(args.dataset)
     events = stretched(pl.read_parquet(source), args.years)
-    broker = start_broker()
-    try:
-        settings = Settings(broker=broker.url)
-        asyncio.run(ensure_topics(settings))
+    with broker_with_topics() as (_broker, settings):
         with tempfile.TemporaryDirectory() as tmp:
             root, lake = Path(tmp), Path(tmp) / "lake"
             single = root / "all.parquet"
@@ -81,7 +65,7 @@ def main() -> None:
             for index in range(args.exports):
                 part = root / f"slice-{index}.parquet"
                 events.slice(index * size, size).write_parquet(part)
-                publish(settings, part)
+                publish_file(settings, part)
                 started = time.perf_counter()
                 export(settings.bootstrap_servers, lake, progress=False)
                 export_s += time.perf_counter() - started
@@ -99,8 +83,6 @@ def main() -> None:
         print(f"read as training reads    : {lake_s:.2f} s ({lake_rows:,} rows)")
         print(f"baseline, one Parquet file: {file_s:.2f} s ({file_rows:,} rows)")
         print(f"ratio lake / one file     : {lake_s / file_s:.2f}")
-    finally:
-        broker.stop()
 
 
 if __name__ == "__main__":

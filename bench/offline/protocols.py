@@ -10,40 +10,29 @@ $STREAMREC_DATA_DIR/datasets/NAME/.
 from __future__ import annotations
 
 import argparse
-import os
 import platform
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from offline.evaluate import Evaluation, evaluate, load_frame
+from bench.common.command import dataset_files
+from bench.common.report import MACHINE, command, load_average, parser
+from bench.offline.inputs import evaluation_options, frames
+from offline.evaluate import Evaluation, evaluate
 from offline.report import metrics_table, write_report
 from streamrec.settings import Settings
 
 RESULTS = Path(__file__).parents[1] / "log" / "RESULTS.md"
-MACHINE = "2 cores, 24 GiB, no GPU"
 RECBOLE_REFERENCE = (
     "Published RecBole ML-1M NDCG@10 (same recbole protocol): Pop 0.101, ItemKNN 0.239, "
     "BPR 0.241, LightGCN 0.248, EASE 0.287."
 )
 
 
-def dataset_dir(name: str) -> Path:
-    """Fetch the dataset through the CLI (this interpreter's) unless its files are there."""
-    folder = Settings.from_env().data_dir / "datasets" / name
-    if not (folder / "events.parquet").exists():
-        command = [sys.executable, "-m", "cli.main", "datasets", "fetch", name]
-        subprocess.run(command, check=True)
-    return folder
-
-
 def run_one(dataset: str, protocol: str, args: argparse.Namespace, out: Path) -> Evaluation:
     """Evaluate every model on one dataset and protocol; writes the report under `out`."""
-    folder = dataset_dir(dataset)
-    events = load_frame(folder / "events.parquet")
-    items = load_frame(folder / "items.parquet")
+    events, items = frames(dataset)
     models = args.models.split(",") if args.models else None
     print(f"== {dataset}, {protocol} protocol", file=sys.stderr)
     evaluation = evaluate(
@@ -53,7 +42,7 @@ def run_one(dataset: str, protocol: str, args: argparse.Namespace, out: Path) ->
         k=args.k,
         models=models,
         seed=args.seed,
-        source=f"{dataset} ({folder / 'events.parquet'})",
+        source=f"{dataset} ({dataset_files(dataset)[0]})",
     )
     write_report(evaluation, out / f"{dataset}-{protocol}")
     return evaluation
@@ -70,17 +59,12 @@ def section(dataset: str, evaluation: Evaluation) -> str:
     )
 
 
-def load_average() -> str:
-    """The 1, 5 and 15 minute load averages (fit and rank times depend on them)."""
-    return ", ".join(f"{value:.1f}" for value in os.getloadavg())
-
-
-def append_results(command: str, blocks: list[str], seconds: float, load: str) -> None:
+def append_results(blocks: list[str], seconds: float, load: str) -> None:
     """Append one dated entry to bench/log/RESULTS.md."""
     header = "" if RESULTS.exists() else "# Recommendation quality benchmarks\n\n"
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     entry = (
-        f"{header}## {stamp}\n\nCommand: `{command}`  \nMachine: {MACHINE} "
+        f"{header}## {stamp}\n\nCommand: `{command()}`  \nMachine: {MACHINE} "
         f"(Python {platform.python_version()}); total {seconds:.0f} s; load average at "
         f"start {load}, at end {load_average()}.  \n"
         f"{RECBOLE_REFERENCE}\n\n" + "\n".join(blocks) + "\n"
@@ -91,20 +75,16 @@ def append_results(command: str, blocks: list[str], seconds: float, load: str) -
 
 def main() -> int:
     """Run the benchmark and record it."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument(
-        "--datasets", "--dataset", default="ml-100k,ml-1m", help="comma-separated datasets"
-    )
-    parser.add_argument(
+    options = parser(__doc__)
+    evaluation_options(options, datasets="ml-100k,ml-1m", k_help="list length", sample=False)
+    options.add_argument(
         "--protocols",
         "--protocol",
         default="temporal,recbole",
         help="comma-separated protocols: temporal, recbole",
     )
-    parser.add_argument("--models", default=None, help="comma-separated models (default: all)")
-    parser.add_argument("--k", type=int, default=10, help="list length (default 10)")
-    parser.add_argument("--seed", type=int, default=2020, help="seed (default 2020)")
-    args = parser.parse_args()
+    options.add_argument("--models", default=None, help="comma-separated models (default: all)")
+    args = options.parse_args()
     started, load = time.perf_counter(), load_average()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = Settings.from_env().data_dir / "reports" / f"bench-{stamp}"
@@ -115,9 +95,7 @@ def main() -> int:
             print(metrics_table(evaluation))
             blocks.append(section(dataset, evaluation))
     seconds = time.perf_counter() - started
-    append_results(
-        "python -m bench.offline.protocols " + " ".join(sys.argv[1:]), blocks, seconds, load
-    )
+    append_results(blocks, seconds, load)
     print(f"reports in {out}; appended to {RESULTS}; {seconds:.0f} s", file=sys.stderr)
     return 0
 

@@ -14,16 +14,16 @@ or bought) items on pages, catalogue coverage, largest category share.
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 
 import numpy as np
-import polars as pl
 
+from bench.common.report import header, parser
+from bench.offline.inputs import evaluation_options, frames, sample_users
 from bench.offline.served_protocol import (
     consumed_items,
     fold_users,
@@ -36,34 +36,21 @@ from bench.offline.served_protocol import (
 from models.bundle import user_vector
 from models.context import CANDIDATE_LIMIT, ServingConfig
 from models.fold import sequence_of
-from offline.evaluate import load_frame
+from models.types import ItemMeta
 from offline.served import world_at
 from offline.train import TrainParams, fit
 from offline.views import signals_snapshot
-from streamrec.settings import Settings
 
-MACHINE = "2 cores, 24 GiB, no GPU"
 UNCAPPED = ServingConfig(exploration_slots=0, max_category_share=1.0)
 """The default configuration without exploration or the diversity rule: what both cost."""
 COLUMNS = ("hr", "ndcg", "consumed_share", "coverage", "category_share_mean", "category_share_max")
 
 
-def dataset(name: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Events and items of a fetched dataset (`streamrec datasets fetch NAME` first)."""
-    folder = Settings.from_env().data_dir / "datasets" / name
-    if not (folder / "events.parquet").exists():
-        raise SystemExit(f"{folder}: missing; run `streamrec datasets fetch {name}` first")
-    return load_frame(folder / "events.parquet"), load_frame(folder / "items.parquet")
-
-
 def evaluate(name: str, users: int | None, k: int, seed: int) -> dict[str, dict[str, float]]:
     """Every model's figures on one dataset."""
-    events, items = dataset(name)
+    events, items = frames(name)
     split = leave_last_out(events)
-    evaluated = split.users
-    if users is not None and users < len(evaluated):
-        picked = np.random.default_rng(seed).choice(len(evaluated), users, replace=False)
-        evaluated = [evaluated[i] for i in sorted(picked.tolist())]
+    evaluated = sample_users(split.users, users, seed)
     started = time.perf_counter()
     fitted = fit(split.train, items, replace(TrainParams(), seed=seed))
     print(f"{name}: trained in {time.perf_counter() - started:.0f} s", file=sys.stderr)
@@ -106,10 +93,10 @@ def evaluate(name: str, users: int | None, k: int, seed: int) -> dict[str, dict[
     return results
 
 
-def _category_of(meta: dict[str, object]) -> object:
+def _category_of(meta: Mapping[str, ItemMeta]) -> Callable[[str], str]:
     def category(item_id: str) -> str:
         item = meta.get(item_id)
-        return getattr(item, "category", "") or ""
+        return item.category if item is not None and item.category else ""
 
     return category
 
@@ -132,18 +119,12 @@ def table(results: dict[str, dict[str, float]]) -> str:
 
 def main() -> int:
     """Run the benchmark and print its tables."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--datasets", default="ml-100k,ml-1m", help="comma-separated datasets")
-    parser.add_argument("--users", type=int, default=None, help="evaluate a sample of users")
-    parser.add_argument("--k", type=int, default=10, help="page size (default 10)")
-    parser.add_argument("--seed", type=int, default=2020, help="seed (default 2020)")
-    args = parser.parse_args()
+    options = parser(__doc__)
+    evaluation_options(options, datasets="ml-100k,ml-1m", k_help="page size")
+    args = options.parse_args()
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     print(f"## Served-path quality, {stamp}\n")
-    print(
-        f"Command: `python -m bench.offline.quality {' '.join(sys.argv[1:])}`; machine: {MACHINE}; "
-        f"load average {', '.join(f'{v:.1f}' for v in os.getloadavg())}.\n"
-    )
+    print(header() + "\n")
     for name in args.datasets.split(","):
         results = evaluate(name, args.users, args.k, args.seed)
         print(f"### {name}, chronological leave-one-out, full catalogue\n")

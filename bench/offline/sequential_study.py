@@ -13,9 +13,7 @@ machine may be shared), scoring ms per user (the score vector only), model megab
 
 from __future__ import annotations
 
-import argparse
 import math
-import os
 import sys
 import time
 import zlib
@@ -25,7 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from bench.offline.quality import MACHINE, dataset
+from bench.common.report import header, parser
+from bench.offline.inputs import evaluation_options, frames, sample_users
 from bench.offline.served_protocol import LeaveOneOut, leave_last_out
 from models.sequence import sequence_scores
 from models.sources import RECENCY_STEP
@@ -48,7 +47,7 @@ class Study:
 
 def study(name: str, users: int | None = None, seed: int = 2020) -> Study:
     """Split `name`, each evaluated user's training rows newest first and held-out row."""
-    events, _ = dataset(name)
+    events, _ = frames(name)
     split = leave_last_out(events)
     item_ids = np.sort(split.train["item_id"].unique().to_numpy().astype(str))
     index = {item: row for row, item in enumerate(item_ids.tolist())}
@@ -56,10 +55,7 @@ def study(name: str, users: int | None = None, seed: int = 2020) -> Study:
         "user_id", row=pl.col("item_id").replace_strict(index, return_dtype=pl.Int64)
     )
     grouped = rows.group_by("user_id", maintain_order=True).agg("row")
-    evaluated = split.users
-    if users is not None and users < len(evaluated):
-        picked = np.random.default_rng(seed).choice(len(evaluated), users, replace=False)
-        evaluated = [evaluated[i] for i in sorted(picked.tolist())]
+    evaluated = sample_users(split.users, users, seed)
     wanted = set(evaluated)
     histories = {
         user: np.asarray(history[::-1], dtype=np.int64)
@@ -135,9 +131,9 @@ def first_order(data: Study, last: int = 5) -> tuple[Scorer, dict[str, float]]:
     return scorer, cost
 
 
-def run(name: str, params: SequentialParams, k: int, users: int | None) -> list[str]:
+def run(name: str, params: SequentialParams, k: int, users: int | None, seed: int) -> list[str]:
     """Markdown rows of both models on one dataset, then the ratio row."""
-    data = study(name, users)
+    data = study(name, users, seed)
     lines, rows = [], []
     for label, (scorer, cost) in (
         ("sequential (SLIT + SLIS)", sequential(data, params)),
@@ -157,21 +153,16 @@ def run(name: str, params: SequentialParams, k: int, users: int | None) -> list[
 
 def main() -> int:
     """Run the study and print one table."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--datasets", default="ml-1m,ml-100k", help="comma-separated datasets")
-    parser.add_argument("--k", type=int, default=10, help="cut-off (default 10)")
-    parser.add_argument("--users", type=int, default=None, help="evaluate a sample of users")
-    args = parser.parse_args()
+    options = parser(__doc__)
+    evaluation_options(options, datasets="ml-1m,ml-100k", k_help="cut-off")
+    args = options.parse_args()
     params = SequentialParams()
-    print(
-        f"Command: `python -m bench.offline.sequential_study {' '.join(sys.argv[1:])}`; machine: "
-        f"{MACHINE}; load average {', '.join(f'{v:.1f}' for v in os.getloadavg())}.\n"
-    )
+    print(header() + "\n")
     print(f"Parameters: {params}\n")
     print(f"| dataset | model | HR@{args.k} | NDCG@{args.k} | fit s | fit CPU s | ms/user | MB |")
     print("|---|---|---|---|---|---|---|---|")
     for name in args.datasets.split(","):
-        for line in run(name, params, args.k, args.users):
+        for line in run(name, params, args.k, args.users, args.seed):
             print(line, flush=True)
     return 0
 

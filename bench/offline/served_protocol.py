@@ -70,7 +70,8 @@ def fold_users(
             continue
         item = meta.get(row["item_id"])
         event = _Event(**row)
-        state, _ = apply_interaction(states.get(row["user_id"]), event, item and item.category)
+        category = item.category if item is not None else None
+        state, _ = apply_interaction(states.get(row["user_id"]), event, category)
         states[row["user_id"]] = state
     views = {user: user_view(user, state.to_json(), None) for user, state in states.items()}
     return {user: view for user, view in views.items() if view is not None}

@@ -24,6 +24,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.common.command import dataset_files, streamrec_command
+from bench.common.report import parser
 from bench.offline.train_data import SHAPES, write
 from offline.als import train_als
 from offline.etl import build_interactions, scan_events
@@ -60,7 +62,7 @@ class Run:
 
 def train_once(events: Path, items: Path | None, extra: list[str], registry: Path) -> Run:
     """Run the full `streamrec train` command and measure that process alone."""
-    command = [sys.executable, "-m", "cli.main", "train", "--events", str(events), "--quiet"]
+    command = streamrec_command("train", "--events", str(events), "--quiet")
     if items is not None:
         command += ["--items", str(items)]
     env = {**os.environ, "STREAMREC_REGISTRY": str(registry)}
@@ -88,11 +90,9 @@ def time_bare_als(events: Path) -> float:
 
 def files(name: str, seed: int) -> tuple[Path, Path]:
     """events.parquet and items.parquet of a MovieLens set or a generated synthetic one."""
-    data_dir = Settings.from_env().data_dir
     if name in SHAPES:
-        return write(name, data_dir / "bench" / "train", seed)
-    folder = data_dir / "datasets" / name
-    return folder / "events.parquet", folder / "items.parquet"
+        return write(name, Settings.from_env().data_dir / "bench" / "train", seed)
+    return dataset_files(name)
 
 
 def report(name: str, run: Run, bare: float | None, load: tuple[float, float]) -> None:
@@ -130,15 +130,13 @@ def report(name: str, run: Run, bare: float | None, load: tuple[float, float]) -
 def parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     """Options before `--`, `streamrec train` options after it."""
     split = argv.index("--") if "--" in argv else len(argv)
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--datasets", default="ml-1m", help="comma-separated (default ml-1m)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic sets (0)")
-    parser.add_argument("--no-bare", action="store_true", help="skip the bare ALS fit")
-    parser.add_argument("--events", type=Path, help="train on this events file instead")
-    parser.add_argument("--items", type=Path, help="its catalog")
-    return parser.parse_args(argv[:split]), argv[split + 1 :]
+    options = parser(__doc__)
+    options.add_argument("--datasets", default="ml-1m", help="comma-separated (default ml-1m)")
+    options.add_argument("--seed", type=int, default=0, help="seed of the synthetic sets (0)")
+    options.add_argument("--no-bare", action="store_true", help="skip the bare ALS fit")
+    options.add_argument("--events", type=Path, help="train on this events file instead")
+    options.add_argument("--items", type=Path, help="its catalog")
+    return options.parse_args(argv[:split]), argv[split + 1 :]
 
 
 def main(argv: list[str]) -> int:

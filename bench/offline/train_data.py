@@ -55,14 +55,14 @@ SHAPES: dict[str, Shape] = {
 def _ranked(rng: np.random.Generator, size: int, count: int) -> np.ndarray:
     """`size` popularity ranks in [0, count), rank r with odds about 1/(r+1)."""
     ranks = np.exp(rng.random(size) * np.log(count + 1.0)) - 1.0
-    return np.minimum(ranks.astype(np.int64), count - 1)
+    return np.asarray(np.minimum(ranks.astype(np.int64), count - 1))
 
 
 def _in_category(rng: np.random.Generator, categories: np.ndarray, shape: Shape) -> np.ndarray:
     """A popularity rank for each draw, among the ranks of its category (rank % categories)."""
     count = _categories(shape)
     per = _ranked(rng, len(categories), shape.items // count)
-    return np.minimum(categories + count * per, shape.items - 1)
+    return np.asarray(np.minimum(categories + count * per, shape.items - 1))
 
 
 def _categories(shape: Shape) -> int:
@@ -98,7 +98,7 @@ def _timestamps(rng: np.random.Generator, per_user: np.ndarray, shape: Shape) ->
     baskets = np.repeat((per_user + shape.basket - 1) // shape.basket, per_user)
     offset = rng.random(len(per_user)) * shape.days * DAY / 2
     spacing = np.repeat(shape.days * DAY / 2, total) / baskets
-    return START + np.repeat(offset, per_user) + (position // shape.basket) * spacing
+    return np.asarray(START + np.repeat(offset, per_user) + (position // shape.basket) * spacing)
 
 
 def _order(shape: Shape, seed: int) -> np.ndarray:
