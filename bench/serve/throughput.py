@@ -14,7 +14,9 @@ pipeline stage of a computed page. Catalogs: `ml-1m` (trained once into DATA_DIR
 `synthetic` (1M items); see bench/serve/world.py. With --flame DIR, a further saturated run
 (after the measured ones, so they carry no profiler) is sampled by py-spy into
 DIR/CATALOG-cache-MODE.svg (py-spy is pip-installed into this interpreter's environment when
-missing).
+missing). With --baseline-commit SHA (or --baseline-tree PATH) the run compares instead: this
+tree's server and the older tree's, ML-1M with the cache off, --rounds turns each of wrk on the
+recommendations and on /health, with the servers' CPU per request (bench/serve/baseline.py).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from typing import Any
 from bench.common.metrics import by_label, histogram_totals
 from bench.common.proc import stop
 from bench.common.report import command, load_average, parser
+from bench.serve.baseline import compare
 from bench.serve.load import (
     drain,
     ensure_wrk,
@@ -69,6 +72,13 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     options.add_argument("--registry", type=Path, default=None, help="ML-1M registry")
     options.add_argument("--items", type=int, default=1_000_000, help="synthetic items (1000000)")
     options.add_argument("--flame", type=Path, default=None, help="py-spy SVGs into this folder")
+    options.add_argument(
+        "--baseline-commit", default=None, help="compare with this commit's server (see below)"
+    )
+    options.add_argument(
+        "--baseline-tree", type=Path, default=None, help="compare with the server of this checkout"
+    )
+    options.add_argument("--rounds", type=int, default=3, help="comparison rounds per tree (3)")
     options.add_argument("--serve", default=None, help=argparse.SUPPRESS)
     options.add_argument("--model", type=Path, default=None, help=argparse.SUPPRESS)
     options.add_argument("--redis-url", default="", help=argparse.SUPPRESS)
@@ -216,6 +226,8 @@ def main(argv: Sequence[str]) -> int:
     if args.serve:
         return serve(args.serve, args.model, args.data_dir, args.items, args.redis_url)
     ensure_wrk()
+    if args.baseline_commit or args.baseline_tree:
+        return compare(args)
     started = time.perf_counter()
     lines = [f"{command()}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"]
     for catalog in args.catalogs.split(","):
