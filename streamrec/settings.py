@@ -13,7 +13,13 @@ from streamrec.interactions import CONSUMED_CAP, DEDUPE_WINDOW, DISLIKE_RATING, 
 from streamrec.settings_parse import parse
 
 PREFIX = "STREAMREC_"
-BROKER_FIXES = ("true_highwaters", "fast_fetch", "commit_before_revoke", "direct_delivery")
+BROKER_FIXES = (
+    "true_highwaters",
+    "fast_fetch",
+    "commit_before_revoke",
+    "direct_delivery",
+    "keep_recovered_deliveries",
+)
 
 
 @dataclass(frozen=True)

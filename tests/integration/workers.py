@@ -73,13 +73,13 @@ def start_worker(settings: Settings, data_dir: Path, **overrides: Any) -> Worker
     """Start a worker on a free port with its own data dir."""
     own = replace(settings, data_dir=data_dir, **{"api_port": free_port(), **overrides})
     data_dir.mkdir(parents=True, exist_ok=True)
-    log = data_dir.parent / f"{data_dir.name}-{own.api_port}.log"
+    log = data_dir.parent / f"{data_dir.name}-{own.api_port}.log"  # a restart appends
     env = with_env(own)
     env["PYTHONUNBUFFERED"] = "1"
     process = subprocess.Popen(
         [sys.executable, "-m", "cli.main", "worker", "-l", "info"],
         env=env,
-        stdout=log.open("wb"),
+        stdout=log.open("ab"),
         stderr=subprocess.STDOUT,
         cwd=os.getcwd(),
     )

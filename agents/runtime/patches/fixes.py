@@ -17,6 +17,9 @@ Each fix is applied once by `apply(settings)`; the first two have tests that fai
   checks that each event is applied once across the group.
 - direct_delivery: faust-streaming's drain loop spends four tasks on every message; deliver
   directly when nothing can make the delivery wait (agents/runtime/patches/delivery.py).
+- keep_recovered_deliveries: at the end of recovery faust-streaming cleared the stream queues
+  after events had been delivered into them, and a restarted worker could skip those events
+  (agents/runtime/patches/recovery.py).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from faust.types import TP
 from agents.runtime.patches import check_versions
 from agents.runtime.patches.delivery import patch_direct_delivery
 from agents.runtime.patches.fetch_pace import FetchPace
+from agents.runtime.patches.recovery import patch_keep_recovered_deliveries
 from streamrec.kafka import true_highwaters
 from streamrec.settings import Settings
 
@@ -178,6 +182,7 @@ FIXES: dict[str, Callable[[Settings], None]] = {
     "fast_fetch": _patch_fetch_wait,
     "commit_before_revoke": _patch_commit_before_revoke,
     "direct_delivery": lambda _settings: patch_direct_delivery(),
+    "keep_recovered_deliveries": lambda _settings: patch_keep_recovered_deliveries(),
 }
 
 
