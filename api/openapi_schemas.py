@@ -77,7 +77,8 @@ def interaction(limits: InputLimits = DEFAULT_LIMITS) -> Schema:
     """One event; a rating's value lies within the configured scale."""
     return {
         "type": "object",
-        "description": "without a timestamp the event happened when it was received; times more "
+        "description": "without a timestamp (absent or null) the event happened when it was "
+        "received; times more "
         f"than STREAMREC_MAX_FUTURE_S (default {DEFAULT_LIMITS.max_future_s:g} s) after receipt "
         "are refused",
         "required": ["user_id", "item_id", "type"],
@@ -86,7 +87,10 @@ def interaction(limits: InputLimits = DEFAULT_LIMITS) -> Schema:
             "user_id": ID_OR_NUMBER,
             "item_id": ID_OR_NUMBER,
             "type": {"enum": list(EVENT_TYPES)},
-            "timestamp": TIMESTAMP,
+            "timestamp": {
+                "anyOf": [TIMESTAMP, {"type": "null"}],
+                "description": "absent or null: the time the event was received",
+            },
             "value": {
                 **NUMBER_OR_TEXT,
                 "description": "rating, quantity or price (required for a rating)",

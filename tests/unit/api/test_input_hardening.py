@@ -198,11 +198,14 @@ async def test_times_more_than_a_day_ahead_are_refused(
         assert _field_errors(answer)[0][1] == "timestamp"
 
 
-async def test_an_event_without_a_timestamp_happened_when_it_was_received(world: World) -> None:
+@pytest.mark.parametrize("stamp", [{}, {"timestamp": None}], ids=["absent", "null"])
+async def test_an_event_without_a_timestamp_happened_when_it_was_received(
+    world: World, stamp: dict[str, None]
+) -> None:
     deps: ServingDeps = world.deps(clock=lambda: NOW + 12.5)
     async with serve(deps) as client:
         answer = await client.post(
-            "/v1/events", json={"user_id": "u", "item_id": "i", "type": "view"}
+            "/v1/events", json={"user_id": "u", "item_id": "i", "type": "view", **stamp}
         )
     assert answer.status_code == 202
     [(_, value)] = world.published.on("events")
