@@ -246,7 +246,9 @@ def test_three_workers_serve_the_item_views_and_pages_of_one_worker(
             for worker in three:
                 served = page(worker, user_id)
                 assert shown(served) == shown(reference), (user_id, worker.url)
-                assert scores(served) == pytest.approx(scores(reference), rel=1e-6)
+                # Scores are rounded to 6 decimals and the ages behind them run on between
+                # two requests, so one page may round a unit of the last decimal away.
+                assert scores(served) == pytest.approx(scores(reference), rel=1e-6, abs=2e-6)
     finally:
         for worker in started:
             worker.stop()
