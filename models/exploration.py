@@ -66,19 +66,26 @@ def personal_pool(
     return [Candidate(ids[row], EXPLORE_SOURCE, 0.0) for row in kept.tolist()]
 
 
-def slot_positions(slots: int, count: int) -> list[int]:
-    """Evenly spread positions (0-based) for `slots` explorers in a page of `count`."""
+def slot_positions(slots: int, count: int, at_bottom: bool = False) -> list[int]:
+    """Positions (0-based) for `slots` explorers in a page of `count`: evenly spread, or the
+    last ones (`at_bottom`)."""
+    if at_bottom:
+        return list(range(max(count - slots, 0), count))
     return [(index + 1) * count // (slots + 1) for index in range(slots)]
 
 
 def place_explorers(
-    ranked: Sequence[Candidate], explorers: Sequence[Candidate], count: int
+    ranked: Sequence[Candidate],
+    explorers: Sequence[Candidate],
+    count: int,
+    at_bottom: bool = False,
 ) -> list[Candidate]:
-    """A page of `count` with explorers at spread positions and ranked items around them."""
+    """A page of `count` with explorers at their positions (spread, or last with `at_bottom`)
+    and ranked items around them."""
     chosen = {c.item_id for c in explorers}
     rest = [c for c in ranked if c.item_id not in chosen]
     page_size = min(count, len(rest) + len(explorers))
-    positions = slot_positions(len(explorers), page_size)
+    positions = slot_positions(len(explorers), page_size, at_bottom)
     page: list[Candidate] = []
     pending = list(explorers)
     rest_iter = iter(rest)

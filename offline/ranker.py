@@ -17,6 +17,7 @@ import polars as pl
 from tqdm import tqdm
 
 from models.bundle import ModelBundle
+from models.confidence import SPREAD_KEY, score_spread
 from models.context import ServingConfig
 from models.pipeline import candidate_features
 from models.rankers import CatBoostRanker, train_catboost
@@ -159,6 +160,8 @@ def training_rows(
     return RankerData(np.vstack(blocks), np.concatenate(grades), np.concatenate(groups))
 
 
+SPREAD_USERS = 300
+"""Label users whose served candidates measure the ranker's typical score spread."""
 WorldOf = Callable[[str], OfflineWorld]
 """The world a user's list is ranked in."""
 
@@ -177,6 +180,21 @@ def worlds_of(
         return world if at is None else world_moment(world, timeline, at)
 
     return of
+
+
+def serving_spread(
+    world: WorldOf, views: dict[str, UserView], ranker: CatBoostRanker, params: TrainParams
+) -> float | None:
+    """Median spread of the ranker's scores over served candidate sets of up to SPREAD_USERS
+    label users (`models.confidence`: the reference a page's confidence is measured against)."""
+    spreads: list[float] = []
+    for user_id, view in list(views.items())[:SPREAD_USERS]:
+        ctx = context_for(world(user_id), view, ServingConfig(exploration_slots=0), seed=0)
+        candidates, x = candidate_features(ctx)
+        spread = score_spread(ranker.score(x), ctx.bundle) if len(candidates) else None
+        if spread:
+            spreads.append(spread)
+    return float(np.median(spreads)) if spreads else None
 
 
 def train_ranker(
@@ -206,9 +224,8 @@ def train_ranker(
     bundle.manifest["parameters"] = params.to_json()
     with timer.stage("ranker features"):
         world = world_at(bundle, signals, meta, cut, params.ranker_candidates)
-        data = training_rows(
-            worlds_of(world, past, split.moments, params), views, labels, params, timer.verbose
-        )
+        worlds = worlds_of(world, past, split.moments, params)
+        data = training_rows(worlds, views, labels, params, timer.verbose)
     with timer.stage("ranker fit"):
         ranker = train_catboost(
             data.features,
@@ -221,11 +238,14 @@ def train_ranker(
             learning_rate=params.ranker_learning_rate,
             seeds=params.ranker_seeds,
         )
-    stats = {
+    stats: dict[str, Any] = {
         "cut": cut,
         "label_users": len(users),
         "groups": len(np.unique(data.groups)),
         "rows": len(data.labels),
         "positive_rows": int((data.labels > 0).sum()),
     }
+    with timer.stage("ranker spread"):
+        stats[SPREAD_KEY] = serving_spread(worlds, views, ranker, params)
+
     return ranker, stats, bundle
