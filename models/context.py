@@ -37,6 +37,13 @@ class ServingConfig:
 
     exploration_slots: int = 2
     exploration_warm_events: float = 20.0
+    exploration_confidence: float = 4.0
+    """How much a confident page cuts exploration: slots scale by (the version's typical spread
+    of ranker scores / this page's) ** exploration_confidence; 0 ignores confidence (ML-1M:
+    4 keeps the number of explorers and halves the hits they cost, `models/confidence.py`)."""
+    exploration_at_bottom: bool = True
+    """Whether a warm user's explorers (at least `exploration_warm_events` events) take the last
+    positions of the page rather than spread positions."""
     rebuy: bool | None = None
     consumed_types: tuple[str, ...] = ()
     max_category_share: float = 0.5

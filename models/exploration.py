@@ -10,11 +10,12 @@ import numpy as np
 from models.types import Candidate, SignalsLookup
 
 EXPLORE_SOURCE = "explore"
-TAIL_DEPTH = 50
+TAIL_DEPTH = 100
 """A user with candidates explores among this many of them ranked below the page: the best
 long-tail items their own models point to, not the same few catalogue-wide ones. On ML-1M
-(bench/offline/quality.py, all users) 20 gave catalogue coverage 0.578, 50 0.613 and 100 0.622, at
-HR@10 0.2899, 0.2897 and 0.2891."""
+(bench/offline/quality.py, all users, pages at each user's held-out time, slots led by
+confidence) 50 gave catalogue coverage 0.594 and 100 0.619, both at HR@10 0.291 (at the end of
+the log, with slots led by history alone: 20 gave 0.578, 50 0.613, 100 0.622)."""
 RARELY_SHOWN = 50.0
 """Impressions below which an item is still worth exploring."""
 
@@ -66,19 +67,26 @@ def personal_pool(
     return [Candidate(ids[row], EXPLORE_SOURCE, 0.0) for row in kept.tolist()]
 
 
-def slot_positions(slots: int, count: int) -> list[int]:
-    """Evenly spread positions (0-based) for `slots` explorers in a page of `count`."""
+def slot_positions(slots: int, count: int, at_bottom: bool = False) -> list[int]:
+    """Positions (0-based) for `slots` explorers in a page of `count`: evenly spread, or the
+    last ones (`at_bottom`)."""
+    if at_bottom:
+        return list(range(max(count - slots, 0), count))
     return [(index + 1) * count // (slots + 1) for index in range(slots)]
 
 
 def place_explorers(
-    ranked: Sequence[Candidate], explorers: Sequence[Candidate], count: int
+    ranked: Sequence[Candidate],
+    explorers: Sequence[Candidate],
+    count: int,
+    at_bottom: bool = False,
 ) -> list[Candidate]:
-    """A page of `count` with explorers at spread positions and ranked items around them."""
+    """A page of `count` with explorers at their positions (spread, or last with `at_bottom`)
+    and ranked items around them."""
     chosen = {c.item_id for c in explorers}
     rest = [c for c in ranked if c.item_id not in chosen]
     page_size = min(count, len(rest) + len(explorers))
-    positions = slot_positions(len(explorers), page_size)
+    positions = slot_positions(len(explorers), page_size, at_bottom)
     page: list[Candidate] = []
     pending = list(explorers)
     rest_iter = iter(rest)

@@ -54,14 +54,21 @@ class LiveCheck:
 
 
 def adaptive_slots(
-    most: int, warm_events: float, known_events: int, count: int, rng: random.Random
+    most: int,
+    warm_events: float,
+    known_events: int,
+    count: int,
+    rng: random.Random,
+    confidence: float = 1.0,
 ) -> int:
     """Exploration positions on a page of `count`: `most` for a user with no history, fewer as
-    the history grows (most * warm / (warm + known), rounded at random so the average holds),
-    never more than half the page."""
+    the history grows and as the page grows more `confident` (most * warm / (warm + known) /
+    confidence, at most `most`, rounded at random so the average holds), never more than half
+    the page."""
     if most <= 0:
         return 0
-    expected = most * warm_events / (warm_events + max(known_events, 0))
+    share = warm_events / (warm_events + max(known_events, 0)) / max(confidence, 1e-9)
+    expected = most * min(share, 1.0)
     whole = int(expected)
     slots = whole + (1 if rng.random() < expected - whole else 0)
     return exploration_slots(slots, count)
@@ -78,9 +85,11 @@ def arrange_page(
     boosts: Boosts,
     max_share: float,
     count: int,
+    explore_at_bottom: bool = False,
 ) -> list[Candidate]:
-    """`count` items: ranked rows boosted, explorers at their slots, categories capped; only
-    items the live catalog still allows (`ranked` rows best first by `order`, with `scores`)."""
+    """`count` items: ranked rows boosted, explorers at their slots (the last ones with
+    `explore_at_bottom`), categories capped; only items the live catalog still allows (`ranked`
+    rows best first by `order`, with `scores`)."""
     created, shown = facts.column("created_at")[order], facts.column("impressions")[order]
     boosted, lifted = boosted_rows(scores, created, shown, now, boosts)
     rows = order[boosted]
@@ -92,4 +101,4 @@ def arrange_page(
     )
     share = 1.0 if checked.filters.category is not None else max_share
     body = diversify(rest, checked.meta, count, share, reserved=explorers)
-    return place_explorers(body, explorers, count)
+    return place_explorers(body, explorers, count, explore_at_bottom)

@@ -16,6 +16,7 @@ import numpy as np
 
 from models.bundle import ModelBundle, rows_of
 from models.candidates import CandidateConfig, CandidateSet, generate_set, merge
+from models.confidence import page_confidence, score_spread
 from models.context import PipelineStats, RequestContext, excluded
 from models.explain import explain
 from models.exploration import personal_pool, thompson_pick
@@ -38,7 +39,8 @@ NO_FACTS = ItemFacts(np.empty((0, 0)), [], np.empty(0, dtype=bool))
 @dataclass
 class Draft:
     """What the steps have made so far: candidates (filtered, then ranked), their facts and
-    features, the exploration pool and picks, the page and its served items."""
+    features, the spread of the ranker's scores, the exploration pool, picks and where they go,
+    the page and its served items."""
 
     found: CandidateSet = field(default_factory=lambda: CandidateSet.of([]))
     generated: int = 0
@@ -48,7 +50,9 @@ class Draft:
     features: np.ndarray = field(default_factory=lambda: np.empty((0, 0)))
     order: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     scores: np.ndarray = field(default_factory=lambda: np.empty(0))
+    spread: float | None = None
     explorers: list[Candidate] = field(default_factory=list)
+    explore_at_bottom: bool = False
     page: list[Candidate] = field(default_factory=list)
     served: list[Recommendation] = field(default_factory=list)
 
@@ -139,16 +143,26 @@ def rank(ctx: RequestContext, draft: Draft) -> None:
     scores = scorer_of(ranker_of(ctx.bundle))(draft.features)
     draft.order = np.argsort(-scores, kind="stable")
     draft.scores = scores[draft.order]
+    draft.spread = score_spread(scores, ctx.bundle)
 
 
 def explore(ctx: RequestContext, draft: Draft) -> None:
-    """Thompson draws fill the exploration slots, fewer the more the user's history says: from
-    the user's own long-tail candidates ranked below the page, else from the catalogue's
-    least shown items."""
+    """Thompson draws fill the exploration slots, fewer the more the user's history says and the
+    more confident the ranking: from the user's own long-tail candidates ranked below the page,
+    else from the catalogue's least shown items. A warm user's explorers go to the bottom."""
     known = max(len(ctx.user.history), len(ctx.user.interacted))
     config = ctx.config
+    confidence = page_confidence(draft.spread, ctx.bundle, config.exploration_confidence)
     slots = adaptive_slots(
-        config.exploration_slots, config.exploration_warm_events, known, ctx.query.count, ctx.rng
+        config.exploration_slots,
+        config.exploration_warm_events,
+        known,
+        ctx.query.count,
+        ctx.rng,
+        confidence,
+    )
+    draft.explore_at_bottom = (
+        config.exploration_at_bottom and known >= config.exploration_warm_events
     )
     if slots <= 0:
         return
@@ -184,6 +198,7 @@ def rules(ctx: RequestContext, draft: Draft) -> None:
         ctx.config.boosts,
         ctx.config.max_category_share,
         ctx.query.count,
+        draft.explore_at_bottom,
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import TypeVar
@@ -55,7 +55,7 @@ class LivePools:
     unexposed: list[str] = field(default_factory=list)
     by_category: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
     items: ItemColumns | None = None
-    signals: dict[str, ItemSignals] = field(default_factory=dict)
+    signals: Mapping[str, ItemSignals] = field(default_factory=dict)
 
     def signals_or(self, live: SignalsLookup) -> SignalsLookup:
         """Signals as the sweep saw them; `live` only for items the sweep did not meet."""

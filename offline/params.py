@@ -68,6 +68,9 @@ class TrainParams:
     ranker_threads: int = 2
     label_fraction: float = 0.1
     label_split: str = "last"
+    ranker_moments: bool = True
+    """With the `last` split, features of each list as serving would have computed them at its
+    target's time (item signals before it), not at the end of the log."""
     sequence: bool = True
 
     @property

@@ -8,7 +8,8 @@ graded by type.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,7 @@ import polars as pl
 from tqdm import tqdm
 
 from models.bundle import ModelBundle
+from models.confidence import SPREAD_KEY, score_spread
 from models.context import ServingConfig
 from models.pipeline import candidate_features
 from models.rankers import CatBoostRanker, train_catboost
@@ -23,6 +25,7 @@ from models.types import ItemMeta, UserView
 from models.weights import label_grade
 from offline.build import Content, build_retrieval
 from offline.etl import build_interactions
+from offline.moments import item_timeline, world_moment
 from offline.params import TrainParams
 from offline.served import OfflineWorld, context_for, world_at
 from offline.timing import StageTimer
@@ -47,18 +50,21 @@ def label_cut(events: pl.DataFrame, fraction: float) -> float:
 @dataclass(frozen=True)
 class Holdout:
     """Events the ranker's features may see, the held-out events that grade its candidates,
-    and the moment (after every history event) at which features are computed."""
+    the moment after every history event, and each label user's own moment (the time of their
+    held-out event) when the split has one."""
 
     history: pl.DataFrame
     labels: pl.DataFrame
     at: float
+    moments: dict[str, float] = field(default_factory=dict)
 
 
 def holdout(events: pl.DataFrame, split: str, fraction: float, seed: int) -> Holdout:
     """`last`: each user's last event (timestamp, then file order) is the label, the next item
     as serving predicts it; `time`: the last `fraction` of events are labels; `random`: a random
-    `fraction` of each user's events (seeded). Features are computed just after the newest
-    history event (`time`: at the cut)."""
+    `fraction` of each user's events (seeded). Views are read just after the newest history
+    event (`time`: at the cut); with `last`, each user's moment is their held-out event's time,
+    where serving would have ranked for it."""
     if split == "time":
         cut = label_cut(events, fraction)
         late = pl.col("timestamp") >= cut
@@ -76,7 +82,10 @@ def holdout(events: pl.DataFrame, split: str, fraction: float, seed: int) -> Hol
     else:
         raise ValueError(f"label split must be last, time or random, got {split!r}")
     at = float(history["timestamp"].max()) + 1.0  # type: ignore[arg-type]
-    return Holdout(history, labels, at)
+    if split != "last":
+        return Holdout(history, labels, at)
+    moments = dict(zip(labels["user_id"].to_list(), labels["timestamp"].to_list(), strict=True))
+    return Holdout(history, labels, at, moments)
 
 
 def graded_labels(labels: pl.DataFrame) -> dict[str, dict[str, int]]:
@@ -122,13 +131,13 @@ def training_config(params: TrainParams) -> ServingConfig:
 
 
 def training_rows(
-    world: OfflineWorld,
+    world: WorldOf,
     views: dict[str, UserView],
     labels: dict[str, dict[str, int]],
     params: TrainParams,
     progress: bool,
 ) -> RankerData:
-    """Each view's candidates and features from the serving steps at the world's moment (what
+    """Each view's candidates and features from the serving steps in its user's world (what
     the user consumed is filtered as serving filters it), labelled by the held-out items."""
     blocks: list[np.ndarray] = []
     grades: list[np.ndarray] = []
@@ -137,7 +146,8 @@ def training_rows(
     for group, (user_id, view) in enumerate(
         tqdm(views.items(), desc="ranker set", disable=None if progress else True)
     ):
-        candidates, x = candidate_features(context_for(world, view, config, seed=params.seed))
+        ctx = context_for(world(user_id), view, config, seed=params.seed)
+        candidates, x = candidate_features(ctx)
         wanted = labels.get(user_id, {})
         y = np.array([wanted.get(item, 0) for item in candidates.ids], dtype=np.float64)
         if not y.any():
@@ -148,6 +158,43 @@ def training_rows(
     if not blocks:
         raise ModelFitError("ranker: no label user has a relevant item among its candidates")
     return RankerData(np.vstack(blocks), np.concatenate(grades), np.concatenate(groups))
+
+
+SPREAD_USERS = 300
+"""Label users whose served candidates measure the ranker's typical score spread."""
+WorldOf = Callable[[str], OfflineWorld]
+"""The world a user's list is ranked in."""
+
+
+def worlds_of(
+    world: OfflineWorld, past: pl.DataFrame, moments: dict[str, float], params: TrainParams
+) -> WorldOf:
+    """Each user's world: at their own moment when the split gives one and
+    `params.ranker_moments`, else `world` for everyone."""
+    if not moments or not params.ranker_moments or world.pools.items is None:
+        return lambda user_id: world
+    timeline = item_timeline(past, world.pools.items.index)
+
+    def of(user_id: str) -> OfflineWorld:
+        at = moments.get(user_id)
+        return world if at is None else world_moment(world, timeline, at)
+
+    return of
+
+
+def serving_spread(
+    world: WorldOf, views: dict[str, UserView], ranker: CatBoostRanker, params: TrainParams
+) -> float | None:
+    """Median spread of the ranker's scores over served candidate sets of up to SPREAD_USERS
+    label users (`models.confidence`: the reference a page's confidence is measured against)."""
+    spreads: list[float] = []
+    for user_id, view in list(views.items())[:SPREAD_USERS]:
+        ctx = context_for(world(user_id), view, ServingConfig(exploration_slots=0), seed=0)
+        candidates, x = candidate_features(ctx)
+        spread = score_spread(ranker.score(x), ctx.bundle) if len(candidates) else None
+        if spread:
+            spreads.append(spread)
+    return float(np.median(spreads)) if spreads else None
 
 
 def train_ranker(
@@ -177,7 +224,8 @@ def train_ranker(
     bundle.manifest["parameters"] = params.to_json()
     with timer.stage("ranker features"):
         world = world_at(bundle, signals, meta, cut, params.ranker_candidates)
-        data = training_rows(world, views, labels, params, timer.verbose)
+        worlds = worlds_of(world, past, split.moments, params)
+        data = training_rows(worlds, views, labels, params, timer.verbose)
     with timer.stage("ranker fit"):
         ranker = train_catboost(
             data.features,
@@ -190,11 +238,14 @@ def train_ranker(
             learning_rate=params.ranker_learning_rate,
             seeds=params.ranker_seeds,
         )
-    stats = {
+    stats: dict[str, Any] = {
         "cut": cut,
         "label_users": len(users),
         "groups": len(np.unique(data.groups)),
         "rows": len(data.labels),
         "positive_rows": int((data.labels > 0).sum()),
     }
+    with timer.stage("ranker spread"):
+        stats[SPREAD_KEY] = serving_spread(worlds, views, ranker, params)
+
     return ranker, stats, bundle

@@ -1,7 +1,7 @@
 """Served-path quality on MovieLens: the pages `GET /v1/recommendations` would serve.
 
 Usage: python -m bench.offline.quality [--datasets ml-100k,ml-1m] [--users N] [--k 10]
-       [--seed 2020]
+       [--seed 2020] [--at held-out|end]
 
 Protocol (bench/offline/served_protocol.py): chronological leave-one-out; the model is trained
 on every event but each user's last; each user's earlier events are folded into table state
@@ -10,6 +10,12 @@ with exploration on (as served) and off, and without the diversity cap (what eac
 by side in the same run: popularity, ALS alone, transitions from the last 5 items alone, the
 sequence model alone and the full pipeline. Figures: HR@10, NDCG@10, share of consumed (rated
 or bought) items on pages, catalogue coverage, largest category share.
+
+Each page is asked for at its user's held-out event's time (`--at held-out`, the default): item
+signals (windowed counts, trend, last event) and the trending pool are those of the training
+events before that moment, as serving would have read them. The retrieval models and the ranker
+are fitted once on every training event, later ones included (the usual leave-one-out leak).
+`--at end` asks every page just after the last training event instead.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import numpy as np
 from bench.common.report import header, parser
 from bench.offline.inputs import evaluation_options, frames, sample_users
 from bench.offline.served_protocol import (
+    LeaveOneOut,
     consumed_items,
     fold_users,
     leave_last_out,
@@ -37,7 +44,8 @@ from models.bundle import user_vector
 from models.context import CANDIDATE_LIMIT, ServingConfig
 from models.fold import sequence_of
 from models.types import ItemMeta
-from offline.served import world_at
+from offline.moments import item_timeline, world_moment
+from offline.served import OfflineWorld, world_at
 from offline.train import TrainParams, fit
 from offline.views import signals_snapshot
 
@@ -46,7 +54,9 @@ UNCAPPED = ServingConfig(exploration_slots=0, max_category_share=1.0)
 COLUMNS = ("hr", "ndcg", "consumed_share", "coverage", "category_share_mean", "category_share_max")
 
 
-def evaluate(name: str, users: int | None, k: int, seed: int) -> dict[str, dict[str, float]]:
+def evaluate(
+    name: str, users: int | None, k: int, seed: int, at: str = "held-out"
+) -> dict[str, dict[str, float]]:
     """Every model's figures on one dataset."""
     events, items = frames(name)
     split = leave_last_out(events)
@@ -57,6 +67,7 @@ def evaluate(name: str, users: int | None, k: int, seed: int) -> dict[str, dict[
     bundle, now = fitted.bundle, float(split.train["timestamp"].max()) + 1.0  # type: ignore[arg-type]
     views = fold_users(split.train, fitted.meta, evaluated)
     world = world_at(bundle, signals_snapshot(split.train, now), fitted.meta, now, CANDIDATE_LIMIT)
+    world_of = moments_of(world, split, at)
     seen = consumed_items(split.train)
     held = {user: split.held_out[user] for user in evaluated}
     category = _category_of(fitted.meta)
@@ -87,10 +98,18 @@ def evaluate(name: str, users: int | None, k: int, seed: int) -> dict[str, dict[
         ("pipeline, exploration off, no diversity cap", UNCAPPED),
     ):
         started = time.perf_counter()
-        pages = served_pages(world, {u: views[u] for u in evaluated if u in views}, config, k)
+        pages = served_pages(world_of, {u: views[u] for u in evaluated if u in views}, config, k)
         took = (time.perf_counter() - started) / max(len(pages), 1) * 1000
         results[label] = {**measured(pages), "ms_per_page": took}
     return results
+
+
+def moments_of(world: OfflineWorld, split: LeaveOneOut, at: str) -> Callable[[str], OfflineWorld]:
+    """Each user's world: at their held-out event's time (`held-out`) or `world` (`end`)."""
+    if at == "end" or world.pools.items is None:
+        return lambda user: world
+    timeline = item_timeline(split.train, world.pools.items.index)
+    return lambda user: world_moment(world, timeline, split.held_at[user])
 
 
 def _category_of(meta: Mapping[str, ItemMeta]) -> Callable[[str], str]:
@@ -121,12 +140,18 @@ def main() -> int:
     """Run the benchmark and print its tables."""
     options = parser(__doc__)
     evaluation_options(options, datasets="ml-100k,ml-1m", k_help="page size")
+    options.add_argument(
+        "--at",
+        choices=("held-out", "end"),
+        default="held-out",
+        help="moment of each page: the held-out event's time (default) or the log's end",
+    )
     args = options.parse_args()
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     print(f"## Served-path quality, {stamp}\n")
     print(header() + "\n")
     for name in args.datasets.split(","):
-        results = evaluate(name, args.users, args.k, args.seed)
+        results = evaluate(name, args.users, args.k, args.seed, args.at)
         print(f"### {name}, chronological leave-one-out, full catalogue\n")
         print(table(results) + "\n")
         for label, row in results.items():

@@ -34,11 +34,13 @@ CONSUMING = frozenset({"rating", "purchase"})
 
 @dataclass(frozen=True)
 class LeaveOneOut:
-    """Training events (ordered), each user's held-out item, and the users to evaluate."""
+    """Training events (ordered), each user's held-out item and its time, and the users to
+    evaluate."""
 
     train: pl.DataFrame
     held_out: dict[str, str]
     users: list[str]
+    held_at: dict[str, float]
 
 
 def leave_last_out(events: pl.DataFrame) -> LeaveOneOut:
@@ -53,7 +55,8 @@ def leave_last_out(events: pl.DataFrame) -> LeaveOneOut:
     test = ordered.filter(last & enough)
     train = ordered.filter(~(last & enough)).drop("row")
     held = dict(zip(test["user_id"].to_list(), test["item_id"].to_list(), strict=True))
-    return LeaveOneOut(train, held, sorted(held))
+    at = dict(zip(test["user_id"].to_list(), test["timestamp"].to_list(), strict=True))
+    return LeaveOneOut(train, held, sorted(held), at)
 
 
 def fold_users(
@@ -88,13 +91,18 @@ class _Event:
 
 
 def served_pages(
-    world: OfflineWorld, views: Mapping[str, UserView], config: ServingConfig, k: int
+    world: OfflineWorld | Callable[[str], OfflineWorld],
+    views: Mapping[str, UserView],
+    config: ServingConfig,
+    k: int,
 ) -> Pages:
-    """Every user's page from the serving pipeline (seeded per user)."""
+    """Every user's page from the serving pipeline (seeded per user), in `world` or in the
+    world it gives for the user."""
     pages: Pages = {}
+    world_of = (lambda _: world) if isinstance(world, OfflineWorld) else world
     for user, view in tqdm(views.items(), desc="pages", disable=None):
         seed = zlib.crc32(user.encode())
-        ctx = context_for(world, view, config, PageQuery(count=k), seed)
+        ctx = context_for(world_of(user), view, config, PageQuery(count=k), seed)
         pages[user] = [item.item_id for item in recommend(ctx)]
     return pages
 

@@ -61,3 +61,12 @@ def test_explorers_are_spread_over_the_page_and_keep_ranked_order_elsewhere() ->
     assert len(page) == 10
     assert [page[p].item_id for p in slot_positions(2, 10)] == ["e0", "e1"]
     assert [c.item_id for c in page if c.source != "explore"] == [f"r{n}" for n in range(8)]
+
+
+def test_explorers_at_the_bottom_take_the_last_positions() -> None:
+    ranked = [Candidate(f"r{n}", "trending", 1.0 - n / 10) for n in range(10)]
+    explorers = [Candidate("e0", "explore", 0.5), Candidate("e1", "explore", 0.4)]
+    page = place_explorers(ranked, explorers, 10, at_bottom=True)
+    assert [c.item_id for c in page] == [*(f"r{n}" for n in range(8)), "e0", "e1"]
+    assert slot_positions(1, 4, at_bottom=True) == [3]
+    assert slot_positions(0, 4, at_bottom=True) == []

@@ -114,6 +114,7 @@ def test_fit_trains_a_ranker_and_recommends_unseen_items_of_the_users_block() ->
     fitted = fit(events, items, params, progress=False)
     assert fitted.bundle.ranker is not None
     assert fitted.bundle.manifest["metrics"]["ranker"]["positive_rows"] > 0
+    assert fitted.bundle.manifest["metrics"]["ranker"]["score_spread"] > 0  # confidence reference
     assert isinstance(fitted.bundle.ranker, CatBoostRanker)
     trees = fitted.bundle.ranker.model.tree_count_
     assert trees == params.ranker_iterations * params.ranker_seeds
