@@ -72,7 +72,12 @@ class ApiMetrics:
             registry=registry,
         )
         registry.register(ActiveModelCollector(active_version))
+        self._stages: dict[str, Histogram] = {}
 
     def observe_stage(self, stage: str, seconds: float) -> None:
-        """Record one stage latency (the pipeline's observer callback)."""
-        self.stage_seconds.labels(stage=stage).observe(seconds)
+        """Record one stage latency (the pipeline's observer callback); each stage's child
+        histogram is looked up once (`labels` validates and locks on every call)."""
+        child = self._stages.get(stage)
+        if child is None:
+            child = self._stages.setdefault(stage, self.stage_seconds.labels(stage=stage))
+        child.observe(seconds)
