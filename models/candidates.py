@@ -15,7 +15,15 @@ import numpy as np
 
 from models.bundle import ModelBundle
 from models.fold import UserFold, fold_user
-from models.merge import best_scores, by_merit, entries_of, item_keys, joined_rows, kept_entries
+from models.merge import (
+    best_first,
+    best_scores,
+    entries_of,
+    item_keys,
+    item_numbers,
+    joined_rows,
+    kept_entries,
+)
 from models.source_list import SourceList, pick
 from models.sources import (
     DEFAULT_SHARES,
@@ -127,17 +135,9 @@ def merge_lists(
     if not len(keep):
         return _EMPTY
     entries = entries_of(kept, weights, keys).take(keep)
-    best = np.lexsort((entries.rank, entries.order, -entries.merit, entries.key))
-    met = entries.key[best]
-    new = np.empty(len(met), dtype=bool)
-    new[0] = True
-    np.not_equal(met[1:], met[:-1], out=new[1:])
-    first = best[new]
-    item = np.empty(len(best), dtype=np.int64)
-    item[best] = np.cumsum(new) - 1  # items numbered in key order
-    ranked = by_merit(lambda: pick(ids, keep[first]), entries.merit[first], entries.order[first])
-    chosen = first[ranked[:limit]]
-    table = best_scores(item, entries.order, entries.raw, len(first))
+    item, items = item_numbers(entries.key)
+    chosen = best_first(entries, item, items, lambda at: pick(ids, keep[at]))[:limit]
+    table = best_scores(item, entries.order, entries.raw, items)
     final = keep[chosen]
     anchors = list(chain.from_iterable(found.anchors for found in kept))
     return CandidateSet(

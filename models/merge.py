@@ -108,6 +108,19 @@ def entries_of(kept: Sequence[SourceList], weights: dict[str, float], key: np.nd
     return Entries(merit, rank, raw, order, key)
 
 
+def item_numbers(key: np.ndarray) -> tuple[np.ndarray, int]:
+    """Each entry's item numbered in key order (as np.unique's inverse) and the number of
+    items; by a table over the keys when they are few next to the entries, else by sorting."""
+    top = int(key.max(initial=-1)) + 1
+    if key.min(initial=0) < 0 or top > 8 * len(key):
+        distinct, inverse = np.unique(key, return_inverse=True)
+        return inverse, len(distinct)
+    present = np.zeros(top, dtype=bool)
+    present[key] = True
+    number = np.cumsum(present) - 1
+    return number[key], int(number[-1]) + 1 if top else 0
+
+
 def best_scores(item: np.ndarray, order: np.ndarray, raw: np.ndarray, items: int) -> np.ndarray:
     """Per item (row) and source (column), the best raw score of its entries (-inf where they
     are all NaN), NaN where the source did not propose the item."""
@@ -125,3 +138,26 @@ def by_merit(ids: Callable[[], list[str]], merit: np.ndarray, order: np.ndarray)
     if not tied.any():
         return ranked
     return np.lexsort((np.array(ids()), order, -merit))
+
+
+def best_first(
+    entries: Entries, item: np.ndarray, items: int, ids: Callable[[np.ndarray], list[str]]
+) -> np.ndarray:
+    """Each item's best entry (highest merit, then earliest source, then first met), items best
+    first by that merit, then source order, then item id (`item` numbers each entry's item in
+    key order; `ids` gives the ids of some entries, asked for only when merit and source order
+    tie)."""
+    ordered = np.lexsort((entries.rank, entries.order, -entries.merit))
+    first = np.full(items, len(ordered))
+    np.minimum.at(first, item[ordered], np.arange(len(ordered)))
+    is_first = np.zeros(len(ordered), dtype=bool)
+    is_first[first] = True
+    best = ordered[is_first]
+    merit, order = entries.merit[best], entries.order[best]
+    if not ((np.diff(merit) == 0) & (np.diff(order) == 0)).any():
+        return best
+    by_key = np.empty(items, dtype=np.int64)
+    by_key[item[best]] = best
+    ranked = by_merit(lambda: ids(by_key), entries.merit[by_key], entries.order[by_key])
+    chosen: np.ndarray = by_key[ranked]
+    return chosen

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from models.candidates import CandidateSet, merge_lists
+from models.merge import item_numbers
 from models.source_list import SourceList
 from models.sources import DEFAULT_SOURCE_WEIGHTS, SOURCES
 from tests.unit.models.merge_reference import merge_lists_reference
@@ -59,3 +60,13 @@ def test_merge_equals_the_list_at_a_time_merge(seed: int) -> None:
     _same(merge_lists(lists, exclude, weights, index), expected)
     for limit in (0, 5, len(expected) + 1):
         _same(merge_lists(lists, exclude, weights, index, limit), expected.head(limit))
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_item_numbers_are_the_unique_inverse(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    keys = rng.integers(0, int(rng.integers(1, 5000)), int(rng.integers(1, 400)))
+    distinct, inverse = np.unique(keys, return_inverse=True)
+    numbers, items = item_numbers(keys)
+    assert items == len(distinct)
+    np.testing.assert_array_equal(numbers, inverse)
