@@ -72,7 +72,22 @@ class ApiMetrics:
             registry=registry,
         )
         registry.register(ActiveModelCollector(active_version))
+        self._stages: dict[str, Histogram] = {}
+        self._requests: dict[tuple[str, str, str], Histogram] = {}
 
     def observe_stage(self, stage: str, seconds: float) -> None:
-        """Record one stage latency (the pipeline's observer callback)."""
-        self.stage_seconds.labels(stage=stage).observe(seconds)
+        """Record one stage latency (the pipeline's observer callback); each stage's child
+        histogram is looked up once (`labels` validates and locks on every call)."""
+        child = self._stages.get(stage)
+        if child is None:
+            child = self._stages.setdefault(stage, self.stage_seconds.labels(stage=stage))
+        child.observe(seconds)
+
+    def observe_request(self, route: str, method: str, status: str, seconds: float) -> None:
+        """Record one request's latency (each route, method and status's child kept)."""
+        key = (route, method, status)
+        child = self._requests.get(key)
+        if child is None:
+            labelled = self.request_seconds.labels(route=route, method=method, status=status)
+            child = self._requests.setdefault(key, labelled)
+        child.observe(seconds)

@@ -16,6 +16,8 @@ from typing import Any
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from api.held_head import HeldHead
+
 try:
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 except ImportError:  # httptools is not installed: h11 serves alone
@@ -113,9 +115,18 @@ def _httptools_protocol() -> type[Any] | None:
             super().data_received(data)
 
         def on_headers_complete(self) -> None:
-            """The headers are in: stop counting them."""
+            """The headers are in: stop counting them; the response's head will leave with
+            its body (`HeldHead`)."""
             self._header_bytes = None
             super().on_headers_complete()
+            cycle, held = self.cycle, HeldHead(self.transport)
+            cycle.transport, completed = held, cycle.on_response
+
+            def on_response() -> None:  # a head still held leaves when its response ends
+                held.flush()
+                completed()
+
+            cycle.on_response = on_response
 
         def on_response_complete(self) -> None:
             """Start the next request's header deadline and count (keep-alive)."""

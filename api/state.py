@@ -117,9 +117,8 @@ def guarded(path: str, methods: Mapping[str, tuple[Handler, str | None]]) -> Rou
             status = as_recsys_error(error)[0].status
             raise
         finally:
-            api.metrics.request_seconds.labels(
-                route=path, method=request.method, status=str(status)
-            ).observe(time.perf_counter() - started)
+            seconds = time.perf_counter() - started
+            api.metrics.observe_request(path, request.method, str(status), seconds)
 
     endpoint.__name__ = "_".join(handler.__name__ for handler, _ in methods.values())
     return Route(path, endpoint, methods=list(methods))

@@ -175,7 +175,7 @@ def summed_rows(matrix: EaseWeights, rows: np.ndarray) -> np.ndarray:
     if isinstance(matrix, np.ndarray):
         total = np.zeros(matrix.shape[1], dtype=matrix.dtype)
         for row in rows.tolist():
-            np.add(total, matrix[row], out=total)
+            total += matrix[row]
         return total.astype(np.float64)
     return np.asarray(matrix[rows].sum(axis=0), dtype=np.float64).ravel()
 

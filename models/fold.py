@@ -76,24 +76,25 @@ def sequence_anchor(
 def sequence_anchors(
     bundle: ModelBundle, found: SequenceScores, item_rows: np.ndarray, barred: frozenset[str]
 ) -> list[str | None]:
-    """`sequence_anchor` of each of `item_rows`, from one product over the recent items."""
+    """`sequence_anchor` of each of `item_rows`, from one product over the recent items (an
+    item met more than once adds up its contributions, in the order met)."""
     model: SequenceModel | None = bundle.sequence
     anchors: list[str | None] = [None] * len(item_rows)
     known = np.flatnonzero(found.recent >= 0)
     if model is None or not len(known):
         return anchors
     added = contributions_to(model, found.recent, item_rows)[known]
-    distinct, group = np.unique(found.recent[known], return_inverse=True)
-    met = np.argsort(np.unique(group, return_index=True)[1], kind="stable")
-    first_met = np.empty(len(distinct), dtype=np.int64)
-    first_met[met] = np.arange(len(distinct))  # groups numbered in the order they are met
-    summed = np.zeros((len(distinct), len(item_rows)))
-    np.add.at(summed, first_met[group], added)
+    slot: dict[int, int] = {}
+    group = [slot.setdefault(row, len(slot)) for row in found.recent[known].tolist()]
+    if len(slot) == len(group):
+        summed = added + 0.0  # as added into zeros
+    else:
+        summed = np.zeros((len(slot), len(item_rows)))
+        np.add.at(summed, group, added)
     best = np.argmax(summed, axis=0)
-    order = distinct[met]
-    for column, (position, value) in enumerate(
-        zip(best.tolist(), summed[best, np.arange(len(item_rows))].tolist(), strict=True)
-    ):
-        name = bundle.item_names[int(order[position])]
+    met, names = list(slot), bundle.item_names
+    values = summed[best, np.arange(len(item_rows))].tolist()
+    for column, (position, value) in enumerate(zip(best.tolist(), values, strict=True)):
+        name = names[met[position]]
         anchors[column] = name if value > 0 and name not in barred else None
     return anchors

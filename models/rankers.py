@@ -45,11 +45,14 @@ class CatBoostRanker:
 
     def __init__(self, model: CatBoost) -> None:
         self.model = model
+        self._feature_count: int | None = None
 
     @property
     def feature_count(self) -> int:
-        """Columns the model was trained on."""
-        return len(self.model.feature_names_)
+        """Columns the model was trained on (read once: CatBoost builds the list per call)."""
+        if self._feature_count is None:
+            self._feature_count = len(self.model.feature_names_)
+        return self._feature_count
 
     def score(self, features: np.ndarray) -> np.ndarray:
         """The model's raw relevance score per row (one thread: a request is one small matrix).

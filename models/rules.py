@@ -70,9 +70,10 @@ def boosted_rows(
         return np.empty(0, dtype=np.int64), np.empty(0)
     low, span = float(scores.min()), float(scores.max() - scores.min())
     normal = (scores - low) / span if span > 0 else np.ones(len(scores))
-    age = np.maximum(0.0, now - np.nan_to_num(created_at, nan=now))
+    undated = np.isnan(created_at)
+    age = np.maximum(0.0, now - np.where(undated, now, created_at))
     fresh = boosts.freshness * np.exp(-math.log(2) * age / boosts.freshness_half_life_s)
-    lift = np.where(np.isnan(created_at), 0.0, fresh)
+    lift = np.where(undated, 0.0, fresh)
     lift += np.where(impressions < boosts.low_exposure_impressions, boosts.low_exposure, 0.0)
     boosted = normal + lift
     order = np.argsort(-boosted, kind="stable")

@@ -73,13 +73,22 @@ def history_anchors(
         return anchors
     links = np.where(history[:, None] == rows[known][None, :], -np.inf, links)  # never itself
     if disliked:
-        banned = np.isin(history, bundle.item_rows(disliked))
-        links[banned] = -np.inf
+        links[_among(history, bundle.item_rows(disliked))] = -np.inf
     best = np.argmax(links, axis=0)
     for column, position in enumerate(known.tolist()):
         if links[best[column], column] > 0:
             anchors[position] = bundle.item_names[int(history[best[column]])]
     return anchors
+
+
+def _among(rows: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Whether each of `rows` (sorted, distinct) is one of `wanted` (np.isin by bisection)."""
+    found = np.zeros(len(rows), dtype=bool)
+    if not len(rows) or not len(wanted):
+        return found
+    at = np.minimum(np.searchsorted(rows, wanted), len(rows) - 1)
+    found[at[rows[at] == wanted]] = True
+    return found
 
 
 def _weights_between(matrix: EaseWeights, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:

@@ -169,32 +169,47 @@ def _per_anchor(ctx: SourceContext, quota: int, neighbours: Neighbours, source: 
     )
 
 
-def _row_neighbours(
-    index: dict[str, int],
-    names: np.ndarray,
-    search: Callable[[int, int], tuple[np.ndarray, ...]],
-    item_rows: np.ndarray | None = None,
-) -> Neighbours:
-    """Neighbours by row of `index`; `item_rows` turns those rows into bundle rows (None: they
-    are bundle rows)."""
+RowSearch = Callable[[int, int], tuple[np.ndarray, ...]]
 
-    def neighbours(anchor: str, k: int) -> tuple[list[str], np.ndarray, np.ndarray]:
+
+def _per_anchor_rows(
+    ctx: SourceContext,
+    quota: int,
+    found: tuple[dict[str, int], np.ndarray, RowSearch],
+    source: str,
+    item_rows: np.ndarray | None = None,
+) -> SourceList:
+    """`_per_anchor` over a search by row of `index` (`found`: index, names by row, search),
+    every anchor's answers named at once; `item_rows` turns those rows into bundle rows
+    (None: they are bundle rows)."""
+    index, names, search = found
+    if not ctx.recent:
+        return SourceList.empty(source)
+    per_anchor = max(quota // len(ctx.recent), 1) + 2
+    rows: list[np.ndarray] = [np.empty(0, dtype=np.int64)]
+    scores: list[np.ndarray] = [np.empty(0)]
+    anchors: list[str | None] = []
+    for position, anchor in enumerate(ctx.recent):
         row = index.get(anchor)
         if row is None:
-            return [], np.empty(0), np.empty(0, dtype=np.int64)
-        rows, scores = search(row, k)
-        return names[rows].tolist(), scores, rows if item_rows is None else item_rows[rows]
-
-    return neighbours
+            continue
+        found_rows, found_scores = search(row, per_anchor)
+        rows.append(found_rows)
+        scores.append(found_scores.astype(np.float64) * RECENCY_STEP**position)
+        anchors.extend([anchor] * len(found_rows))
+    at = np.concatenate(rows)
+    bundle_rows = at if item_rows is None else item_rows[at]
+    return SourceList.of_source(
+        source, names[at].tolist(), np.concatenate(scores), anchors, bundle_rows.astype(np.int64)
+    )
 
 
 def _from_item2item(ctx: SourceContext, quota: int) -> SourceList:
     bundle = ctx.bundle
     if bundle is None:
         return SourceList.empty("item2item")
-    search = bundle.als_retriever.by_item
-    neighbours = _row_neighbours(bundle.item_index, bundle.item_name_array, search)
-    return _per_anchor(ctx, quota, neighbours, "item2item")
+    search = (bundle.item_index, bundle.item_name_array, bundle.als_retriever.by_item)
+    return _per_anchor_rows(ctx, quota, search, "item2item")
 
 
 def _from_next(ctx: SourceContext, quota: int) -> SourceList:
@@ -207,8 +222,8 @@ def _from_next(ctx: SourceContext, quota: int) -> SourceList:
         known = rows >= 0
         return rows[known], scores[known]
 
-    neighbours = _row_neighbours(bundle.item_index, bundle.item_name_array, followers)
-    return _per_anchor(ctx, quota, neighbours, "next")
+    search = (bundle.item_index, bundle.item_name_array, followers)
+    return _per_anchor_rows(ctx, quota, search, "next")
 
 
 def _from_content(ctx: SourceContext, quota: int) -> SourceList:
@@ -220,11 +235,8 @@ def _from_content(ctx: SourceContext, quota: int) -> SourceList:
         return _per_anchor(ctx, quota, live, "content")
     if bundle.content_retriever is None:
         return SourceList.empty("content")
-    search = bundle.content_retriever.by_item
-    neighbours = _row_neighbours(
-        bundle.content_index, bundle.content_name_array, search, bundle.item_row_of_content
-    )
-    return _per_anchor(ctx, quota, neighbours, "content")
+    search = (bundle.content_index, bundle.content_name_array, bundle.content_retriever.by_item)
+    return _per_anchor_rows(ctx, quota, search, "content", bundle.item_row_of_content)
 
 
 def _from_rebuy(ctx: SourceContext, quota: int) -> SourceList:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from models.bundle import ModelBundle, ease_scores
 from models.serving import PageQuery, ServingConfig, hydrate, recommend
-from models.similarity import history_anchors
+from models.similarity import _among, history_anchors
 from models.types import HistoryItem, ItemSignals, UserView
 from offline.synthetic import blocks
 from offline.train import FittedModel, TrainParams, fit
@@ -90,3 +91,11 @@ def test_personal_items_on_a_page_say_which_history_item_they_follow(
         assert item.reason.type == "because_you_viewed"
         assert item.reason.anchor_item_id == anchor
         assert item.reason.text == f"Because you viewed {fitted.meta[anchor].title}"
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_membership_by_bisection_is_isin(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    rows = np.unique(rng.integers(0, 50, int(rng.integers(0, 30))))
+    wanted = rng.integers(-2, 55, int(rng.integers(0, 10)))
+    np.testing.assert_array_equal(_among(rows, wanted), np.isin(rows, wanted))

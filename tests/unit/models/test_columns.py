@@ -3,6 +3,7 @@ object-at-a-time definitions they replace."""
 
 from __future__ import annotations
 
+import math
 import random
 
 import numpy as np
@@ -106,3 +107,21 @@ def test_column_boosting_orders_and_scores_as_boosting_every_candidate() -> None
     eager = boost(ranked, signals.get, meta.get, NOW, boosts)
     assert [ranked[row].item_id for row in order.tolist()] == [c.item_id for c in eager]
     assert np.allclose(boosted, [c.score for c in eager], rtol=0, atol=1e-12)
+
+
+def test_column_boosting_reads_missing_and_infinite_times_as_the_nan_to_num_formula() -> None:
+    rng = np.random.default_rng(2)
+    scores = rng.random(64)
+    created = NOW - rng.random(64) * 1e6
+    created[::5], created[1::9], created[2::11] = np.nan, np.inf, -np.inf
+    shown = rng.integers(0, 40, 64).astype(np.float64)
+    boosts = Boosts(freshness=0.3, freshness_half_life_s=5e5, low_exposure=0.2)
+    order, boosted = boosted_rows(scores, created, shown, NOW, boosts)
+    normal = (scores - scores.min()) / (scores.max() - scores.min())
+    age = np.maximum(0.0, NOW - np.nan_to_num(created, nan=NOW))
+    fresh = boosts.freshness * np.exp(-math.log(2) * age / boosts.freshness_half_life_s)
+    lift = np.where(np.isnan(created), 0.0, fresh)
+    lift += np.where(shown < boosts.low_exposure_impressions, boosts.low_exposure, 0.0)
+    expected = normal + lift
+    np.testing.assert_array_equal(order, np.argsort(-expected, kind="stable"))
+    np.testing.assert_array_equal(boosted, expected[order])
