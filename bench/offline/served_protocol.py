@@ -26,6 +26,7 @@ from models.pipeline import recommend
 from models.sources import RECENCY_STEP
 from models.types import ItemMeta, UserView
 from offline.served import OfflineWorld, context_for
+from schemas.validate import ValidEvent
 from tables.user import UserState, apply_interaction
 
 Pages = dict[str, list[str]]
@@ -72,22 +73,12 @@ def fold_users(
         if row["user_id"] not in wanted:
             continue
         item = meta.get(row["item_id"])
-        event = _Event(**row)
+        event = ValidEvent(**row, context=None)
         category = item.category if item is not None else None
         state, _ = apply_interaction(states.get(row["user_id"]), event, category)
         states[row["user_id"]] = state
     views = {user: user_view(user, state.to_json(), None) for user, state in states.items()}
     return {user: view for user, view in views.items() if view is not None}
-
-
-@dataclass(frozen=True, slots=True)
-class _Event:
-    event_id: str
-    user_id: str
-    item_id: str
-    type: str
-    timestamp: float
-    value: float | None
 
 
 def served_pages(
