@@ -2,9 +2,10 @@
 
 `signals_snapshot` computes the item tables at one moment; ranker training and the served-path
 benchmark need them at each list's own moment (just before its target interaction), as serving
-would have read them then. An `ItemTimeline` holds every item's events in time order and gives
-the raw signal columns of the whole catalog at any moment in a few vectorised searches, with
-the same windows as `signals_snapshot` (1 hour, 24 hours, the week before them, all time).
+would have read them then. An `ItemTimeline` holds the events in time order with every item's
+count at checkpoints, and gives the raw signal columns of the whole catalog at any moment from
+the checkpoint before it and the few events after, with the same windows as `signals_snapshot`
+(1 hour, 24 hours, the week before them, all time).
 """
 
 from __future__ import annotations
@@ -24,31 +25,52 @@ TYPED = {"views_24h": "view", "clicks_24h": "click", "purchases_24h": "purchase"
 """Signal columns counting one event type over the last 24 hours."""
 
 
-@dataclass(frozen=True)
-class Keyed:
-    """Sorted event keys `row * span + (time - start)` and where each catalog row's events begin."""
+CHECKPOINT_CELLS = 16_000_000
+"""Most per-row counts a tally keeps at its checkpoints (int32: 64 MB)."""
+MIN_STRIDE = 256
+"""Fewest events between two checkpoints."""
 
-    keys: np.ndarray
-    first: np.ndarray
+
+@dataclass(frozen=True)
+class Tally:
+    """Events of one kind in time order, with every catalog row's count at checkpoints every
+    `stride` events: a row's count before any moment is its count at the checkpoint before
+    that moment plus the few events after it."""
+
+    times: np.ndarray
+    rows: np.ndarray
+    stride: int
+    marks: np.ndarray
+
+    def counts(self, at: float) -> np.ndarray:
+        """Per catalog row, how many of these events fall strictly before `at`."""
+        end = int(np.searchsorted(self.times, at, "left"))
+        mark = end // self.stride
+        found: np.ndarray = self.marks[mark].astype(np.int64)
+        found += np.bincount(self.rows[mark * self.stride : end], minlength=len(found))
+        return found
+
+
+def tally(times: np.ndarray, rows: np.ndarray, catalog_size: int) -> Tally:
+    """The tally of events at `times` (sorted) on catalog `rows`."""
+    cells = max(len(times), 1) * max(catalog_size, 1)
+    stride = max(MIN_STRIDE, -(-cells // CHECKPOINT_CELLS))
+    marks = np.zeros((len(times) // stride + 1, catalog_size), dtype=np.int32)
+    for mark in range(1, len(marks)):
+        chunk = rows[(mark - 1) * stride : mark * stride]
+        marks[mark] = marks[mark - 1] + np.bincount(chunk, minlength=catalog_size)
+    return Tally(times, rows, stride, marks)
 
 
 @dataclass(frozen=True)
 class ItemTimeline:
-    """Every catalog item's events in time order (all of them, then one set per counted event
-    type), read at any moment by binary search."""
+    """Every catalog item's events (all of them, then one tally per counted event type) and
+    each row's event times in order, read at any moment."""
 
-    every: Keyed
-    times: np.ndarray
-    typed: dict[str, Keyed]
-    start: float
-    span: float
-    rows: np.ndarray
-
-    def counts(self, keyed: Keyed, at: float) -> np.ndarray:
-        """Per catalog row, how many of `keyed`'s events fall strictly before `at`."""
-        offset = min(max(at - self.start, 0.0), self.span - 1.0)
-        found = np.searchsorted(keyed.keys, self.rows * self.span + offset, "left")
-        return np.asarray(found - keyed.first)
+    every: Tally
+    typed: dict[str, Tally]
+    row_times: np.ndarray
+    first: np.ndarray
 
 
 def item_timeline(events: pl.DataFrame, index: dict[str, int]) -> ItemTimeline:
@@ -58,18 +80,15 @@ def item_timeline(events: pl.DataFrame, index: dict[str, int]) -> ItemTimeline:
     times = events["timestamp"].cast(pl.Float64).to_numpy()
     kinds = events["type"].cast(pl.String).to_numpy()
     known = rows >= 0
-    rows, times, kinds = rows[known], times[known], kinds[known]
-    start = float(times.min()) if len(times) else 0.0
-    span = (float(times.max()) - start if len(times) else 0.0) + 10 * DAY
-    keys = rows * span + (times - start)
-    order = np.argsort(keys, kind="stable")
-    catalog = np.arange(len(index), dtype=np.float64)
-
-    def keyed(sorted_keys: np.ndarray) -> Keyed:
-        return Keyed(sorted_keys, np.searchsorted(sorted_keys, catalog * span, "left"))
-
-    typed = {name: keyed(np.sort(keys[kinds == kind])) for name, kind in TYPED.items()}
-    return ItemTimeline(keyed(keys[order]), times[order], typed, start, span, catalog)
+    order = np.argsort(times[known], kind="stable")
+    rows, times, kinds = rows[known][order], times[known][order], kinds[known][order]
+    size = len(index)
+    typed = {
+        name: tally(times[kinds == kind], rows[kinds == kind], size) for name, kind in TYPED.items()
+    }
+    by_row = np.argsort(rows, kind="stable")
+    first = np.searchsorted(rows[by_row], np.arange(size), "left")
+    return ItemTimeline(tally(times, rows, size), typed, times[by_row], first)
 
 
 def signal_values(timeline: ItemTimeline, at: float, values: np.ndarray) -> np.ndarray:
@@ -77,15 +96,12 @@ def signal_values(timeline: ItemTimeline, at: float, values: np.ndarray) -> np.n
     event as the item tables would have held them at `at`, from events strictly before it
     (impressions and arms are the world's: the log holds no impressions)."""
     out = values.copy()
-    count, keyed = timeline.counts, timeline.every
-    every, before_day = count(keyed, at), count(keyed, at - DAY)
-    day, week = every - before_day, before_day - count(keyed, at - 8 * DAY)
+    every_tally = timeline.every
+    every, before_day = every_tally.counts(at), every_tally.counts(at - DAY)
+    day, week = every - before_day, before_day - every_tally.counts(at - 8 * DAY)
     for name, typed in timeline.typed.items():
-        if len(typed.keys):
-            out[:, FIELD[name]] = count(typed, at) - count(typed, at - DAY)
-        else:
-            out[:, FIELD[name]] = 0.0
-    out[:, FIELD["events_1h"]] = every - count(keyed, at - HOUR)
+        out[:, FIELD[name]] = typed.counts(at) - typed.counts(at - DAY)
+    out[:, FIELD["events_1h"]] = every - every_tally.counts(at - HOUR)
     out[:, FIELD["events_all"]] = every
     out[:, FIELD["trending"]] = day / (1.0 + week / 7.0)
     out[:, FIELD["last_event_at"]] = _last_times(timeline, every)
@@ -94,10 +110,10 @@ def signal_values(timeline: ItemTimeline, at: float, values: np.ndarray) -> np.n
 
 def _last_times(timeline: ItemTimeline, every: np.ndarray) -> np.ndarray:
     """Per catalog row, the time of the last of its first `every` events (NaN for none)."""
-    if not len(timeline.times):
+    if not len(timeline.row_times):
         return np.full(len(every), np.nan)
-    last = np.maximum(timeline.every.first + every - 1, 0)
-    return np.where(every > 0, timeline.times[last], np.nan)
+    last = np.maximum(timeline.first + every - 1, 0)
+    return np.where(every > 0, timeline.row_times[last], np.nan)
 
 
 def live_popularities(values: np.ndarray) -> np.ndarray:

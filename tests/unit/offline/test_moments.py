@@ -8,7 +8,7 @@ import pytest
 
 from models.pools import build_pools
 from models.types import ItemMeta
-from offline.moments import item_timeline, signal_values, world_moment
+from offline.moments import item_timeline, signal_values, tally, world_moment
 from offline.served import OfflineWorld
 from offline.views import DAY, HOUR, signals_snapshot
 
@@ -73,3 +73,14 @@ def test_an_empty_log_gives_items_without_signals() -> None:
     assert base.items is not None
     values = signal_values(item_timeline(empty, base.items.index), 5.0, base.items.values)
     assert nan_equal(values, base.items.values)
+
+
+def test_a_tally_counts_each_row_before_any_moment_across_its_checkpoints() -> None:
+    rng = np.random.default_rng(5)
+    times = np.sort(rng.integers(0, 5_000, 3_000).astype(float))
+    rows = rng.integers(0, 7, 3_000)
+    counted = tally(times, rows, 9)
+    assert len(counted.marks) > 3
+    for at in [-1.0, 0.0, *rng.uniform(0, 5_000, 40).tolist(), times[1_024], 6_000.0]:
+        expected = np.bincount(rows[times < at], minlength=9)
+        assert counted.counts(at).tolist() == expected.tolist()
