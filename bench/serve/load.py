@@ -1,4 +1,4 @@
-"""HTTP load of the serve benchmark: wrk at saturation, a fixed-rate open loop, /metrics scrapes."""
+"""HTTP load of the serve benchmark: wrk at saturation and at a fixed rate, /metrics scrapes."""
 
 from __future__ import annotations
 
@@ -12,8 +12,6 @@ import subprocess
 import sys
 import tempfile
 import time
-
-from bench.common.stats import percentile
 
 HOST = "127.0.0.1"
 DRAIN_LIMIT_S, DRAIN_QUIET_MS = 120.0, 20.0
@@ -39,55 +37,6 @@ async def _connections(port: int, count: int) -> asyncio.Queue[Connection]:
     for _ in range(count):
         idle.put_nowait(Connection(*await asyncio.open_connection(HOST, port)))
     return idle
-
-
-async def fixed_rate(
-    port: int, paths: list[str], rate: float, seconds: float, connections: int
-) -> dict[str, float]:
-    """Open loop at `rate`: latency from each request's scheduled start to its last byte.
-
-    Requests still unanswered `seconds` after the last was due are abandoned and counted at
-    the latency they had reached (so an overloaded server shows, and the run stays bounded).
-    """
-    idle = await _connections(port, connections)
-    loop = asyncio.get_running_loop()
-    latencies: list[float] = []
-    errors = 0
-
-    async def one(path: str, scheduled: float) -> None:
-        nonlocal errors
-        connection = await idle.get()
-        try:
-            status, _ = await connection.get(path)
-            errors += status != 200
-        finally:
-            idle.put_nowait(connection)
-        latencies.append(loop.time() - scheduled)
-
-    start = loop.time() + 0.05
-    tasks: list[tuple[float, asyncio.Task[None]]] = []
-    for n in range(int(rate * seconds)):
-        scheduled = start + n / rate
-        await asyncio.sleep(max(0.0, scheduled - loop.time()))
-        tasks.append((scheduled, asyncio.create_task(one(paths[n % len(paths)], scheduled))))
-    await asyncio.wait([task for _, task in tasks], timeout=seconds)
-    ended = loop.time()
-    abandoned = [ended - scheduled for scheduled, task in tasks if not task.done()]
-    for _, task in tasks:
-        task.cancel()
-    await asyncio.gather(*(task for _, task in tasks), return_exceptions=True)
-    while not idle.empty():
-        idle.get_nowait().writer.close()
-    answered = len(latencies)
-    waited = latencies + abandoned
-    return {
-        "p50_ms": percentile(waited, 0.5) * 1000,
-        "p95_ms": percentile(waited, 0.95) * 1000,
-        "p99_ms": percentile(waited, 0.99) * 1000,
-        "errors": errors,
-        "abandoned": len(abandoned),
-        "achieved_rps": answered / (ended - start),
-    }
 
 
 def page_paths(users: list[str]) -> list[str]:
@@ -133,6 +82,74 @@ def _rotating_script(paths: list[str]) -> str:
     return script.name
 
 
+PACED_LUA = """
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long tv_sec; long tv_usec; } paced_timeval;
+int gettimeofday(paced_timeval *tv, void *tz);
+]]
+local clock = ffi.new("paced_timeval")
+local function now_ms()
+  ffi.C.gettimeofday(clock, nil)
+  return tonumber(clock.tv_sec) * 1000 + tonumber(clock.tv_usec) / 1000
+end
+due, late, latest = nil, 0, 0
+delay = function()
+  local now = now_ms()
+  if due == nil then due = now end
+  local wait = due - now
+  due = due + interval_ms
+  if wait < -1 then
+    late = late + 1
+    if -wait > latest then latest = -wait end
+  end
+  if wait < 0 then return 0 end
+  return wait
+end
+threads = {}
+setup = function(thread) table.insert(threads, thread) end
+done = function(summary, latency, requests)
+  local t = threads[1]
+  io.write(string.format("late %d latest %.1f\\n", t:get("late"), t:get("latest")))
+end
+"""
+"""Paces wrk's requests to one every `interval_ms` (set before it) on whichever connection is
+free, and counts the requests sent over 1 ms after their turn (wrk times each request from its
+send, so a late send hides that much of its wait)."""
+
+
+def _paced_script(paths: list[str], rate: float) -> str:
+    """A wrk Lua script sending `paths` in turn at `rate` requests/s; returns its file name."""
+    name = _rotating_script(paths)
+    with open(name, "a") as script:
+        script.write(f"interval_ms = {1000.0 / rate!r}\n{PACED_LUA}")
+    return name
+
+
+def wrk_paced(
+    port: int, paths: list[str], rate: float, seconds: float, connections: int
+) -> dict[str, float]:
+    """`wrk -t1` at a fixed `rate`: p50 and p99 in ms from wrk's latency distribution, the rate
+    achieved, and the requests sent late (more than 1 ms after their turn: every connection was
+    still busy) with the largest delay, since such a request's wait is not in its latency."""
+    script = _paced_script(paths, rate)
+    command = [ensure_wrk(), "-t1", f"-c{connections}", f"-d{int(seconds)}s", "--latency"]
+    try:
+        output = subprocess.run(
+            [*command, "-s", script, f"http://{HOST}:{port}/"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    finally:
+        os.unlink(script)
+    measured = _wrk_figures(output)
+    late = re.search(r"^late (\d+) latest ([\d.]+)$", output, re.M)
+    if late is None:
+        raise RuntimeError(f"wrk's pacing script reported nothing:\n{output}")
+    return {**measured, "late": float(late.group(1)), "latest_ms": float(late.group(2))}
+
+
 def _milliseconds(value: str, unit: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
@@ -151,6 +168,11 @@ def wrk(port: int, paths: list[str], seconds: float, connections: int) -> dict[s
         ).stdout
     finally:
         os.unlink(script)
+    return _wrk_figures(output)
+
+
+def _wrk_figures(output: str) -> dict[str, float]:
+    """Requests/s, answered requests, p50 and p99 in ms and timeouts from wrk's report."""
     rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
     if rate is None or re.search(r"Non-2xx", output):
         raise RuntimeError(f"wrk failed or saw errors:\n{output}")
