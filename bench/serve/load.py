@@ -132,17 +132,7 @@ def wrk_paced(
     """`wrk -t1` at a fixed `rate`: p50 and p99 in ms from wrk's latency distribution, the rate
     achieved, and the requests sent late (more than 1 ms after their turn: every connection was
     still busy) with the largest delay, since such a request's wait is not in its latency."""
-    script = _paced_script(paths, rate)
-    command = [ensure_wrk(), "-t1", f"-c{connections}", f"-d{int(seconds)}s", "--latency"]
-    try:
-        output = subprocess.run(
-            [*command, "-s", script, f"http://{HOST}:{port}/"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    finally:
-        os.unlink(script)
+    output = _run_wrk(_paced_script(paths, rate), port, seconds, connections)
     measured = _wrk_figures(output)
     late = re.search(r"^late (\d+) latest ([\d.]+)$", output, re.M)
     if late is None:
@@ -157,7 +147,11 @@ def _milliseconds(value: str, unit: str) -> float:
 def wrk(port: int, paths: list[str], seconds: float, connections: int) -> dict[str, float]:
     """Saturation with `wrk -t1`: requests/s, p50 and p99 in ms (wrk's latency distribution),
     and the requests answered."""
-    script = _rotating_script(paths)
+    return _wrk_figures(_run_wrk(_rotating_script(paths), port, seconds, connections))
+
+
+def _run_wrk(script: str, port: int, seconds: float, connections: int) -> str:
+    """wrk's report of `wrk -t1` with Lua `script` (deleted after) against the server."""
     command = [ensure_wrk(), "-t1", f"-c{connections}", f"-d{int(seconds)}s", "--latency"]
     try:
         output = subprocess.run(
@@ -168,7 +162,7 @@ def wrk(port: int, paths: list[str], seconds: float, connections: int) -> dict[s
         ).stdout
     finally:
         os.unlink(script)
-    return _wrk_figures(output)
+    return output
 
 
 def _wrk_figures(output: str) -> dict[str, float]:
