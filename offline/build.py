@@ -55,17 +55,35 @@ def _retriever(vectors: np.ndarray, params: TrainParams) -> Retriever:
     return build_annoy(vectors, "dot", params.annoy_trees, params.seed)
 
 
+@dataclass(frozen=True)
+class EarlierFactors:
+    """An earlier fit's ALS factors and whose they are: all a later fit continues from, so the
+    rest of that earlier bundle can be released first."""
+
+    user_ids: np.ndarray
+    item_ids: np.ndarray
+    factors: Factors
+
+    @classmethod
+    def of(cls, bundle: ModelBundle) -> EarlierFactors:
+        """The factors of `bundle`."""
+        return cls(bundle.user_ids, bundle.item_ids, (bundle.user_factors, bundle.item_factors))
+
+
 def fit_factors(
-    data: Interactions, params: TrainParams, timer: StageTimer, earlier: ModelBundle | None = None
+    data: Interactions,
+    params: TrainParams,
+    timer: StageTimer,
+    earlier: EarlierFactors | None = None,
 ) -> Factors:
-    """ALS factors of `data`; continued for `warm_iterations` from an `earlier` bundle's."""
+    """ALS factors of `data`; continued for `warm_iterations` from `earlier` factors."""
     if earlier is None:
         with timer.stage("als"):
             return train_als(data.matrix, params.als, progress=timer.verbose)
     start = warm_start(
         earlier.user_ids,
         earlier.item_ids,
-        (earlier.user_factors, earlier.item_factors),
+        earlier.factors,
         data.user_ids,
         data.item_ids,
         params.seed,
@@ -88,7 +106,7 @@ def build_retrieval(
     params: TrainParams,
     timer: StageTimer,
     version: str = "",
-    earlier: ModelBundle | None = None,
+    earlier: EarlierFactors | None = None,
 ) -> ModelBundle:
     """A bundle without a ranker: ALS factors, their index, popularity, transitions, EASE
     weights and each user's training items.

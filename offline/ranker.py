@@ -16,14 +16,13 @@ import numpy as np
 import polars as pl
 from tqdm import tqdm
 
-from models.bundle import ModelBundle
 from models.confidence import SPREAD_KEY, score_spread
 from models.context import ServingConfig
 from models.pipeline import candidate_features
 from models.rankers import CatBoostRanker, train_catboost
 from models.types import ItemMeta, UserView
 from models.weights import label_grade
-from offline.build import Content, build_retrieval
+from offline.build import Content, EarlierFactors, build_retrieval
 from offline.etl import build_interactions
 from offline.moments import item_timeline, world_moment
 from offline.params import TrainParams
@@ -203,11 +202,12 @@ def train_ranker(
     content: Content,
     params: TrainParams,
     timer: StageTimer,
-) -> tuple[CatBoostRanker, dict[str, Any], ModelBundle]:
+) -> tuple[CatBoostRanker, dict[str, Any], EarlierFactors]:
     """Fit CatBoost YetiRank on a holdout (`params.label_split`) of cleaned `events`.
 
-    Returns the ranker, its stats and the retrieval bundle fitted on the events before the
-    cut (its factors are where the final ALS fit starts from).
+    Returns the ranker, its stats and the ALS factors of the retrieval bundle fitted on the
+    events before the cut (where the final ALS fit starts from); the rest of that bundle is
+    released on return, before the final one is built.
     """
     split = holdout(events, params.label_split, params.label_fraction, params.seed)
     cut, past = split.at, split.history
@@ -248,4 +248,4 @@ def train_ranker(
     with timer.stage("ranker spread"):
         stats[SPREAD_KEY] = serving_spread(worlds, views, ranker, params)
 
-    return ranker, stats, bundle
+    return ranker, stats, EarlierFactors.of(bundle)

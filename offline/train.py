@@ -16,7 +16,7 @@ from models.pipeline import recommend
 from models.rankers import CatBoostRanker
 from models.types import ItemMeta, ItemSignals, UserView
 from offline.baselines import top_k
-from offline.build import build_content, build_retrieval
+from offline.build import EarlierFactors, build_content, build_retrieval
 from offline.consent import Consents, read_consents
 from offline.etl import build_interactions, load_items, scan_events
 from offline.params import TrainParams
@@ -151,7 +151,7 @@ def fit_lazy(
         content = build_content(items, params)
     metrics: dict[str, object] = {}
     ranker: CatBoostRanker | None = None
-    earlier: ModelBundle | None = None
+    earlier: EarlierFactors | None = None
     if params.ranker:
         ranker, metrics["ranker"], earlier = train_ranker(data.events, meta, content, params, timer)
     bundle = build_retrieval(data, content, params, timer, earlier=earlier)
