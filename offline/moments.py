@@ -71,6 +71,7 @@ class ItemTimeline:
     typed: dict[str, Tally]
     row_times: np.ndarray
     first: np.ndarray
+    names: list[str]
 
 
 def item_timeline(events: pl.DataFrame, index: dict[str, int]) -> ItemTimeline:
@@ -88,7 +89,10 @@ def item_timeline(events: pl.DataFrame, index: dict[str, int]) -> ItemTimeline:
     }
     by_row = np.argsort(rows, kind="stable")
     first = np.searchsorted(rows[by_row], np.arange(size), "left")
-    return ItemTimeline(tally(times, rows, size), typed, times[by_row], first)
+    names = [""] * size
+    for name, row in index.items():
+        names[row] = name
+    return ItemTimeline(tally(times, rows, size), typed, times[by_row], first, names)
 
 
 def signal_values(timeline: ItemTimeline, at: float, values: np.ndarray) -> np.ndarray:
@@ -124,6 +128,19 @@ def live_popularities(values: np.ndarray) -> np.ndarray:
     return np.asarray(trend + np.log1p(hour) + 0.5 * np.log1p(every))
 
 
+def top_rows(scores: np.ndarray, limit: int) -> np.ndarray:
+    """The rows of the `limit` highest scores, highest first, ties in row order (what a stable
+    sort of the negated scores starts with), without sorting every row."""
+    if limit >= len(scores):
+        return np.argsort(-scores, kind="stable")
+    if limit <= 0:
+        return np.empty(0, dtype=np.int64)
+    kth = np.partition(scores, len(scores) - limit)[len(scores) - limit]
+    above = np.flatnonzero(scores > kth)
+    chosen = np.concatenate([above, np.flatnonzero(scores == kth)[: limit - len(above)]])
+    return chosen[np.argsort(-scores[chosen], kind="stable")]
+
+
 def world_moment(world: OfflineWorld, timeline: ItemTimeline, at: float) -> OfflineWorld:
     """The world as serving would have seen it at `at`: item signal columns, trending pool
     and trending items' signals from events before `at`; catalog rows, unexposed and
@@ -134,10 +151,9 @@ def world_moment(world: OfflineWorld, timeline: ItemTimeline, at: float) -> Offl
     values = signal_values(timeline, at, held.values)
     popularity = live_popularities(values)
     limit = len(pools.trending)
-    top = np.argsort(-popularity, kind="stable")[:limit]
     columns = ItemColumns(held.index, values, held.categories)
-    signals = MomentSignals(columns)
-    trending = [signals.names[row] for row in top.tolist()]
+    signals = MomentSignals(columns, timeline.names)
+    trending = [timeline.names[row] for row in top_rows(popularity, limit).tolist()]
     moment = replace(pools, trending=trending, items=columns, signals=signals)
     return replace(world, pools=moment, signals=signals, now=at)
 
@@ -146,8 +162,8 @@ class MomentSignals(Mapping[str, ItemSignals]):
     """The ItemSignals of the catalog items with events before a moment, made from their raw
     values when asked for (a page reads a few dozen)."""
 
-    def __init__(self, columns: ItemColumns) -> None:
-        self.columns, self.names = columns, list(columns.index)
+    def __init__(self, columns: ItemColumns, names: list[str]) -> None:
+        self.columns, self.names = columns, names
         self.present = np.flatnonzero(columns.values[:, FIELD["events_all"]] > 0)
 
     def __getitem__(self, item_id: str) -> ItemSignals:

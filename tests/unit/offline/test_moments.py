@@ -8,7 +8,7 @@ import pytest
 
 from models.pools import build_pools
 from models.types import ItemMeta
-from offline.moments import item_timeline, signal_values, tally, world_moment
+from offline.moments import item_timeline, signal_values, tally, top_rows, world_moment
 from offline.served import OfflineWorld
 from offline.views import DAY, HOUR, signals_snapshot
 
@@ -84,3 +84,10 @@ def test_a_tally_counts_each_row_before_any_moment_across_its_checkpoints() -> N
     for at in [-1.0, 0.0, *rng.uniform(0, 5_000, 40).tolist(), times[1_024], 6_000.0]:
         expected = np.bincount(rows[times < at], minlength=9)
         assert counted.counts(at).tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize("limit", [0, 1, 5, 37, 200, 500])
+def test_top_rows_are_the_first_rows_of_a_stable_sort(limit: int) -> None:
+    scores = np.random.default_rng(limit).integers(0, 12, 300).astype(float)
+    expected = np.argsort(-scores, kind="stable")[:limit]
+    assert top_rows(scores, limit).tolist() == expected.tolist()
